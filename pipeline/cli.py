@@ -1,0 +1,111 @@
+"""Command line: ``kantong`` (or ``python -m pipeline``).
+
+This is the only module that sets up logging and progress output.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .config import load_config
+from .errors import PipelineError
+
+app = typer.Typer(
+    help="kantong: find poverty pockets (kantong kemiskinan) from verified household registers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+logger = logging.getLogger("pipeline")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, show_time=False)],
+        force=True,
+    )
+    for noisy in ("pyogrio", "fiona"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug messages.")]
+
+
+@app.command()
+def run(
+    regions: Annotated[list[Path], typer.Argument(help="Region TOML file(s), e.g. regions/demo.toml.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Outputs folder.")] = Path("outputs"),
+    restricted: Annotated[
+        bool, typer.Option("--restricted/--no-restricted", help="Write the restricted tier (personal data) too.")
+    ] = True,
+    verbose: Verbose = False,
+) -> None:
+    """Run the whole pipeline for each region and write its map and GeoPackage."""
+    from .run import STAGES, run_region
+
+    _setup_logging(verbose)
+    try:
+        for path in regions:
+            config = load_config(path)
+            with Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
+                TimeElapsedColumn(), console=console, transient=False,
+            ) as progress:
+                task = progress.add_task(config.name, total=len(STAGES), stage="")
+
+                def on_stage(stage: str, task: int = task) -> None:
+                    progress.update(task, completed=STAGES.index(stage), stage=stage)
+
+                summary = run_region(config, out_dir=out, restricted=restricted, on_stage=on_stage)
+                progress.update(task, completed=len(STAGES), stage="selesai")
+            rows = summary["baris"]
+            console.print(
+                f"{config.slug}: {rows['masuk']} rows in = {rows['diterima']} accepted + "
+                f"{rows['dikarantina']} quarantined -> {out / config.slug}"
+            )
+    except PipelineError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+
+
+@app.command()
+def synth(
+    regions: Annotated[list[Path], typer.Argument(help="Region TOML file(s) with a [synthetic] table.")],
+    verbose: Verbose = False,
+) -> None:
+    """Generate synthetic inputs (boundaries for the demo, households for any region)."""
+    from .run import write_synthetic_inputs
+
+    _setup_logging(verbose)
+    try:
+        for path in regions:
+            for written in write_synthetic_inputs(load_config(path)):
+                console.print(f"wrote {written}")
+    except PipelineError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+
+
+@app.command()
+def index(
+    out: Annotated[Path, typer.Argument(help="Outputs folder holding <region>/ringkasan.json.")] = Path("outputs"),
+    verbose: Verbose = False,
+) -> None:
+    """Write <out>/index.html listing every region built so far."""
+    from .export import to_text
+    from .render import index_html
+
+    _setup_logging(verbose)
+    entries = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*/ringkasan.json"))]
+    path = to_text(index_html(entries), out / "index.html")
+    console.print(f"wrote {path} ({len(entries)} regions)")

@@ -1,0 +1,94 @@
+"""Canonical column names, in one place.
+
+Households from any register are renamed to these columns by
+:func:`pipeline.load.households_from_file`; boundaries are renamed by
+:func:`pipeline.load.boundaries_from_file`. Field names are Indonesian
+snake_case because they reach planners and GIS staff unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- households: identity (personal data, restricted tier only) -------------
+ID_KELUARGA: Final = "id_keluarga"
+NIK: Final = "nik"
+NAMA_KK: Final = "nama_kk"
+ALAMAT: Final = "alamat"
+JENIS_KELAMIN: Final = "jenis_kelamin"
+TANGGAL_LAHIR: Final = "tanggal_lahir"
+RT: Final = "rt"
+RW: Final = "rw"
+
+# --- households: location and welfare ---------------------------------------
+KODE_KEL: Final = "kode_kel"
+DESIL: Final = "desil"
+JUMLAH_ART: Final = "jumlah_art"
+LAT: Final = "lat"
+LON: Final = "lon"
+PENGELUARAN: Final = "pengeluaran_kapita"
+
+# --- households: dwelling and services -------------------------------------
+JENIS_LANTAI: Final = "jenis_lantai"
+JENIS_DINDING: Final = "jenis_dinding"
+JENIS_ATAP: Final = "jenis_atap"
+SUMBER_AIR: Final = "sumber_air_minum"
+PENERANGAN: Final = "sumber_penerangan"
+BAHAN_BAKAR: Final = "bahan_bakar_memasak"
+FASILITAS_BAB: Final = "fasilitas_bab"
+
+# --- households: vulnerability flags (0/1) ----------------------------------
+LANSIA_TUNGGAL: Final = "lansia_tunggal"
+DISABILITAS: Final = "disabilitas"
+RISIKO_STUNTING: Final = "risiko_stunting"
+PEKERJA_MIGRAN: Final = "pekerja_migran"
+
+#: Programme-recipient flags are ``penerima_<code>`` (0/1), e.g. ``penerima_pkh``.
+PENERIMA_PREFIX: Final = "penerima_"
+
+#: Columns that identify a person. They never reach a public output.
+PERSONAL: Final = (ID_KELUARGA, NIK, NAMA_KK, ALAMAT, TANGGAL_LAHIR, RT, RW, LAT, LON)
+
+# --- boundaries --------------------------------------------------------------
+NAMA_KEL: Final = "nama_kel"
+KODE_KEC: Final = "kode_kec"
+NAMA_KEC: Final = "nama_kec"
+JENIS_WILAYAH: Final = "jenis"
+
+# --- join results ---------------------------------------------------------------
+#: How a household got its kelurahan: ``titik`` (GPS point) or ``kode`` (register code).
+METODE_LOKASI: Final = "metode_lokasi"
+#: The GPS point lies in more than one kelurahan polygon (boundary overlap).
+DI_TUMPANG: Final = "di_tumpang_tindih"
+#: The GPS point lies in another kelurahan than the register code says.
+BEDA_LOKASI: Final = "beda_lokasi"
+KODE_KEL_REGISTER: Final = "kode_kel_register"
+
+# --- derived household flags ------------------------------------------------
+MISKIN: Final = "miskin"
+MISKIN_EKSTREM: Final = "miskin_ekstrem"
+
+# --- quarantine ----------------------------------------------------------------
+BARIS_SUMBER: Final = "baris_sumber"
+FILE_SUMBER: Final = "file_sumber"
+ALASAN: Final = "alasan"
+TAHAP: Final = "tahap"
+
+# --- kelurahan indicators -------------------------------------------------------
+JUMLAH_KK: Final = "jumlah_kk"
+JUMLAH_JIWA: Final = "jumlah_jiwa"
+KK_MISKIN: Final = "kk_miskin"
+KK_MISKIN_EKSTREM: Final = "kk_miskin_ekstrem"
+PERSEN_MISKIN: Final = "persen_miskin"
+PERSEN_MISKIN_EKSTREM: Final = "persen_miskin_ekstrem"
+KK_BERKOORDINAT: Final = "kk_berkoordinat"
+PERSEN_BERKOORDINAT: Final = "persen_berkoordinat"
+KK_BEDA_LOKASI: Final = "kk_beda_lokasi"
+KK_DI_TUMPANG: Final = "kk_di_tumpang_tindih"
+DISEMBUNYIKAN: Final = "disembunyikan"
+
+# --- pockets (Gi*) ---------------------------------------------------------------
+GI_Z: Final = "gi_z"
+GI_P: Final = "gi_p"
+GI_KELAS: Final = "gi_kelas"
+TETANGGA_KNN: Final = "tetangga_knn"

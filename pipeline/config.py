@@ -1,0 +1,375 @@
+"""Region configuration: one TOML file per region -> a frozen dataclass.
+
+Reading a config has no side effects: it does not touch the input files it
+names. Relative paths resolve against the TOML file's folder, and paths may
+use environment variables as ``${NAME}`` or ``${NAME:-default}``, so that one
+file works on a laptop, on CI and on an office server.
+
+Every key is documented in ``regions/demo.toml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import columns as C
+from .errors import ConfigError
+
+DEFAULT_MIN_HOUSEHOLDS: int = 5
+DEFAULT_PERMUTATIONS: int = 999
+DEFAULT_SEED: int = 20_261_123
+DEFAULT_SIGNIFICANCE: float = 0.05
+POVERTY_METHODS: tuple[str, ...] = ("desil", "garis_kemiskinan")
+HOUSEHOLD_SCHEMAS: tuple[str, ...] = ("p3ke", "kanonik")
+FUNDING_SOURCES: tuple[str, ...] = ("APBN", "APBD", "Dana Desa", "CSR", "BAZNAS", "Lainnya")
+
+#: Column mapping for a ``wilayah_boundaries``-style GeoPackage (``../shared/data``).
+DEFAULT_BOUNDARY_COLUMNS: dict[str, str] = {
+    C.KODE_KEL: "kode",
+    C.NAMA_KEL: "nama",
+    C.KODE_KEC: "kec_kode",
+    C.NAMA_KEC: "kec_nama",
+}
+
+_ENV_PATTERN = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class BoundarySource:
+    """Where the kelurahan polygons come from.
+
+    ``columns`` maps canonical names (``kode_kel``, ``nama_kel``, ``kode_kec``,
+    ``nama_kec``) to the file's own column names.
+    """
+
+    path: Path
+    layer: str | None = None
+    columns: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_BOUNDARY_COLUMNS))
+
+
+@dataclass(frozen=True)
+class HouseholdSource:
+    """Household register files and how their headers map to canonical columns."""
+
+    paths: tuple[Path, ...]
+    schema: str = "p3ke"
+    columns: dict[str, str] = field(default_factory=dict)
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class PovertyLine:
+    """A dated per-capita monthly expenditure line, in rupiah."""
+
+    kind: str  # "miskin" or "miskin_ekstrem"
+    valid_from: dt.date
+    rupiah_per_capita_month: float
+    source: str
+
+
+@dataclass(frozen=True)
+class PovertyRule:
+    """Who counts as poor (*miskin & rentan*) and extreme poor (*miskin ekstrem*).
+
+    ``method = "desil"`` uses the register's welfare decile; ``method =
+    "garis_kemiskinan"`` compares per-capita expenditure with the latest
+    configured line dated on or before the region's data date.
+    """
+
+    method: str = "desil"
+    extreme_max_decile: int = 1
+    poor_max_decile: int = 4
+    lines: tuple[PovertyLine, ...] = ()
+
+    def describe(self, on: dt.date | None = None) -> str:
+        """Return the rule as one line of Indonesian text for maps and metadata."""
+        if self.method == "desil":
+            return (
+                f"miskin ekstrem: desil ≤ {self.extreme_max_decile}; "
+                f"miskin & rentan: desil ≤ {self.poor_max_decile}"
+            )
+        parts = []
+        for kind in (C.MISKIN_EKSTREM, C.MISKIN):
+            line = self.line_for(kind, on)
+            parts.append(
+                f"{kind.replace('_', ' ')}: pengeluaran < Rp{line.rupiah_per_capita_month:,.0f}"
+                f"/kapita/bulan ({line.source})".replace(",", ".")
+            )
+        return "; ".join(parts)
+
+    def line_for(self, kind: str, on: dt.date | None) -> PovertyLine:
+        """Return the newest line of ``kind`` valid on ``on``.
+
+        Raises
+        ------
+        ConfigError
+            If no line of that kind is dated on or before ``on``.
+        """
+        candidates = [
+            line for line in self.lines if line.kind == kind and (on is None or line.valid_from <= on)
+        ]
+        if not candidates:
+            raise ConfigError(
+                f"[poverty] method 'garis_kemiskinan' has no '{kind}' line valid on {on}; "
+                f"add a [[poverty.lines]] entry with kind = '{kind}' and valid_from <= {on}"
+            )
+        return max(candidates, key=lambda line: line.valid_from)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A poverty programme and the register flag that marks its recipients."""
+
+    code: str
+    name: str
+    opd: str
+    funding: str
+
+    @property
+    def column(self) -> str:
+        """Canonical recipient-flag column, ``penerima_<code>``."""
+        return f"{C.PENERIMA_PREFIX}{self.code}"
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Settings of the spatial statistics."""
+
+    projected_crs: str | None = None
+    permutations: int = DEFAULT_PERMUTATIONS
+    seed: int = DEFAULT_SEED
+    significance: float = DEFAULT_SIGNIFICANCE
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    """How :mod:`pipeline.synth` generates inputs for a demo or seed region."""
+
+    households: int = 50_000
+    seed: int = 42
+    boundaries: bool = False
+    pockets: int = 3
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    """Everything the pipeline needs to know about one region."""
+
+    slug: str
+    name: str
+    kode: str
+    data_date: dt.date
+    boundaries: BoundarySource
+    households: HouseholdSource
+    poverty: PovertyRule = PovertyRule()
+    analysis: AnalysisSettings = AnalysisSettings()
+    programs: tuple[Program, ...] = ()
+    min_households: int = DEFAULT_MIN_HOUSEHOLDS
+    synthetic: SyntheticSpec | None = None
+    source: Path | None = None
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when the households are generated, not a real register."""
+        return self.synthetic is not None
+
+
+def expand_path(value: str, *, base: Path) -> Path:
+    """Expand ``${VAR}`` / ``${VAR:-default}`` and resolve against ``base``.
+
+    Raises
+    ------
+    ConfigError
+        If a variable without a default is not set.
+    """
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group("name"), match.group("default")
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"path '{value}' uses ${{{name}}}, which is not set; export {name}=... or give a default as ${{{name}:-...}}")
+
+    path = Path(_ENV_PATTERN.sub(substitute, value)).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{key}] must be a table, found {type(value).__name__}")
+    return value
+
+
+def _require(table: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in table:
+        raise ConfigError(f"{where}: required key '{key}' is missing")
+    value = table[key]
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"{where}: '{key}' must be {names}, found {value!r}")
+    return value
+
+
+def _date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: '{value}' is not a date; write it as YYYY-MM-DD") from None
+
+
+def _poverty(table: dict[str, Any], where: str) -> PovertyRule:
+    method = table.get("method", "desil")
+    if method not in POVERTY_METHODS:
+        raise ConfigError(f"{where}: method '{method}' is unknown; use one of {', '.join(POVERTY_METHODS)}")
+    extreme = int(table.get("extreme_max_decile", 1))
+    poor = int(table.get("poor_max_decile", 4))
+    if not 1 <= extreme <= poor <= 10:
+        raise ConfigError(
+            f"{where}: need 1 <= extreme_max_decile <= poor_max_decile <= 10, found {extreme} and {poor}"
+        )
+    lines = []
+    for i, raw in enumerate(table.get("lines", [])):
+        at = f"{where}.lines[{i}]"
+        kind = _require(raw, "kind", at, str)
+        if kind not in (C.MISKIN, C.MISKIN_EKSTREM):
+            raise ConfigError(f"{at}: kind '{kind}' is unknown; use '{C.MISKIN}' or '{C.MISKIN_EKSTREM}'")
+        lines.append(
+            PovertyLine(
+                kind=kind,
+                valid_from=_date(_require(raw, "valid_from", at, (str, dt.date)), at),
+                rupiah_per_capita_month=float(_require(raw, "rupiah_per_capita_month", at, (int, float))),
+                source=_require(raw, "source", at, str),
+            )
+        )
+    rule = PovertyRule(method=method, extreme_max_decile=extreme, poor_max_decile=poor, lines=tuple(lines))
+    if method == "garis_kemiskinan":
+        for kind in (C.MISKIN, C.MISKIN_EKSTREM):
+            rule.line_for(kind, None)
+    return rule
+
+
+def _programs(items: list[Any], where: str) -> tuple[Program, ...]:
+    programs = []
+    for i, raw in enumerate(items):
+        at = f"{where}[{i}]"
+        code = _require(raw, "code", at, str).strip().lower()
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", code):
+            raise ConfigError(f"{at}: code '{code}' must be lower-case letters, digits and '_'")
+        funding = raw.get("funding", "APBN")
+        if funding not in FUNDING_SOURCES:
+            raise ConfigError(f"{at}: funding '{funding}' is unknown; use one of {', '.join(FUNDING_SOURCES)}")
+        programs.append(
+            Program(code=code, name=_require(raw, "name", at, str), opd=_require(raw, "opd", at, str), funding=funding)
+        )
+    codes = [p.code for p in programs]
+    if len(set(codes)) != len(codes):
+        raise ConfigError(f"{where}: programme codes must be unique, found {codes}")
+    return tuple(programs)
+
+
+def load_config(path: str | os.PathLike[str]) -> RegionConfig:
+    """Read a region TOML.
+
+    Parameters
+    ----------
+    path
+        A file such as ``regions/demo.toml``.
+
+    Returns
+    -------
+    RegionConfig
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid TOML, or a key is missing or wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"region config '{path}' not found; copy regions/demo.toml to start one")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    base = path.parent.resolve()
+    where = str(path)
+
+    region = _table(data, "region", where)
+    slug = _require(region, "slug", f"{where} [region]", str)
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", slug):
+        raise ConfigError(f"{where} [region]: slug '{slug}' must be lower-case letters, digits and '_'")
+
+    b = _table(data, "boundaries", where)
+    columns = dict(DEFAULT_BOUNDARY_COLUMNS)
+    columns.update(_table(b, "columns", f"{where} [boundaries]"))
+    boundaries = BoundarySource(
+        path=expand_path(_require(b, "path", f"{where} [boundaries]", str), base=base),
+        layer=b.get("layer"),
+        columns=columns,
+    )
+
+    h = _table(data, "households", where)
+    paths = _require(h, "paths", f"{where} [households]", list)
+    if not paths:
+        raise ConfigError(f"{where} [households]: 'paths' is empty; name at least one register file")
+    schema = h.get("schema", "p3ke")
+    if schema not in HOUSEHOLD_SCHEMAS:
+        raise ConfigError(f"{where} [households]: schema '{schema}' is unknown; use one of {', '.join(HOUSEHOLD_SCHEMAS)}")
+    households = HouseholdSource(
+        paths=tuple(expand_path(p, base=base) for p in paths),
+        schema=schema,
+        columns=dict(_table(h, "columns", f"{where} [households]")),
+        sheet=h.get("sheet"),
+    )
+
+    a = _table(data, "analysis", where)
+    analysis = AnalysisSettings(
+        projected_crs=a.get("projected_crs") or None,
+        permutations=int(a.get("permutations", DEFAULT_PERMUTATIONS)),
+        seed=int(a.get("seed", DEFAULT_SEED)),
+        significance=float(a.get("significance", DEFAULT_SIGNIFICANCE)),
+    )
+    if analysis.permutations < 99:
+        raise ConfigError(f"{where} [analysis]: permutations must be at least 99, found {analysis.permutations}")
+
+    privacy = _table(data, "privacy", where)
+    k = int(privacy.get("min_households", DEFAULT_MIN_HOUSEHOLDS))
+    if k < 1:
+        raise ConfigError(f"{where} [privacy]: min_households must be >= 1, found {k}")
+
+    synthetic = None
+    if "synthetic" in data:
+        s = _table(data, "synthetic", where)
+        synthetic = SyntheticSpec(
+            households=int(s.get("households", 50_000)),
+            seed=int(s.get("seed", 42)),
+            boundaries=bool(s.get("boundaries", False)),
+            pockets=int(s.get("pockets", 3)),
+        )
+
+    return RegionConfig(
+        slug=slug,
+        name=_require(region, "name", f"{where} [region]", str),
+        kode=_require(region, "kode", f"{where} [region]", str),
+        data_date=_date(_require(region, "data_date", f"{where} [region]", (str, dt.date)), f"{where} [region]"),
+        boundaries=boundaries,
+        households=households,
+        poverty=_poverty(_table(data, "poverty", where), f"{where} [poverty]"),
+        analysis=analysis,
+        programs=_programs(data.get("programs", []), f"{where} [[programs]]"),
+        min_households=k,
+        synthetic=synthetic,
+        source=path.resolve(),
+    )

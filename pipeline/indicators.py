@@ -1,0 +1,167 @@
+"""Indicators stage: classify households by the region's poverty rule and
+aggregate them per kelurahan and kecamatan.
+
+Counts are households (KK) unless the name says *jiwa* (people). Rates are
+percentages of the kelurahan's households. Nothing here is suppressed yet:
+small-count suppression is applied to public outputs by
+:mod:`pipeline.privacy`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import columns as C
+from .config import PovertyRule, Program
+
+logger = logging.getLogger(__name__)
+
+#: Vulnerable-group flag -> kelurahan count column.
+VULNERABLE: dict[str, str] = {
+    C.LANSIA_TUNGGAL: "kk_lansia_tunggal",
+    C.DISABILITAS: "kk_disabilitas",
+    C.RISIKO_STUNTING: "kk_risiko_stunting",
+    C.PEKERJA_MIGRAN: "kk_pekerja_migran",
+    "perempuan_kk": "kk_perempuan_kepala",
+}
+KK_MISKIN_TANPA_PROGRAM: str = "kk_miskin_tanpa_program"
+KK_MISKIN_3_PROGRAM: str = "kk_miskin_3_program"
+
+
+def classify_poverty(households: gpd.GeoDataFrame, *, rule: PovertyRule, on: dt.date | None = None) -> gpd.GeoDataFrame:
+    """Add ``miskin`` and ``miskin_ekstrem`` flags by the configured rule.
+
+    Parameters
+    ----------
+    households
+        Joined households.
+    rule
+        The region's :class:`~pipeline.config.PovertyRule`.
+    on
+        The data date, which picks the valid expenditure line.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with the two boolean columns. Extreme poor are always also poor.
+    """
+    out = households.copy()
+    if rule.method == "desil":
+        out[C.MISKIN_EKSTREM] = out[C.DESIL] <= rule.extreme_max_decile
+        out[C.MISKIN] = out[C.DESIL] <= rule.poor_max_decile
+    else:
+        spend = pd.to_numeric(out[C.PENGELUARAN], errors="coerce")
+        out[C.MISKIN_EKSTREM] = (spend < rule.line_for(C.MISKIN_EKSTREM, on).rupiah_per_capita_month).fillna(False)
+        out[C.MISKIN] = (spend < rule.line_for(C.MISKIN, on).rupiah_per_capita_month).fillna(False) | out[C.MISKIN_EKSTREM]
+    return out
+
+
+def _percent(part: pd.Series, whole: pd.Series) -> pd.Series:
+    return (100.0 * part / whole.where(whole > 0)).astype("float64")
+
+
+def kelurahan_indicators(
+    households: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, *, programs: tuple[Program, ...] = ()
+) -> gpd.GeoDataFrame:
+    """Aggregate classified households to one row per kelurahan.
+
+    Parameters
+    ----------
+    households
+        Output of :func:`classify_poverty`.
+    boundaries
+        Kelurahan polygons; every one of them gets a row, with zero counts
+        where no household lives.
+    programs
+        The region's programmes; recipients are counted per programme.
+
+    Returns
+    -------
+    GeoDataFrame
+        The boundaries' columns and geometry plus ``jumlah_kk``,
+        ``jumlah_jiwa``, ``kk_miskin``, ``kk_miskin_ekstrem``,
+        ``persen_miskin``, ``persen_miskin_ekstrem``, vulnerable-group counts,
+        recipients per programme (``kk_penerima_<code>``), poor households
+        with no programme and with three or more, and data-quality counts.
+    """
+    h = pd.DataFrame(households.drop(columns="geometry"))
+    flags = pd.DataFrame(index=h.index)
+    flags[C.JUMLAH_KK] = 1
+    flags[C.JUMLAH_JIWA] = h[C.JUMLAH_ART].fillna(1).astype("int64") if C.JUMLAH_ART in h else 1
+    flags[C.KK_MISKIN] = h[C.MISKIN].astype("int64")
+    flags[C.KK_MISKIN_EKSTREM] = h[C.MISKIN_EKSTREM].astype("int64")
+    if C.JENIS_KELAMIN in h:
+        h["perempuan_kk"] = (h[C.JENIS_KELAMIN] == "P").astype("int64")
+    for flag, column in VULNERABLE.items():
+        flags[column] = h[flag].fillna(0).astype("int64") if flag in h else 0
+    received = pd.DataFrame(index=h.index)
+    for program in programs:
+        if program.column in h:
+            received[program.code] = h[program.column].fillna(0).astype("int64")
+            flags[f"kk_penerima_{program.code}"] = received[program.code]
+    n_programs = received.sum(axis=1) if len(received.columns) else pd.Series(0, index=h.index)
+    flags[KK_MISKIN_TANPA_PROGRAM] = (h[C.MISKIN] & (n_programs == 0)).astype("int64")
+    flags[KK_MISKIN_3_PROGRAM] = (h[C.MISKIN] & (n_programs >= 3)).astype("int64")
+    flags[C.KK_BERKOORDINAT] = (h[C.METODE_LOKASI] == "titik").astype("int64")
+    flags[C.KK_BEDA_LOKASI] = h[C.BEDA_LOKASI].astype("int64")
+    flags[C.KK_DI_TUMPANG] = h[C.DI_TUMPANG].astype("int64")
+
+    sums = flags.groupby(h[C.KODE_KEL].to_numpy()).sum()
+    out = boundaries.merge(sums, left_on=C.KODE_KEL, right_index=True, how="left")
+    count_columns = list(sums.columns)
+    out[count_columns] = out[count_columns].fillna(0).astype("int64")
+    out[C.PERSEN_MISKIN] = _percent(out[C.KK_MISKIN], out[C.JUMLAH_KK])
+    out[C.PERSEN_MISKIN_EKSTREM] = _percent(out[C.KK_MISKIN_EKSTREM], out[C.JUMLAH_KK])
+    out[C.PERSEN_BERKOORDINAT] = _percent(out[C.KK_BERKOORDINAT], out[C.JUMLAH_KK])
+    unknown = set(sums.index) - set(boundaries[C.KODE_KEL])
+    if unknown:  # join guarantees this never happens; guard the invariant
+        raise AssertionError(f"households assigned to codes not in the boundaries: {sorted(unknown)[:5]}")
+    logger.info("aggregated %d households into %d kelurahan", int(out[C.JUMLAH_KK].sum()), len(out))
+    return out
+
+
+def count_columns(indicators: pd.DataFrame) -> list[str]:
+    """The household/people count columns of an indicator frame."""
+    return [c for c in indicators.columns if c.startswith(("jumlah_", "kk_"))]
+
+
+def kecamatan_indicators(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Sum kelurahan counts into kecamatan and recompute the rates.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per kecamatan with ``kode_kec``, ``nama_kec``, the summed
+        counts, the rates and the dissolved geometry.
+    """
+    counts = count_columns(kelurahan)
+    out = kelurahan[[C.KODE_KEC, C.NAMA_KEC, *counts, "geometry"]].dissolve(
+        by=[C.KODE_KEC, C.NAMA_KEC], aggfunc="sum", as_index=False
+    )
+    out[C.PERSEN_MISKIN] = _percent(out[C.KK_MISKIN], out[C.JUMLAH_KK])
+    out[C.PERSEN_MISKIN_EKSTREM] = _percent(out[C.KK_MISKIN_EKSTREM], out[C.JUMLAH_KK])
+    out[C.PERSEN_BERKOORDINAT] = _percent(out[C.KK_BERKOORDINAT], out[C.JUMLAH_KK])
+    return out
+
+
+def region_summary(kelurahan: pd.DataFrame) -> dict[str, float | int]:
+    """Headline figures of a region from its kelurahan indicators."""
+    total = int(kelurahan[C.JUMLAH_KK].sum())
+    poor = int(kelurahan[C.KK_MISKIN].sum())
+    extreme = int(kelurahan[C.KK_MISKIN_EKSTREM].sum())
+    return {
+        "jumlah_kelurahan": int(len(kelurahan)),
+        C.JUMLAH_KK: total,
+        C.JUMLAH_JIWA: int(kelurahan[C.JUMLAH_JIWA].sum()),
+        C.KK_MISKIN: poor,
+        C.KK_MISKIN_EKSTREM: extreme,
+        C.PERSEN_MISKIN: float(np.round(100 * poor / total, 4)) if total else float("nan"),
+        C.PERSEN_MISKIN_EKSTREM: float(np.round(100 * extreme / total, 4)) if total else float("nan"),
+        KK_MISKIN_TANPA_PROGRAM: int(kelurahan[KK_MISKIN_TANPA_PROGRAM].sum()),
+        KK_MISKIN_3_PROGRAM: int(kelurahan[KK_MISKIN_3_PROGRAM].sum()),
+    }

@@ -1,0 +1,131 @@
+"""Privacy rules for public outputs (UU 27/2022 on personal data protection).
+
+Public outputs (HTML maps, the summary GeoPackage) carry aggregates only.
+Two rules apply before anything is published:
+
+1. **Small-count suppression.** A count of 1 to k-1 households (k from the
+   region TOML, default 5) is replaced by "no value", and so is every rate
+   computed from it. A kelurahan with fewer than k households publishes no
+   figure at all. Zero is published: it reveals nothing about a person.
+2. **No personal fields.** A frame that still has a NIK, name, address, birth
+   date, RT/RW or a household coordinate column, or any 16-digit number, is
+   refused with :class:`~pipeline.errors.PrivacyError`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from . import columns as C
+from .errors import PrivacyError
+
+#: Rate column -> the count it is computed from.
+RATE_SOURCES: dict[str, str] = {
+    C.PERSEN_MISKIN: C.KK_MISKIN,
+    C.PERSEN_MISKIN_EKSTREM: C.KK_MISKIN_EKSTREM,
+    C.PERSEN_BERKOORDINAT: C.KK_BERKOORDINAT,
+}
+SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")  # not the decimals of a coordinate
+_WORD = re.compile(r"\w+")
+
+
+def suppress_small_counts(frame: pd.DataFrame, *, k: int, counts: list[str]) -> pd.DataFrame:
+    """Hide counts below ``k`` and the rates built on them.
+
+    Parameters
+    ----------
+    frame
+        Aggregated indicators (kelurahan or kecamatan).
+    k
+        The threshold; counts of 1 to ``k - 1`` are hidden.
+    counts
+        The count columns to check.
+
+    Returns
+    -------
+    DataFrame
+        A copy where hidden counts are ``<NA>`` (nullable integers), hidden
+        rates are NaN, and ``disembunyikan`` lists the hidden columns per row
+        ("" where nothing is hidden).
+    """
+    out = frame.copy()
+    hidden = pd.DataFrame(False, index=out.index, columns=counts)
+    small_base = out[C.JUMLAH_KK] < k
+    for column in counts:
+        hidden[column] = out[column].between(1, k - 1) | small_base
+    for rate, source in RATE_SOURCES.items():
+        if rate in out.columns and source in hidden:
+            hidden[rate] = hidden[source] | small_base
+    for column in hidden.columns:
+        if column in counts:
+            out[column] = out[column].astype("Int64").mask(hidden[column])
+        else:
+            out[column] = out[column].mask(hidden[column])
+    names = np.asarray(hidden.columns, dtype=object)
+    out[C.DISEMBUNYIKAN] = [",".join(names[row]) for row in hidden.to_numpy()]
+    return out
+
+
+def check_public(frame: pd.DataFrame, *, what: str) -> None:
+    """Refuse a frame that would put personal data into a public output.
+
+    Parameters
+    ----------
+    frame
+        A frame about to be published.
+    what
+        Its name, for the error message.
+
+    Raises
+    ------
+    PrivacyError
+        If a personal column or a 16-digit number is present.
+    """
+    personal = [c for c in frame.columns if c in C.PERSONAL]
+    if personal:
+        raise PrivacyError(f"{what}: personal columns {personal} must not reach a public output; drop them first")
+    text = frame.drop(columns=[c for c in frame.columns if c == "geometry"]).select_dtypes(exclude="number")
+    for column in text.columns:
+        values = text[column].dropna().astype(str)
+        if values.str.contains(SIXTEEN_DIGITS).any():
+            raise PrivacyError(f"{what}: column '{column}' holds a 16-digit number (a NIK?); remove it before publishing")
+
+
+def check_public_text(text: str, *, what: str, forbidden: tuple[str, ...] = ()) -> None:
+    """Refuse a rendered text (HTML) holding a 16-digit number or a person's name.
+
+    Names are compared as whole word sequences, case-insensitively, so the
+    check stays fast for hundreds of thousands of names. Single-word names
+    are skipped: they collide with place names ("Harapan") and carry little
+    identifying power alone.
+
+    Parameters
+    ----------
+    text
+        The page.
+    what
+        Its name, for the error message.
+    forbidden
+        Personal values (household heads' names) that must not appear.
+
+    Raises
+    ------
+    PrivacyError
+        If the text contains a 16-digit number or any of ``forbidden``.
+    """
+    match = SIXTEEN_DIGITS.search(text)
+    if match:
+        raise PrivacyError(f"{what}: contains a 16-digit number at offset {match.start()}; refusing to publish it")
+    wanted = {tuple(words) for value in forbidden if len(words := _WORD.findall(value.lower())) >= 2}
+    if not wanted:
+        return
+    tokens = _WORD.findall(text.lower())
+    for size in {len(w) for w in wanted}:
+        grams = set(zip(*(tokens[i:] for i in range(size)), strict=False))
+        found = wanted & grams
+        if found:
+            example = " ".join(next(iter(found)))
+            raise PrivacyError(f"{what}: contains a household name ('{example[:3]}…'); refusing to publish it")

@@ -1,0 +1,411 @@
+"""Render stage: one self-contained, offline folium map per region.
+
+Leaflet's JavaScript and CSS are inlined from the installed ``xstatic-leaflet``
+package, so the map draws with no internet at all; folium's other CDN
+assets (jQuery, Bootstrap, Font Awesome) are not used. The default
+background is plain; OpenStreetMap tiles are an optional base layer that is
+only requested when a planner selects it. Every text a planner reads is in
+Bahasa Indonesia, with Indonesian number formats (``8,61 %``, ``1.234 KK``).
+
+The input is the *public* kelurahan frame (already suppressed by
+:mod:`pipeline.privacy`): nothing personal can reach the map.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import branca
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from xstatic.pkg import leaflet as xstatic_leaflet
+
+from . import columns as C
+from .errors import PipelineError
+from .indicators import KK_MISKIN_TANPA_PROGRAM
+
+logger = logging.getLogger(__name__)
+
+SYNTHETIC_NOTICE: str = "DATA SINTETIS — bukan data warga nyata"
+HIDDEN_LABEL: str = "disembunyikan"
+NO_DATA_COLOR: str = "#bdbdbd"
+#: Poverty-rate classes (percent of households) and their colours (ColorBrewer YlOrRd).
+RATE_BREAKS: tuple[float, ...] = (0, 10, 20, 30, 40, 50, 100.000001)
+RATE_COLORS: tuple[str, ...] = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+COUNT_COLORS: tuple[str, ...] = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+GI_STYLE: dict[str, tuple[str, str]] = {
+    "panas_99": ("#b2182b", "Titik panas (99 %)"),
+    "panas_95": ("#ef8a62", "Titik panas (95 %)"),
+    "panas_90": ("#fddbc7", "Titik panas (90 %)"),
+    "tidak_signifikan": ("#f7f7f7", "Tidak signifikan"),
+    "dingin_90": ("#d1e5f0", "Titik dingin (90 %)"),
+    "dingin_95": ("#67a9cf", "Titik dingin (95 %)"),
+    "dingin_99": ("#2166ac", "Titik dingin (99 %)"),
+    "tanpa_data": (NO_DATA_COLOR, "Tanpa data"),
+}
+LAYER_RATE: str = "Persentase KK miskin & rentan"
+LAYER_EXTREME: str = "Jumlah KK miskin ekstrem"
+LAYER_GI: str = "Titik panas kemiskinan (Gi*)"
+LAYER_KEC: str = "Batas kecamatan"
+_REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
+
+
+class RenderError(PipelineError):
+    """The rendered map would need the network, or its input is unusable."""
+
+
+def format_int(value: float | int | None) -> str:
+    """``1234`` -> ``"1.234"``; missing -> ``"disembunyikan"``."""
+    if value is None or pd.isna(value):
+        return HIDDEN_LABEL
+    return f"{int(value):,}".replace(",", ".")
+
+
+def format_percent(value: float | None, digits: int = 2) -> str:
+    """``8.6123`` -> ``"8,61 %"``; missing -> ``"disembunyikan"``."""
+    if value is None or pd.isna(value):
+        return HIDDEN_LABEL
+    return f"{value:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".") + " %"
+
+
+def format_date(value: dt.date) -> str:
+    """``2026-09-30`` -> ``"30 September 2026"``."""
+    months = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+              "September", "Oktober", "November", "Desember")
+    return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+def _bin_colors(values: pd.Series, breaks: tuple[float, ...], colors: tuple[str, ...]) -> list[str]:
+    index = np.digitize(values.to_numpy(dtype="float64", na_value=np.nan), breaks[1:-1], right=False)
+    return [NO_DATA_COLOR if pd.isna(v) else colors[i] for v, i in zip(values, index, strict=True)]
+
+
+def count_breaks(values: pd.Series, classes: int = 5) -> tuple[float, ...]:
+    """Rounded class edges for a count layer (quantiles of the published values)."""
+    data = values.dropna().astype("float64")
+    if data.empty or data.max() <= 0:
+        return (0.0, 1.0)
+    edges = np.unique(np.quantile(data, np.linspace(0, 1, classes + 1)))
+    step = 10 ** max(0, int(math.log10(max(data.max(), 1))) - 1)
+    rounded = np.unique(np.concatenate([[0.0], np.ceil(edges[1:-1] / step) * step, [data.max() + 1]]))
+    return tuple(float(e) for e in rounded)
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What the side panel says about the region."""
+
+    region_name: str
+    data_date: dt.date
+    synthetic: bool
+    min_households: int
+    poverty_rule: str
+    summary: dict[str, float | int]
+    generated: str
+
+
+def _offline_assets() -> str:
+    """Leaflet JS and CSS from the installed package, with CSS images as data URIs."""
+    base = Path(xstatic_leaflet.BASE_DIR)
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline_image(match: re.Match[str]) -> str:
+        data = base64.b64encode((base / match.group(1)).read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline_image, css)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    return f"<style>{css}</style>\n<script>{js}</script>"
+
+
+_PAGE_CSS = """
+<style>
+html, body {height: 100%; margin: 0; font-family: "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif;}
+.leaflet-container {background: #eef2f5;}
+.kantong-panel {position: absolute; top: 10px; left: 54px; z-index: 1000; width: 300px; max-height: calc(100% - 40px);
+  overflow-y: auto; background: rgba(255,255,255,0.96); border-radius: 6px; box-shadow: 0 1px 6px rgba(0,0,0,.3);
+  padding: 10px 12px; font-size: 13px; line-height: 1.35;}
+.kantong-panel h1 {font-size: 17px; margin: 0 0 4px 0;}
+.kantong-panel h2 {font-size: 13px; margin: 10px 0 4px 0;}
+.kantong-panel table {border-collapse: collapse; width: 100%;}
+.kantong-panel td {padding: 1px 0;} .kantong-panel td.angka {text-align: right; font-variant-numeric: tabular-nums;}
+.kantong-sintetis {background: #fff3cd; border: 1px solid #e0a800; color: #7a5600; font-weight: 600;
+  padding: 4px 6px; border-radius: 4px; margin: 4px 0;}
+.kantong-catatan {color: #555; font-size: 11.5px;}
+.kantong-legend {position: absolute; bottom: 24px; right: 10px; z-index: 1000; background: rgba(255,255,255,0.96);
+  border-radius: 6px; box-shadow: 0 1px 6px rgba(0,0,0,.3); padding: 6px 10px; font-size: 12px; max-width: 240px;}
+.kantong-legend .judul {font-weight: 600; margin-bottom: 3px;}
+.kantong-legend i {display: inline-block; width: 14px; height: 12px; margin-right: 6px; border: 1px solid #999;
+  vertical-align: middle;}
+.kantong-label {font-size: 11px; font-weight: 600; color: #333; text-shadow: 0 0 3px #fff, 0 0 3px #fff;
+  white-space: nowrap; pointer-events: none;}
+@media print {
+  .kantong-panel {position: absolute; width: 260px; box-shadow: none; border: 1px solid #999;}
+  .leaflet-control-layers {display: none;}
+}
+</style>
+"""
+
+
+class _Html(branca.element.MacroElement):
+    """A block of HTML placed over the map, plus optional script."""
+
+    _template = branca.element.Template(
+        """
+        {% macro html(this, kwargs) %}{{ this.markup }}{% endmacro %}
+        {% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}
+        """
+    )
+
+    def __init__(self, markup: str, code: str = "") -> None:
+        super().__init__()
+        self._name = "KantongHtml"
+        self.markup = markup
+        self.code = code
+
+
+def _legend_block(title: str, items: list[tuple[str, str]], *, layer: str, visible: bool) -> str:
+    rows = "".join(f'<div><i style="background:{color}"></i>{html.escape(label)}</div>' for color, label in items)
+    style = "" if visible else ' style="display:none"'
+    return (
+        f'<div class="kantong-legend-blok" data-layer="{html.escape(layer)}"{style}>'
+        f'<div class="judul">{html.escape(title)}</div>{rows}</div>'
+    )
+
+
+def _legend_toggle_js(map_name: str) -> str:
+    return f"""
+    (function() {{
+      var map = {map_name};
+      function toggle(e, show) {{
+        document.querySelectorAll('.kantong-legend-blok').forEach(function(el) {{
+          if (el.getAttribute('data-layer') === e.name) {{ el.style.display = show ? '' : 'none'; }}
+        }});
+      }}
+      map.on('overlayadd', function(e) {{ toggle(e, true); }});
+      map.on('overlayremove', function(e) {{ toggle(e, false); }});
+    }})();
+    """
+
+
+def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
+    s = context.summary
+    top = kelurahan.dropna(subset=[C.PERSEN_MISKIN]).nlargest(5, C.PERSEN_MISKIN)
+    top_rows = "".join(
+        f"<tr><td>{i}. {html.escape(str(r[C.NAMA_KEL]))}</td><td class='angka'>{format_percent(r[C.PERSEN_MISKIN], 1)}</td></tr>"
+        for i, (_, r) in enumerate(top.iterrows(), start=1)
+    )
+    notice = f'<div class="kantong-sintetis">{SYNTHETIC_NOTICE}</div>' if context.synthetic else ""
+    return f"""
+    <div class="kantong-panel" id="kantong-panel">
+      <h1>{html.escape(context.region_name)}</h1>
+      <div>Peta kantong kemiskinan</div>
+      {notice}
+      <table>
+        <tr><td>Jumlah keluarga</td><td class="angka">{format_int(s[C.JUMLAH_KK])} KK</td></tr>
+        <tr><td>Jumlah jiwa</td><td class="angka">{format_int(s[C.JUMLAH_JIWA])}</td></tr>
+        <tr><td>KK miskin &amp; rentan</td><td class="angka">{format_int(s[C.KK_MISKIN])} KK ({format_percent(s[C.PERSEN_MISKIN])})</td></tr>
+        <tr><td>KK miskin ekstrem</td><td class="angka">{format_int(s[C.KK_MISKIN_EKSTREM])} KK ({format_percent(s[C.PERSEN_MISKIN_EKSTREM])})</td></tr>
+        <tr><td>KK miskin tanpa program</td><td class="angka">{format_int(s[KK_MISKIN_TANPA_PROGRAM])} KK</td></tr>
+      </table>
+      <h2>Kelurahan dengan persentase miskin tertinggi</h2>
+      <table>{top_rows}</table>
+      <h2>Keterangan</h2>
+      <div class="kantong-catatan">
+        Tanggal data: {format_date(context.data_date)}<br>
+        Definisi: {html.escape(context.poverty_rule)}<br>
+        Angka di bawah {context.min_households} KK disembunyikan untuk melindungi data pribadi (UU 27/2022).<br>
+        Titik panas: Getis-Ord Gi*, ketetanggaan queen, uji permutasi.<br>
+        Dibuat: {html.escape(context.generated)}
+      </div>
+    </div>
+    """
+
+
+def _tooltip_frame(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Only the fields the map shows, pre-formatted, with light geometries."""
+    out = gpd.GeoDataFrame(
+        {
+            "nama": kelurahan[C.NAMA_KEL].astype(str),
+            "kecamatan": kelurahan[C.NAMA_KEC].astype(str),
+            "kk": kelurahan[C.JUMLAH_KK].map(format_int) + " KK",
+            "miskin": kelurahan[C.KK_MISKIN].map(format_int) + " KK",
+            "persen": kelurahan[C.PERSEN_MISKIN].map(format_percent),
+            "ekstrem": kelurahan[C.KK_MISKIN_EKSTREM].map(format_int) + " KK",
+            "gi": [GI_STYLE.get(c, GI_STYLE["tanpa_data"])[1] for c in kelurahan[C.GI_KELAS]],
+            "warna_persen": _bin_colors(kelurahan[C.PERSEN_MISKIN], RATE_BREAKS, RATE_COLORS),
+            "warna_gi": [GI_STYLE.get(c, GI_STYLE["tanpa_data"])[0] for c in kelurahan[C.GI_KELAS]],
+        },
+        geometry=shapely.set_precision(kelurahan.geometry.values, 1e-5),
+        crs=kelurahan.crs,
+    )
+    out["kk"] = out["kk"].str.replace(f"{HIDDEN_LABEL} KK", HIDDEN_LABEL, regex=False)
+    out["miskin"] = out["miskin"].str.replace(f"{HIDDEN_LABEL} KK", HIDDEN_LABEL, regex=False)
+    out["ekstrem"] = out["ekstrem"].str.replace(f"{HIDDEN_LABEL} KK", HIDDEN_LABEL, regex=False)
+    return out
+
+
+def _choropleth(data: gpd.GeoDataFrame, *, name: str, color_field: str, show: bool) -> folium.GeoJson:
+    fields = ["nama", "kecamatan", "kk", "miskin", "persen", "ekstrem", "gi"]
+    aliases = ["Kelurahan", "Kecamatan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "KK miskin ekstrem", "Gi*"]
+    return folium.GeoJson(
+        data[[*fields, color_field, "geometry"]],
+        name=name,
+        show=show,
+        style_function=lambda f, field=color_field: {
+            "fillColor": f["properties"][field], "color": "#555555", "weight": 1, "fillOpacity": 0.75,
+        },
+        highlight_function=lambda f: {"weight": 3, "color": "#222222"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, localize=False),
+    )
+
+
+def map_from_indicators(
+    kelurahan: gpd.GeoDataFrame, *, kecamatan: gpd.GeoDataFrame, context: MapContext
+) -> folium.Map:
+    """Build the region's map from public (suppressed) indicators.
+
+    Parameters
+    ----------
+    kelurahan
+        Public kelurahan indicators with Gi* classes, EPSG:4326.
+    kecamatan
+        Kecamatan polygons with ``nama_kec``, EPSG:4326.
+    context
+        Texts for the side panel.
+
+    Returns
+    -------
+    folium.Map
+        Layers: poverty rate (shown), extreme-poor count, Gi* hot spots,
+        kecamatan outlines with names; a legend per layer, a layer control
+        and a scale bar.
+
+    Raises
+    ------
+    RenderError
+        If the frames are not in EPSG:4326.
+    """
+    for frame, what in ((kelurahan, "kelurahan"), (kecamatan, "kecamatan")):
+        if frame.crs is None or frame.crs.to_epsg() != 4326:
+            raise RenderError(f"{what} layer must be in EPSG:4326 for the web map, found {frame.crs}; call .to_crs(4326)")
+    minx, miny, maxx, maxy = kelurahan.total_bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, control_scale=True, zoom_start=12)
+    m.default_js = []
+    m.default_css = []
+    root = m.get_root()
+    root.header.add_child(branca.element.Element(_offline_assets()), name="kantong_leaflet")
+    root.header.add_child(branca.element.Element(_PAGE_CSS), name="kantong_css")
+    root.title = f"Peta Kantong Kemiskinan — {context.region_name}"
+
+    folium.FeatureGroup(name="Latar polos (tanpa internet)", overlay=False, control=True).add_to(m)
+    folium.TileLayer(
+        "OpenStreetMap", name="OpenStreetMap (perlu internet)", overlay=False, show=False, control=True
+    ).add_to(m)
+
+    data = _tooltip_frame(kelurahan)
+    data["warna_ekstrem"] = _bin_colors(
+        kelurahan[C.KK_MISKIN_EKSTREM].astype("Float64"),
+        breaks := count_breaks(kelurahan[C.KK_MISKIN_EKSTREM].astype("Float64")),
+        COUNT_COLORS[: max(1, len(breaks) - 1)],
+    )
+    _choropleth(data, name=LAYER_RATE, color_field="warna_persen", show=True).add_to(m)
+    _choropleth(data, name=LAYER_EXTREME, color_field="warna_ekstrem", show=False).add_to(m)
+    _choropleth(data, name=LAYER_GI, color_field="warna_gi", show=False).add_to(m)
+
+    kec = folium.FeatureGroup(name=LAYER_KEC, show=True)
+    folium.GeoJson(
+        kecamatan[[C.NAMA_KEC, "geometry"]].assign(geometry=shapely.set_precision(kecamatan.geometry.values, 1e-5)),
+        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2.5, "dashArray": "6 4"},
+        interactive=False,
+    ).add_to(kec)
+    for _, row in kecamatan.iterrows():
+        point = row.geometry.representative_point()
+        folium.Marker(
+            [point.y, point.x],
+            icon=folium.DivIcon(html=f'<div class="kantong-label">{html.escape(str(row[C.NAMA_KEC]))}</div>',
+                                icon_size=(160, 16), icon_anchor=(80, 8), class_name="kantong-label-icon"),
+            interactive=False,
+        ).add_to(kec)
+    kec.add_to(m)
+
+    rate_items = [
+        (color, f"{lo:g}–{hi:g} %" if hi <= 100 else f"≥ {lo:g} %")
+        for lo, hi, color in zip(RATE_BREAKS[:-1], RATE_BREAKS[1:], RATE_COLORS, strict=True)
+    ] + [(NO_DATA_COLOR, f"{HIDDEN_LABEL} / tanpa data")]
+    count_items = [
+        (color, f"{format_int(lo)}–{format_int(hi - 1)} KK")
+        for lo, hi, color in zip(breaks[:-1], breaks[1:], COUNT_COLORS, strict=False)
+    ] + [(NO_DATA_COLOR, f"{HIDDEN_LABEL} (< {context.min_households} KK)")]
+    gi_items = [GI_STYLE[c] for c in GI_STYLE]
+    legend = (
+        '<div class="kantong-legend" id="kantong-legend">'
+        + _legend_block(LAYER_RATE, rate_items, layer=LAYER_RATE, visible=True)
+        + _legend_block(LAYER_EXTREME, count_items, layer=LAYER_EXTREME, visible=False)
+        + _legend_block(LAYER_GI, gi_items, layer=LAYER_GI, visible=False)
+        + "</div>"
+    )
+    m.add_child(_Html(_panel(context, kelurahan) + legend, _legend_toggle_js(m.get_name())))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def html_from_map(m: folium.Map) -> str:
+    """Render the map to one HTML string that needs no network.
+
+    Raises
+    ------
+    RenderError
+        If the page still references a remote script or stylesheet.
+    """
+    page = m.get_root().render()
+    remote = _REMOTE_ASSET.findall(page)
+    if remote:
+        raise RenderError(f"the map would load {len(remote)} asset(s) from the internet: {remote[:3]}; inline them")
+    return page
+
+
+def index_html(regions: list[dict]) -> str:
+    """A small offline index page listing regions with headline figures.
+
+    Parameters
+    ----------
+    regions
+        One dict per region: ``slug``, ``nama``, ``sintetis`` and the
+        summary figures of :func:`pipeline.indicators.region_summary`.
+    """
+    rows = []
+    for r in sorted(regions, key=lambda r: r["nama"]):
+        s = r["ringkasan"]
+        badge = f' <span class="sintetis">{SYNTHETIC_NOTICE}</span>' if r.get("sintetis") else ""
+        rows.append(
+            f"<tr><td><a href='{html.escape(r['slug'])}/peta.html'>{html.escape(r['nama'])}</a>{badge}</td>"
+            f"<td>{s['jumlah_kelurahan']}</td><td>{format_int(s[C.JUMLAH_KK])}</td>"
+            f"<td>{format_percent(s[C.PERSEN_MISKIN])}</td><td>{format_percent(s[C.PERSEN_MISKIN_EKSTREM])}</td>"
+            f"<td>{html.escape(r['tanggal_data'])}</td></tr>"
+        )
+    return f"""<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8"><title>Peta Kantong Kemiskinan</title>
+<style>body{{font-family:Arial,sans-serif;margin:2em;}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}} .sintetis{{color:#7a5600;background:#fff3cd;font-size:.85em;padding:1px 4px}}</style>
+</head><body><h1>Peta Kantong Kemiskinan</h1>
+<table><tr><th>Wilayah</th><th>Kelurahan/desa</th><th>Jumlah KK</th><th>% miskin &amp; rentan</th><th>% miskin ekstrem</th><th>Tanggal data</th></tr>
+{''.join(rows)}</table></body></html>
+"""
+
+
+def regions_json(regions: list[dict]) -> str:
+    """Serialise index entries (for tests and other tools)."""
+    return json.dumps(regions, ensure_ascii=False, indent=2)

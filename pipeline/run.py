@@ -1,0 +1,291 @@
+"""Run one region end to end: load -> validate -> join -> indicators ->
+pockets -> privacy -> render -> export.
+
+:func:`analyse_region` does the in-memory work and touches no file but its
+inputs; :func:`run_region` adds the writes. Both report each stage through an
+optional callback, which the CLI turns into a progress bar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__
+from . import columns as C
+from .config import RegionConfig
+from .errors import ValidationError
+from .export import to_geopackage, to_json, to_make_depfile, to_restricted, to_text
+from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
+from .join import join_households
+from .load import boundaries_from_source, households_from_source
+from .pockets import local_gi_star
+from .privacy import check_public_text, suppress_small_counts
+from .render import SYNTHETIC_NOTICE, MapContext, html_from_map, map_from_indicators
+from .validate import REASONS, validate_households
+
+logger = logging.getLogger(__name__)
+
+STAGES: tuple[str, ...] = ("load", "validate", "join", "indicators", "pockets", "render", "export")
+MAP_FILE: str = "peta.html"
+SUMMARY_FILE: str = "ringkasan.json"
+DEPFILE: str = "masukan.d"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RegionAnalysis:
+    """Everything computed for one region, before anything is written."""
+
+    config: RegionConfig
+    boundaries: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame
+    quarantine: pd.DataFrame
+    kelurahan: gpd.GeoDataFrame
+    public_kelurahan: gpd.GeoDataFrame
+    public_kecamatan: gpd.GeoDataFrame
+    validation: pd.DataFrame
+    rows_in: int
+    projected_crs: str
+    summary: dict[str, float | int] = field(default_factory=dict)
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def validation_table(rows_in: int, accepted: int, quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Summarise validation: one row per stage and reason, plus totals.
+
+    The reason codes of a row are split, so a row with two problems counts
+    once under each reason; ``total`` rows count rows.
+    """
+    reasons = quarantine[[C.TAHAP, C.ALASAN]].assign(**{C.ALASAN: quarantine[C.ALASAN].str.split(";")}).explode(C.ALASAN)
+    table = reasons.groupby([C.TAHAP, C.ALASAN]).size().rename("jumlah_baris").reset_index()
+    table["keterangan"] = table[C.ALASAN].map(REASONS)
+    totals = pd.DataFrame(
+        {
+            C.TAHAP: ["total", "total", "total"],
+            C.ALASAN: ["baris_masuk", "baris_diterima", "baris_dikarantina"],
+            "jumlah_baris": [rows_in, accepted, len(quarantine)],
+            "keterangan": ["Baris di file register", "Baris yang dipakai dalam analisis", "Baris di karantina (folder terbatas)"],
+        }
+    )
+    return pd.concat([totals, table], ignore_index=True)
+
+
+def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> RegionAnalysis:
+    """Load a region's inputs and compute its indicators and hot spots.
+
+    Parameters
+    ----------
+    config
+        The region's configuration.
+    on_stage
+        Called with each stage name as it starts.
+
+    Returns
+    -------
+    RegionAnalysis
+
+    Raises
+    ------
+    ValidationError
+        If rows were lost between stages (an internal invariant).
+    """
+    on_stage("load")
+    boundaries = boundaries_from_source(config.boundaries)
+    raw = households_from_source(config.households)
+    rows_in = len(raw)
+
+    on_stage("validate")
+    accepted, quarantine_v = validate_households(raw)
+
+    on_stage("join")
+    joined, quarantine_j = join_households(accepted, boundaries)
+    quarantine = pd.concat([quarantine_v, quarantine_j], ignore_index=True, sort=False)
+    if len(joined) + len(quarantine) != rows_in:
+        raise ValidationError(
+            f"{config.slug}: {rows_in} rows in but {len(joined)} accepted + {len(quarantine)} quarantined; "
+            "this is a bug, please report it with the input's row count"
+        )
+
+    on_stage("indicators")
+    classified = classify_poverty(joined, rule=config.poverty, on=config.data_date)
+    kelurahan = kelurahan_indicators(classified, boundaries, programs=config.programs)
+
+    on_stage("pockets")
+    crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
+    kelurahan = local_gi_star(
+        kelurahan, column=C.PERSEN_MISKIN, crs=crs,
+        permutations=config.analysis.permutations, seed=config.analysis.seed,
+    )
+    counts = count_columns(kelurahan)
+    public_kel = suppress_small_counts(kelurahan, k=config.min_households, counts=counts)
+    public_kec = suppress_small_counts(kecamatan_indicators(kelurahan), k=config.min_households, counts=counts)
+    return RegionAnalysis(
+        config=config,
+        boundaries=boundaries,
+        households=classified,
+        quarantine=quarantine,
+        kelurahan=kelurahan,
+        public_kelurahan=public_kel,
+        public_kecamatan=public_kec,
+        validation=validation_table(rows_in, len(joined), quarantine),
+        rows_in=rows_in,
+        projected_crs=crs,
+        summary=region_summary(kelurahan),
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_region(
+    config: RegionConfig, *, out_dir: str | Path = "outputs", restricted: bool = True, on_stage: Progress = _noop
+) -> dict[str, object]:
+    """Run the whole pipeline for one region and write its outputs.
+
+    Writes ``<out_dir>/<slug>/peta.html`` (the map), ``<slug>.gpkg`` (public
+    GeoPackage), ``ringkasan.json`` (headline figures), ``masukan.d`` (input
+    files, for make) and, unless ``restricted`` is False, ``terbatas/``.
+
+    Parameters
+    ----------
+    config
+        The region's configuration.
+    out_dir
+        The outputs folder.
+    restricted
+        Write the restricted tier (quarantined rows with personal data).
+    on_stage
+        Called with each stage name as it starts.
+
+    Returns
+    -------
+    dict
+        The contents of ``ringkasan.json``.
+    """
+    analysis = analyse_region(config, on_stage=on_stage)
+    generated = dt.datetime.now(dt.timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    folder = Path(out_dir) / config.slug
+
+    on_stage("render")
+    context = MapContext(
+        region_name=config.name,
+        data_date=config.data_date,
+        synthetic=config.is_synthetic,
+        min_households=config.min_households,
+        poverty_rule=config.poverty.describe(config.data_date),
+        summary=analysis.summary,
+        generated=generated,
+    )
+    kecamatan_outline = analysis.public_kecamatan[[C.KODE_KEC, C.NAMA_KEC, "geometry"]]
+    page = html_from_map(map_from_indicators(analysis.public_kelurahan, kecamatan=kecamatan_outline, context=context))
+    names = tuple(analysis.households[C.NAMA_KK].dropna().astype(str).unique()) if C.NAMA_KK in analysis.households else ()
+    check_public_text(page, what=f"{config.slug}/{MAP_FILE}", forbidden=names)
+
+    on_stage("export")
+    label = f"{config.name} ({config.kode}), data {config.data_date.isoformat()}"
+    if config.is_synthetic:
+        label += f" — {SYNTHETIC_NOTICE}"
+    gpkg = folder / f"{config.slug}.gpkg"
+    to_geopackage(
+        {
+            "kelurahan": analysis.public_kelurahan,
+            "kecamatan": analysis.public_kecamatan,
+            "validasi": analysis.validation,
+        },
+        gpkg,
+        descriptions={
+            "kelurahan": f"Indikator kemiskinan per kelurahan/desa — {label}. Angka < {config.min_households} KK disembunyikan.",
+            "kecamatan": f"Indikator kemiskinan per kecamatan — {label}.",
+            "validasi": f"Ringkasan validasi register — {label}.",
+        },
+    )
+    html_path = to_text(page, folder / MAP_FILE)
+    if restricted:
+        to_restricted(analysis.quarantine, folder / "terbatas")
+    inputs = [config.boundaries.path, *config.households.paths]
+    summary = {
+        "slug": config.slug,
+        "nama": config.name,
+        "kode": config.kode,
+        "sintetis": config.is_synthetic,
+        "tanggal_data": config.data_date.isoformat(),
+        "aturan_kemiskinan": config.poverty.describe(config.data_date),
+        "crs_proyeksi": analysis.projected_crs,
+        "versi_pipeline": __version__,
+        "dibuat": generated,
+        "baris": {
+            "masuk": analysis.rows_in,
+            "diterima": int(len(analysis.households)),
+            "dikarantina": int(len(analysis.quarantine)),
+        },
+        "masukan": [{"file": str(p), "sha256": _sha256(p)} for p in inputs if p.is_file()],
+        "ringkasan": analysis.summary,
+    }
+    summary_path = to_json(summary, folder / SUMMARY_FILE)
+    to_make_depfile([html_path, gpkg, summary_path], inputs, folder / DEPFILE)
+    logger.info(
+        "%s: %d rows in = %d accepted + %d quarantined; outputs in %s",
+        config.slug, analysis.rows_in, len(analysis.households), len(analysis.quarantine), folder,
+    )
+    return summary
+
+
+def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
+    """Generate and write the inputs of a region that has a ``[synthetic]`` table.
+
+    For the demo (``boundaries = true``) the kelurahan and kecamatan layers
+    are generated too and written to ``[boundaries] path``. Households are
+    generated on the region's boundaries and written, as a P3KE-style CSV,
+    to the first of ``[households] paths``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    ConfigError
+        If the region has no ``[synthetic]`` table.
+    """
+    from .errors import ConfigError
+    from .export import to_csv
+    from .synth import synthetic_boundaries, synthetic_households, synthetic_kecamatan
+
+    spec = config.synthetic
+    if spec is None:
+        raise ConfigError(
+            f"{config.source}: no [synthetic] table; this region reads real register files, nothing to generate"
+        )
+    written = []
+    if spec.boundaries:
+        kelurahan = synthetic_boundaries(seed=spec.seed, region_code=config.kode, region_name=config.name)
+        to_geopackage(
+            {"kelurahan": kelurahan, "kecamatan": synthetic_kecamatan(kelurahan)},
+            config.boundaries.path,
+            descriptions={"kelurahan": f"Batas kelurahan {config.name} — {SYNTHETIC_NOTICE}"},
+        )
+        written.append(config.boundaries.path)
+    boundaries = boundaries_from_source(config.boundaries)
+    households = synthetic_households(boundaries, n=spec.households, seed=spec.seed, pockets=spec.pockets, region_code=config.kode)
+    target = config.households.paths[0]
+    to_csv(households, target)
+    written.append(target)
+    return written
