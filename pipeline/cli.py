@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .config import load_config
@@ -38,6 +39,12 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _fail(exc: PipelineError) -> None:
+    """Print a pipeline error plainly (no traceback) and exit with status 2."""
+    console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug messages.")]
 
 
@@ -58,8 +65,12 @@ def run(
         for path in regions:
             config = load_config(path)
             with Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
-                TimeElapsedColumn(), console=console, transient=False,
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[stage]}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
             ) as progress:
                 task = progress.add_task(config.name, total=len(STAGES), stage="")
 
@@ -71,11 +82,12 @@ def run(
             rows = summary["baris"]
             console.print(
                 f"{config.slug}: {rows['masuk']} rows in = {rows['diterima']} accepted + "
-                f"{rows['dikarantina']} quarantined -> {out / config.slug}"
+                f"{rows['dikarantina']} quarantined -> {out / config.slug}",
+                soft_wrap=True,
+                markup=False,
             )
     except PipelineError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from None
+        _fail(exc)
 
 
 @app.command()
@@ -90,10 +102,9 @@ def synth(
     try:
         for path in regions:
             for written in write_synthetic_inputs(load_config(path)):
-                console.print(f"wrote {written}")
+                console.print(f"wrote {written}", soft_wrap=True, markup=False)
     except PipelineError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from None
+        _fail(exc)
 
 
 @app.command()
@@ -108,4 +119,4 @@ def index(
     _setup_logging(verbose)
     entries = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*/ringkasan.json"))]
     path = to_text(index_html(entries), out / "index.html")
-    console.print(f"wrote {path} ({len(entries)} regions)")
+    console.print(f"wrote {path} ({len(entries)} regions)", soft_wrap=True, markup=False)

@@ -29,8 +29,8 @@ def normalize_kode(values: pd.Series) -> pd.Series:
         Dotted codes (``64.74.01.1001``) aligned to ``values``; ``<NA>`` where
         the value is not 10 digits.
     """
-    digits = values.astype("string").str.replace(r"[\s.]", "", regex=True)
-    digits = digits.str.replace(r"\.0$", "", regex=True)  # a code read as a float
+    text = values.astype("string").str.strip().str.replace(r"^(\d{10})\.0$", r"\1", regex=True)  # read as a float
+    digits = text.str.replace(r"[\s.]", "", regex=True)
     valid = digits.str.fullmatch(r"\d{10}").fillna(False).astype(bool)
     dotted = digits.str[0:2] + "." + digits.str[2:4] + "." + digits.str[4:6] + "." + digits.str[6:10]
     return dotted.where(valid, pd.NA)

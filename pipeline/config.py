@@ -90,10 +90,7 @@ class PovertyRule:
     def describe(self, on: dt.date | None = None) -> str:
         """Return the rule as one line of Indonesian text for maps and metadata."""
         if self.method == "desil":
-            return (
-                f"miskin ekstrem: desil ≤ {self.extreme_max_decile}; "
-                f"miskin & rentan: desil ≤ {self.poor_max_decile}"
-            )
+            return f"miskin ekstrem: desil ≤ {self.extreme_max_decile}; miskin & rentan: desil ≤ {self.poor_max_decile}"
         parts = []
         for kind in (C.MISKIN_EKSTREM, C.MISKIN):
             line = self.line_for(kind, on)
@@ -111,9 +108,7 @@ class PovertyRule:
         ConfigError
             If no line of that kind is dated on or before ``on``.
         """
-        candidates = [
-            line for line in self.lines if line.kind == kind and (on is None or line.valid_from <= on)
-        ]
+        candidates = [line for line in self.lines if line.kind == kind and (on is None or line.valid_from <= on)]
         if not candidates:
             raise ConfigError(
                 f"[poverty] method 'garis_kemiskinan' has no '{kind}' line valid on {on}; "
@@ -195,7 +190,9 @@ def expand_path(value: str, *, base: Path) -> Path:
             return os.environ[name]
         if default is not None:
             return default
-        raise ConfigError(f"path '{value}' uses ${{{name}}}, which is not set; export {name}=... or give a default as ${{{name}:-...}}")
+        raise ConfigError(
+            f"path '{value}' uses ${{{name}}}, which is not set; export {name}=... or give a default as ${{{name}:-...}}"
+        )
 
     path = Path(_ENV_PATTERN.sub(substitute, value)).expanduser()
     return path if path.is_absolute() else (base / path).resolve()
@@ -236,9 +233,7 @@ def _poverty(table: dict[str, Any], where: str) -> PovertyRule:
     extreme = int(table.get("extreme_max_decile", 1))
     poor = int(table.get("poor_max_decile", 4))
     if not 1 <= extreme <= poor <= 10:
-        raise ConfigError(
-            f"{where}: need 1 <= extreme_max_decile <= poor_max_decile <= 10, found {extreme} and {poor}"
-        )
+        raise ConfigError(f"{where}: need 1 <= extreme_max_decile <= poor_max_decile <= 10, found {extreme} and {poor}")
     lines = []
     for i, raw in enumerate(table.get("lines", [])):
         at = f"{where}.lines[{i}]"
@@ -326,7 +321,9 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         raise ConfigError(f"{where} [households]: 'paths' is empty; name at least one register file")
     schema = h.get("schema", "p3ke")
     if schema not in HOUSEHOLD_SCHEMAS:
-        raise ConfigError(f"{where} [households]: schema '{schema}' is unknown; use one of {', '.join(HOUSEHOLD_SCHEMAS)}")
+        raise ConfigError(
+            f"{where} [households]: schema '{schema}' is unknown; use one of {', '.join(HOUSEHOLD_SCHEMAS)}"
+        )
     households = HouseholdSource(
         paths=tuple(expand_path(p, base=base) for p in paths),
         schema=schema,

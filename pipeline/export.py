@@ -31,7 +31,8 @@ RESTRICTED_README: str = """TERBATAS — DATA PRIBADI
 ========================
 
 Folder ini berisi data pribadi (NIK, nama, alamat, lokasi rumah tangga) yang
-dilindungi Undang-Undang Nomor 27 Tahun 2022 tentang Pelindungan Data Pribadi.
+dilindungi Undang-Undang Nomor 27 Tahun 2022 tentang Pelindungan Data Pribadi
+(UU PDP, UU 27/2022).
 
 - Hanya untuk petugas yang ditunjuk (Bappeda, Dinas Sosial, OPD pelaksana
   program) dalam rangka verifikasi dan penanganan kemiskinan.
@@ -142,9 +143,7 @@ def to_geopackage(
     return Path(path)
 
 
-def to_restricted(
-    quarantine: pd.DataFrame, directory: str | os.PathLike[str]
-) -> Path:
+def to_restricted(quarantine: pd.DataFrame, directory: str | os.PathLike[str]) -> Path:
     """Write the restricted tier: quarantined rows with personal data.
 
     The folder gets mode 0700 and every file 0600, with a README stating

@@ -57,7 +57,9 @@ def classify_poverty(households: gpd.GeoDataFrame, *, rule: PovertyRule, on: dt.
     else:
         spend = pd.to_numeric(out[C.PENGELUARAN], errors="coerce")
         out[C.MISKIN_EKSTREM] = (spend < rule.line_for(C.MISKIN_EKSTREM, on).rupiah_per_capita_month).fillna(False)
-        out[C.MISKIN] = (spend < rule.line_for(C.MISKIN, on).rupiah_per_capita_month).fillna(False) | out[C.MISKIN_EKSTREM]
+        out[C.MISKIN] = (spend < rule.line_for(C.MISKIN, on).rupiah_per_capita_month).fillna(False) | out[
+            C.MISKIN_EKSTREM
+        ]
     return out
 
 

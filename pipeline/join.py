@@ -68,39 +68,38 @@ def join_households(
     codes = boundaries[C.KODE_KEL].to_numpy()
     known = pd.Index(codes)
     register = households[C.KODE_KEL].astype("string")
+    register_codes = register.to_numpy(dtype=object, na_value=None)
 
     geoms = households.geometry.values
     has_point = ~(geoms.isna() | geoms.is_empty)
     point_pos = np.flatnonzero(has_point)
     hit_point, hit_poly = boundaries.sindex.query(geoms[point_pos], predicate="within")
     hits = pd.DataFrame({"row": point_pos[hit_point], "kode": codes[hit_poly]})
-    hits["register"] = register.to_numpy()[hits["row"].to_numpy()]
+    hits["register"] = register_codes[hits["row"].to_numpy()]
     n_hits = hits.groupby("row").size()
     # prefer the register's own kelurahan among several hits, then file order
     hits["pref"] = (hits["kode"] != hits["register"]).astype(int)
     chosen = hits.sort_values(["row", "pref"], kind="stable").drop_duplicates("row")
 
-    by_point = pd.Series(pd.NA, index=range(n), dtype="string")
-    by_point[chosen["row"].to_numpy()] = chosen["kode"].to_numpy()
+    has_register = register.notna().to_numpy()
+    assigned = np.full(n, None, dtype=object)
+    assigned[chosen["row"].to_numpy()] = chosen["kode"].to_numpy()
     overlap = np.zeros(n, dtype=bool)
     overlap[n_hits.index[n_hits > 1].to_numpy()] = True
 
-    register_known = register.isin(known).fillna(False).to_numpy(dtype=bool)
-    assigned = by_point.to_numpy(dtype=object)
-    method = np.where(pd.notna(assigned), METHOD_POINT, None).astype(object)
-    fallback = pd.isna(assigned) & register_known
-    assigned[fallback] = register.to_numpy()[fallback]
-    method[fallback] = METHOD_CODE
-
-    placed = pd.notna(assigned)
-    mismatch = (method == METHOD_POINT) & register.notna().to_numpy() & (assigned != register.to_numpy(dtype=object))
+    by_point = pd.notna(assigned)
+    fallback = ~by_point & register.isin(known).fillna(False).to_numpy(dtype=bool)
+    assigned[fallback] = register_codes[fallback]
+    method = np.where(by_point, METHOD_POINT, np.where(fallback, METHOD_CODE, None))
+    placed = by_point | fallback
+    mismatch = by_point & has_register & (assigned != register_codes)
 
     joined = households.copy()
     joined[C.KODE_KEL_REGISTER] = register
     joined[C.KODE_KEL] = pd.array(assigned, dtype="string")
     joined[C.METODE_LOKASI] = method
     joined[C.DI_TUMPANG] = overlap
-    joined[C.BEDA_LOKASI] = np.asarray(mismatch, dtype=bool)
+    joined[C.BEDA_LOKASI] = mismatch
     joined = joined.loc[placed]
 
     quarantine = pd.DataFrame(households.loc[~placed].drop(columns="geometry"))
@@ -109,8 +108,8 @@ def join_households(
     logger.info(
         "joined %d households: %d by point, %d by code, %d in overlaps, %d location mismatches, %d unplaced",
         n,
-        int((method == METHOD_POINT).sum()),
-        int((method == METHOD_CODE).sum()),
+        int(by_point.sum()),
+        int(fallback.sum()),
         int(overlap.sum()),
         int(mismatch.sum()),
         int((~placed).sum()),

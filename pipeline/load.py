@@ -67,7 +67,9 @@ def _program_column(header: str) -> str | None:
     return C.PENERIMA_PREFIX + re.sub(r"[^a-z0-9]+", "_", match.group("code").lower()).strip("_")
 
 
-def header_mapping(headers: list[str], *, schema: str = "p3ke", columns: dict[str, str] | None = None) -> dict[str, str]:
+def header_mapping(
+    headers: list[str], *, schema: str = "p3ke", columns: dict[str, str] | None = None
+) -> dict[str, str]:
     """Map a file's headers to canonical column names.
 
     Parameters
@@ -113,9 +115,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
         delimiter = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t|").delimiter
     except (csv.Error, IndexError):
         raise InputError(f"{path}: could not find a header line with ',', ';', tab or '|' between columns") from None
-    frame = pd.read_csv(
-        path, sep=delimiter, dtype=str, keep_default_na=False, encoding=encoding, skip_blank_lines=True
-    )
+    options = {"sep": delimiter, "dtype": str, "keep_default_na": False, "encoding": encoding}
+    try:
+        frame = pd.read_csv(path, engine="pyarrow", **options)  # multithreaded, ~5x faster
+    except (ValueError, ImportError) as exc:  # an option or file the pyarrow parser cannot handle
+        logger.debug("%s: pyarrow CSV reader failed (%s); using the C reader", path.name, exc)
+        frame = pd.read_csv(path, engine="c", **options)
     frame[C.BARIS_SUMBER] = frame.index.to_numpy() + 2
     return frame
 
@@ -124,7 +129,9 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="calamine", keep_default_na=False)
     except ValueError as exc:
-        raise InputError(f"{path}: could not read sheet {sheet or 'number 1'} ({exc}); set [households] sheet = '...' in the region TOML") from None
+        raise InputError(
+            f"{path}: could not read sheet {sheet or 'number 1'} ({exc}); set [households] sheet = '...' in the region TOML"
+        ) from None
     frame[C.BARIS_SUMBER] = frame.index.to_numpy() + 2
     return frame
 
@@ -166,9 +173,7 @@ def households_from_file(
     elif suffix in EXCEL_SUFFIXES:
         frame = _read_excel(path, sheet)
     else:
-        raise InputError(
-            f"{path}: file type '{suffix}' is not supported; export the register as CSV or XLSX"
-        )
+        raise InputError(f"{path}: file type '{suffix}' is not supported; export the register as CSV or XLSX")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, columns=columns))
     frame[C.FILE_SUMBER] = path.name
@@ -278,7 +283,9 @@ def boundaries_from_file(
         out = out.to_crs("EPSG:4326")
     duplicated = out[C.KODE_KEL].duplicated()
     if duplicated.any():
-        logger.warning("%s: %d duplicated kelurahan codes; dissolving them into one polygon each", path.name, int(duplicated.sum()))
+        logger.warning(
+            "%s: %d duplicated kelurahan codes; dissolving them into one polygon each", path.name, int(duplicated.sum())
+        )
         out = out.dissolve(by=C.KODE_KEL, as_index=False, aggfunc="first")
     logger.info("read %d kelurahan from %s", len(out), path.name)
     return out.reset_index(drop=True)

@@ -32,7 +32,13 @@ logger = logging.getLogger(__name__)
 
 #: Gi* class codes, from hottest to coldest.
 HOT_COLD_CLASSES: tuple[str, ...] = (
-    "panas_99", "panas_95", "panas_90", "tidak_signifikan", "dingin_90", "dingin_95", "dingin_99",
+    "panas_99",
+    "panas_95",
+    "panas_90",
+    "tidak_signifikan",
+    "dingin_90",
+    "dingin_95",
+    "dingin_99",
 )
 NO_DATA_CLASS: str = "tanpa_data"
 CONFIDENCE_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
@@ -158,8 +164,11 @@ def local_gi_star(
     out.iloc[positions, out.columns.get_loc(C.GI_KELAS)] = classify_gi(gi.Zs, p_two_sided)
     out.iloc[positions, out.columns.get_loc(C.TETANGGA_KNN)] = knn
     if knn.any():
-        logger.info("Gi*: %d kelurahan had no contiguous neighbour and use their nearest: %s",
-                    int(knn.sum()), ", ".join(subset.loc[knn, C.NAMA_KEL].astype(str)))
+        logger.info(
+            "Gi*: %d kelurahan had no contiguous neighbour and use their nearest: %s",
+            int(knn.sum()),
+            ", ".join(subset.loc[knn, C.NAMA_KEL].astype(str)),
+        )
     counts = pd.Series(out[C.GI_KELAS]).value_counts().to_dict()
     logger.info("Gi* on %s (%d permutations, seed %d): %s", column, permutations, seed, counts)
     return out

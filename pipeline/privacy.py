@@ -91,7 +91,9 @@ def check_public(frame: pd.DataFrame, *, what: str) -> None:
     for column in text.columns:
         values = text[column].dropna().astype(str)
         if values.str.contains(SIXTEEN_DIGITS).any():
-            raise PrivacyError(f"{what}: column '{column}' holds a 16-digit number (a NIK?); remove it before publishing")
+            raise PrivacyError(
+                f"{what}: column '{column}' holds a 16-digit number (a NIK?); remove it before publishing"
+            )
 
 
 def check_public_text(text: str, *, what: str, forbidden: tuple[str, ...] = ()) -> None:

@@ -81,8 +81,20 @@ def format_percent(value: float | None, digits: int = 2) -> str:
 
 def format_date(value: dt.date) -> str:
     """``2026-09-30`` -> ``"30 September 2026"``."""
-    months = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-              "September", "Oktober", "November", "Desember")
+    months = (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    )
     return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
@@ -258,22 +270,31 @@ def _tooltip_frame(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _choropleth(data: gpd.GeoDataFrame, *, name: str, color_field: str, show: bool) -> folium.GeoJson:
     fields = ["nama", "kecamatan", "kk", "miskin", "persen", "ekstrem", "gi"]
-    aliases = ["Kelurahan", "Kecamatan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "KK miskin ekstrem", "Gi*"]
+    aliases = [
+        "Kelurahan",
+        "Kecamatan",
+        "Jumlah KK",
+        "KK miskin & rentan",
+        "Persentase miskin",
+        "KK miskin ekstrem",
+        "Gi*",
+    ]
     return folium.GeoJson(
         data[[*fields, color_field, "geometry"]],
         name=name,
         show=show,
         style_function=lambda f, field=color_field: {
-            "fillColor": f["properties"][field], "color": "#555555", "weight": 1, "fillOpacity": 0.75,
+            "fillColor": f["properties"][field],
+            "color": "#555555",
+            "weight": 1,
+            "fillOpacity": 0.75,
         },
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, localize=False),
     )
 
 
-def map_from_indicators(
-    kelurahan: gpd.GeoDataFrame, *, kecamatan: gpd.GeoDataFrame, context: MapContext
-) -> folium.Map:
+def map_from_indicators(kelurahan: gpd.GeoDataFrame, *, kecamatan: gpd.GeoDataFrame, context: MapContext) -> folium.Map:
     """Build the region's map from public (suppressed) indicators.
 
     Parameters
@@ -299,7 +320,9 @@ def map_from_indicators(
     """
     for frame, what in ((kelurahan, "kelurahan"), (kecamatan, "kecamatan")):
         if frame.crs is None or frame.crs.to_epsg() != 4326:
-            raise RenderError(f"{what} layer must be in EPSG:4326 for the web map, found {frame.crs}; call .to_crs(4326)")
+            raise RenderError(
+                f"{what} layer must be in EPSG:4326 for the web map, found {frame.crs}; call .to_crs(4326)"
+            )
     minx, miny, maxx, maxy = kelurahan.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, control_scale=True, zoom_start=12)
     m.default_js = []
@@ -334,8 +357,12 @@ def map_from_indicators(
         point = row.geometry.representative_point()
         folium.Marker(
             [point.y, point.x],
-            icon=folium.DivIcon(html=f'<div class="kantong-label">{html.escape(str(row[C.NAMA_KEC]))}</div>',
-                                icon_size=(160, 16), icon_anchor=(80, 8), class_name="kantong-label-icon"),
+            icon=folium.DivIcon(
+                html=f'<div class="kantong-label">{html.escape(str(row[C.NAMA_KEC]))}</div>',
+                icon_size=(160, 16),
+                icon_anchor=(80, 8),
+                class_name="kantong-label-icon",
+            ),
             interactive=False,
         ).add_to(kec)
     kec.add_to(m)
@@ -402,7 +429,7 @@ def index_html(regions: list[dict]) -> str:
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}} .sintetis{{color:#7a5600;background:#fff3cd;font-size:.85em;padding:1px 4px}}</style>
 </head><body><h1>Peta Kantong Kemiskinan</h1>
 <table><tr><th>Wilayah</th><th>Kelurahan/desa</th><th>Jumlah KK</th><th>% miskin &amp; rentan</th><th>% miskin ekstrem</th><th>Tanggal data</th></tr>
-{''.join(rows)}</table></body></html>
+{"".join(rows)}</table></body></html>
 """
 
 

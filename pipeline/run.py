@@ -68,7 +68,9 @@ def validation_table(rows_in: int, accepted: int, quarantine: pd.DataFrame) -> p
     The reason codes of a row are split, so a row with two problems counts
     once under each reason; ``total`` rows count rows.
     """
-    reasons = quarantine[[C.TAHAP, C.ALASAN]].assign(**{C.ALASAN: quarantine[C.ALASAN].str.split(";")}).explode(C.ALASAN)
+    reasons = (
+        quarantine[[C.TAHAP, C.ALASAN]].assign(**{C.ALASAN: quarantine[C.ALASAN].str.split(";")}).explode(C.ALASAN)
+    )
     table = reasons.groupby([C.TAHAP, C.ALASAN]).size().rename("jumlah_baris").reset_index()
     table["keterangan"] = table[C.ALASAN].map(REASONS)
     totals = pd.DataFrame(
@@ -76,7 +78,11 @@ def validation_table(rows_in: int, accepted: int, quarantine: pd.DataFrame) -> p
             C.TAHAP: ["total", "total", "total"],
             C.ALASAN: ["baris_masuk", "baris_diterima", "baris_dikarantina"],
             "jumlah_baris": [rows_in, accepted, len(quarantine)],
-            "keterangan": ["Baris di file register", "Baris yang dipakai dalam analisis", "Baris di karantina (folder terbatas)"],
+            "keterangan": [
+                "Baris di file register",
+                "Baris yang dipakai dalam analisis",
+                "Baris di karantina (folder terbatas)",
+            ],
         }
     )
     return pd.concat([totals, table], ignore_index=True)
@@ -125,8 +131,11 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     on_stage("pockets")
     crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
     kelurahan = local_gi_star(
-        kelurahan, column=C.PERSEN_MISKIN, crs=crs,
-        permutations=config.analysis.permutations, seed=config.analysis.seed,
+        kelurahan,
+        column=C.PERSEN_MISKIN,
+        crs=crs,
+        permutations=config.analysis.permutations,
+        seed=config.analysis.seed,
     )
     counts = count_columns(kelurahan)
     public_kel = suppress_small_counts(kelurahan, k=config.min_households, counts=counts)
@@ -180,7 +189,7 @@ def run_region(
         The contents of ``ringkasan.json``.
     """
     analysis = analyse_region(config, on_stage=on_stage)
-    generated = dt.datetime.now(dt.timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    generated = dt.datetime.now(dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     folder = Path(out_dir) / config.slug
 
     on_stage("render")
@@ -195,7 +204,9 @@ def run_region(
     )
     kecamatan_outline = analysis.public_kecamatan[[C.KODE_KEC, C.NAMA_KEC, "geometry"]]
     page = html_from_map(map_from_indicators(analysis.public_kelurahan, kecamatan=kecamatan_outline, context=context))
-    names = tuple(analysis.households[C.NAMA_KK].dropna().astype(str).unique()) if C.NAMA_KK in analysis.households else ()
+    names = (
+        tuple(analysis.households[C.NAMA_KK].dropna().astype(str).unique()) if C.NAMA_KK in analysis.households else ()
+    )
     check_public_text(page, what=f"{config.slug}/{MAP_FILE}", forbidden=names)
 
     on_stage("export")
@@ -242,7 +253,11 @@ def run_region(
     to_make_depfile([html_path, gpkg, summary_path], inputs, folder / DEPFILE)
     logger.info(
         "%s: %d rows in = %d accepted + %d quarantined; outputs in %s",
-        config.slug, analysis.rows_in, len(analysis.households), len(analysis.quarantine), folder,
+        config.slug,
+        analysis.rows_in,
+        len(analysis.households),
+        len(analysis.quarantine),
+        folder,
     )
     return summary
 
@@ -284,7 +299,9 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
         )
         written.append(config.boundaries.path)
     boundaries = boundaries_from_source(config.boundaries)
-    households = synthetic_households(boundaries, n=spec.households, seed=spec.seed, pockets=spec.pockets, region_code=config.kode)
+    households = synthetic_households(
+        boundaries, n=spec.households, seed=spec.seed, pockets=spec.pockets, region_code=config.kode
+    )
     target = config.households.paths[0]
     to_csv(households, target)
     written.append(target)

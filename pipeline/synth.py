@@ -33,28 +33,104 @@ DEMO_REGION_CODE: str = "99.71"
 DEMO_REGION_NAME: str = "Kota Contoh"
 
 KELURAHAN_NAMES: tuple[str, ...] = (
-    "Sukamaju", "Tanjung Harapan", "Karang Rejo", "Sidomulyo", "Mekarsari", "Bumi Ayu",
-    "Telaga Biru", "Batu Putih", "Pasir Panjang", "Kampung Baru", "Tanah Merah",
-    "Sungai Jernih", "Bukit Indah", "Padang Raya", "Lembah Hijau", "Teluk Damai",
-    "Pantai Indah", "Tegal Sari", "Margo Mulyo", "Harapan Jaya", "Suka Damai",
-    "Rawa Indah", "Gunung Sari", "Air Tenang",
+    "Sukamaju",
+    "Tanjung Harapan",
+    "Karang Rejo",
+    "Sidomulyo",
+    "Mekarsari",
+    "Bumi Ayu",
+    "Telaga Biru",
+    "Batu Putih",
+    "Pasir Panjang",
+    "Kampung Baru",
+    "Tanah Merah",
+    "Sungai Jernih",
+    "Bukit Indah",
+    "Padang Raya",
+    "Lembah Hijau",
+    "Teluk Damai",
+    "Pantai Indah",
+    "Tegal Sari",
+    "Margo Mulyo",
+    "Harapan Jaya",
+    "Suka Damai",
+    "Rawa Indah",
+    "Gunung Sari",
+    "Air Tenang",
 )
 FIRST_NAMES_M: tuple[str, ...] = (
-    "Budi", "Agus", "Slamet", "Joko", "Hendra", "Yohanes", "Muhammad", "Ahmad", "Rudi",
-    "Dedi", "Wayan", "Made", "Fransiskus", "Yusuf", "Arif", "Bambang", "Eko", "Hasan",
+    "Budi",
+    "Agus",
+    "Slamet",
+    "Joko",
+    "Hendra",
+    "Yohanes",
+    "Muhammad",
+    "Ahmad",
+    "Rudi",
+    "Dedi",
+    "Wayan",
+    "Made",
+    "Fransiskus",
+    "Yusuf",
+    "Arif",
+    "Bambang",
+    "Eko",
+    "Hasan",
 )
 FIRST_NAMES_F: tuple[str, ...] = (
-    "Siti", "Sri", "Maria", "Dewi", "Nur", "Yuliana", "Rina", "Wati", "Fatimah",
-    "Ketut", "Agustina", "Lestari", "Aminah", "Magdalena", "Ratna", "Sulastri",
+    "Siti",
+    "Sri",
+    "Maria",
+    "Dewi",
+    "Nur",
+    "Yuliana",
+    "Rina",
+    "Wati",
+    "Fatimah",
+    "Ketut",
+    "Agustina",
+    "Lestari",
+    "Aminah",
+    "Magdalena",
+    "Ratna",
+    "Sulastri",
 )
 FAMILY_NAMES: tuple[str, ...] = (
-    "Santoso", "Wijaya", "Hidayat", "Saputra", "Lete", "Ndun", "Manafe", "Hasibuan",
-    "Nugroho", "Rahman", "Pratama", "Sinaga", "Kurniawan", "Daeng", "Lamba", "Tefa",
-    "Setiawan", "Purba", "Mbete", "Halim",
+    "Santoso",
+    "Wijaya",
+    "Hidayat",
+    "Saputra",
+    "Lete",
+    "Ndun",
+    "Manafe",
+    "Hasibuan",
+    "Nugroho",
+    "Rahman",
+    "Pratama",
+    "Sinaga",
+    "Kurniawan",
+    "Daeng",
+    "Lamba",
+    "Tefa",
+    "Setiawan",
+    "Purba",
+    "Mbete",
+    "Halim",
 )
 STREETS: tuple[str, ...] = (
-    "Jl. Merdeka", "Jl. Pahlawan", "Jl. Kenanga", "Jl. Melati", "Gg. Damai", "Jl. Nelayan",
-    "Jl. Pasar Lama", "Jl. Cendana", "Gg. Mawar", "Jl. Pelabuhan", "Jl. Sukun", "Jl. Flamboyan",
+    "Jl. Merdeka",
+    "Jl. Pahlawan",
+    "Jl. Kenanga",
+    "Jl. Melati",
+    "Gg. Damai",
+    "Jl. Nelayan",
+    "Jl. Pasar Lama",
+    "Jl. Cendana",
+    "Gg. Mawar",
+    "Jl. Pelabuhan",
+    "Jl. Sukun",
+    "Jl. Flamboyan",
 )
 
 # Dwelling categories, from worst to best, as they appear in P3KE exports.
@@ -205,7 +281,9 @@ def synthetic_boundaries(
             min_gap *= 0.999  # relax slowly so that the loop always ends
     seed_xy = np.array(seeds)
 
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seed_xy), extend_to=outline.buffer(radius_m)))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(seed_xy), extend_to=outline.buffer(radius_m))
+    )
     tree = shapely.STRtree(cells)
     owner = tree.query(shapely.points(seed_xy), predicate="within")
     ordered = np.empty(n_kelurahan, dtype=object)
@@ -314,13 +392,19 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...], score: np.ndarray,
     return np.asarray(options, dtype=object)[(position * len(options)).astype(int)]
 
 
-def _nik(rng: np.random.Generator, region_code: str, kec_index: np.ndarray, birth: pd.Series, female: np.ndarray) -> np.ndarray:
+def _nik(
+    rng: np.random.Generator, region_code: str, kec_index: np.ndarray, birth: pd.Series, female: np.ndarray
+) -> np.ndarray:
     """Structurally valid 16-digit NIKs under the fictional province ``99``."""
     kab = region_code.split(".")[-1][-2:].zfill(2)
     day = birth.dt.day.to_numpy() + np.where(female, 40, 0)
     stem = pd.Series(
-        [f"99{kab}{k:02d}{d:02d}{m:02d}{yy:02d}" for k, d, m, yy in zip(
-            kec_index, day, birth.dt.month.to_numpy(), birth.dt.year.to_numpy() % 100, strict=True)]
+        [
+            f"99{kab}{k:02d}{d:02d}{m:02d}{yy:02d}"
+            for k, d, m, yy in zip(
+                kec_index, day, birth.dt.month.to_numpy(), birth.dt.year.to_numpy() % 100, strict=True
+            )
+        ]
     )
     serial = stem.groupby(stem).cumcount().to_numpy() + 1 + rng.integers(0, 50, size=len(stem))
     return (stem + pd.Series(serial).map("{:04d}".format)).to_numpy()
@@ -376,7 +460,9 @@ def synthetic_households(
     area = float(shapely.area(shapely.union_all(polygons)))
     scale = float(np.sqrt(area))
     clusters = max(12, min(400, int(len(boundaries) * 3)))
-    x, y, centres, cluster = _sample_points(rng, polygons, n, clusters=clusters, cluster_share=0.85, metric_scale=scale / 6)
+    x, y, centres, cluster = _sample_points(
+        rng, polygons, n, clusters=clusters, cluster_share=0.85, metric_scale=scale / 6
+    )
 
     # Planted pockets: centred on settlements along one strip (as along a
     # coast or a river), so that together they span neighbouring kelurahan.
@@ -418,7 +504,11 @@ def synthetic_households(
         logit = base + effect * (1 - score) ** 2 + link * connected + 1.2 * poor
         program_flags[code] = rng.random(n) < 1 / (1 + np.exp(-logit))
 
-    lon, lat = gpd.GeoSeries(shapely.points(x, y), crs=utm).to_crs("EPSG:4326").pipe(lambda s: (s.x.to_numpy(), s.y.to_numpy()))
+    lon, lat = (
+        gpd.GeoSeries(shapely.points(x, y), crs=utm)
+        .to_crs("EPSG:4326")
+        .pipe(lambda s: (s.x.to_numpy(), s.y.to_numpy()))
+    )
     located = rng.random(n) < located_share
     kab_digits = region_code.replace(".", "")
     yes_no = np.array(["Tidak", "Ya"], dtype=object)
@@ -428,7 +518,9 @@ def synthetic_households(
         {
             headers[C.ID_KELUARGA]: [f"P{kab_digits}{i:08d}" for i in range(1, n + 1)],
             headers[C.KODE_KEL]: pd.Series(kode_kel).str.replace(".", "", regex=False),
-            headers[C.ALAMAT]: pd.Series(rng.choice(STREETS, size=n)) + " No. " + pd.Series(rng.integers(1, 160, size=n)).astype(str),
+            headers[C.ALAMAT]: pd.Series(rng.choice(STREETS, size=n))
+            + " No. "
+            + pd.Series(rng.integers(1, 160, size=n)).astype(str),
             headers[C.RT]: pd.Series(rng.integers(1, 16, size=n)).map("{:03d}".format),
             headers[C.RW]: pd.Series(rng.integers(1, 9, size=n)).map("{:03d}".format),
             headers[C.NAMA_KK]: names,
@@ -451,7 +543,10 @@ def synthetic_households(
             headers[C.DISABILITAS]: yes_no[(rng.random(n) < 0.03 + 0.04 * (1 - score)).astype(int)],
             headers[C.RISIKO_STUNTING]: yes_no[(rng.random(n) < 0.02 + 0.12 * (1 - score) ** 2).astype(int)],
             headers[C.PEKERJA_MIGRAN]: yes_no[(rng.random(n) < 0.02).astype(int)],
-            **{f"Penerima {code.replace('_', ' ').upper()}": yes_no[flag.astype(int)] for code, flag in program_flags.items()},
+            **{
+                f"Penerima {code.replace('_', ' ').upper()}": yes_no[flag.astype(int)]
+                for code, flag in program_flags.items()
+            },
             headers[C.LAT]: np.where(located, np.char.mod("%.6f", lat), ""),
             headers[C.LON]: np.where(located, np.char.mod("%.6f", lon), ""),
         }
@@ -469,6 +564,10 @@ def synthetic_households(
     frame.loc[kinds[1], headers[C.DESIL]] = rng.choice(["0", "11", ""], size=kinds[1].size)
     swap = kinds[2][frame.loc[kinds[2], headers[C.LAT]].to_numpy() != ""]
     frame.loc[swap, [headers[C.LAT], headers[C.LON]]] = frame.loc[swap, [headers[C.LON], headers[C.LAT]]].to_numpy()
-    frame.loc[kinds[3], headers[C.ID_KELUARGA]] = frame.loc[np.maximum(kinds[3] - 1, 0), headers[C.ID_KELUARGA]].to_numpy()
-    logger.info("generated %d synthetic households in %d kelurahan, %d planted pockets", n, len(boundaries), len(pocket_ids))
+    frame.loc[kinds[3], headers[C.ID_KELUARGA]] = frame.loc[
+        np.maximum(kinds[3] - 1, 0), headers[C.ID_KELUARGA]
+    ].to_numpy()
+    logger.info(
+        "generated %d synthetic households in %d kelurahan, %d planted pockets", n, len(boundaries), len(pocket_ids)
+    )
     return frame

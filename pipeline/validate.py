@@ -49,16 +49,33 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].astype("string").fillna("").str.strip()
 
 
-def parse_flag(values: pd.Series) -> pd.Series:
-    """Parse Ya/Tidak, 1/0, true/false flags into a nullable 0/1 ``Int8`` Series.
+def _per_unique(values: pd.Series, func) -> pd.Series:
+    """Apply a vectorised ``func`` to the distinct values only, then spread back.
 
-    Unrecognised values become ``<NA>``.
+    Register columns such as flags and kelurahan codes hold few distinct
+    values in a million rows; this keeps their parsing cheap.
     """
-    lower = values.astype("string").fillna("").str.strip().str.lower()
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = func(pd.Series(uniques, dtype="string"))
+    taken = parsed.take(np.where(codes < 0, 0, codes)) if len(parsed) else pd.Series([], dtype=parsed.dtype)
+    out = pd.Series(taken.to_numpy(), index=values.index, dtype=parsed.dtype)
+    return out.mask(codes < 0) if (codes < 0).any() else out
+
+
+def _flag_values(values: pd.Series) -> pd.Series:
+    lower = values.fillna("").str.strip().str.lower()
     out = pd.Series(pd.NA, index=values.index, dtype="Int8")
     out[lower.isin(_TRUE)] = 1
     out[lower.isin(_FALSE)] = 0
     return out
+
+
+def parse_flag(values: pd.Series) -> pd.Series:
+    """Parse Ya/Tidak, 1/0, true/false flags into a nullable 0/1 ``Int8`` Series.
+
+    Empty values are 0 (not flagged); unrecognised values become ``<NA>``.
+    """
+    return _per_unique(values.astype("string").fillna(""), _flag_values)
 
 
 def parse_number(values: pd.Series) -> pd.Series:
@@ -121,7 +138,7 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     nik = _text(frame, C.NIK).str.replace(r"[\s'`]", "", regex=True)
     reasons["nik_tidak_valid"] = ~nik.str.fullmatch(r"\d{16}").fillna(False).astype(bool)
 
-    desil = parse_number(_text(frame, C.DESIL))
+    desil = _per_unique(_text(frame, C.DESIL), parse_number)
     reasons["desil_tidak_valid"] = ~(desil.between(1, 10) & (desil % 1 == 0))
 
     lat_text, lon_text = _text(frame, C.LAT), _text(frame, C.LON)
@@ -134,7 +151,7 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     inside = lon.between(lon_min, lon_max) & lat.between(lat_min, lat_max)
     reasons["koordinat_di_luar_indonesia"] = both & ~inside
 
-    kode = normalize_kode(_text(frame, C.KODE_KEL))
+    kode = _per_unique(_text(frame, C.KODE_KEL), normalize_kode)
     located = both & inside
     reasons["lokasi_tidak_ada"] = ~located & kode.isna() & ~(lat_given | lon_given)
 
@@ -156,7 +173,7 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     accepted[C.KODE_KEL] = kode[good]
     accepted[C.LAT] = lat[good].where(located[good])
     accepted[C.LON] = lon[good].where(located[good])
-    members = parse_number(_text(frame, C.JUMLAH_ART)[good])
+    members = _per_unique(_text(frame, C.JUMLAH_ART)[good], parse_number)
     accepted[C.JUMLAH_ART] = members.where((members >= 1) & (members % 1 == 0)).astype("Int64")
     for column in FLAG_COLUMNS + tuple(c for c in frame.columns if c.startswith(C.PENERIMA_PREFIX)):
         if column in frame.columns:

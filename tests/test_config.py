@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline import columns as C
+from pipeline.config import PovertyRule, expand_path, load_config
+from pipeline.errors import ConfigError
+
+from .conftest import ROOT, write_region
+
+REGION_FILES = sorted((ROOT / "regions").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", REGION_FILES, ids=[p.stem for p in REGION_FILES])
+def test_every_shipped_region_config_loads(path: Path) -> None:
+    config = load_config(path)
+    assert config.slug == path.stem
+    assert config.min_households == 5
+    assert config.poverty.method == "desil"
+    assert {p.code for p in config.programs} >= {"pkh", "bpnt", "pbi_jkn"}
+    assert config.is_synthetic  # every shipped region uses synthetic households
+
+
+def test_seed_region_boundaries_resolve_to_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KANTONG_SHARED_DATA", str(tmp_path))
+    config = load_config(ROOT / "regions" / "kupang.toml")
+    assert config.boundaries.path == tmp_path / "boundaries" / "kupang" / "kupang_admin_boundaries.gpkg"
+
+
+def test_expand_path_default_and_missing_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KANTONG_NOT_SET", raising=False)
+    assert expand_path("${KANTONG_NOT_SET:-a}/b.csv", base=tmp_path) == tmp_path / "a" / "b.csv"
+    with pytest.raises(ConfigError, match="KANTONG_NOT_SET"):
+        expand_path("${KANTONG_NOT_SET}/b.csv", base=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('slug = "uji"', 'slug = "Uji Kota"', "lower-case"),
+        ('method = "desil"', 'method = "pendapatan"', "method 'pendapatan' is unknown"),
+        ("poor_max_decile = 4", "poor_max_decile = 0", "extreme_max_decile <= poor_max_decile"),
+        ("min_households = 5", "min_households = 0", "min_households must be >= 1"),
+        ('funding = "APBD"', 'funding = "Hibah"', "funding 'Hibah' is unknown"),
+        ('data_date = "2026-09-30"', 'data_date = "30/09/2026"', "is not a date"),
+        ("permutations = 999", "permutations = 9", "at least 99"),
+    ],
+    ids=["slug", "method", "deciles", "k", "funding", "date", "permutations"],
+)
+def test_bad_config_values_say_what_and_how(tmp_path: Path, old: str, new: str, message: str) -> None:
+    path = write_region(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    changed = re.sub(rf"(?m)^{re.escape(old)}", new, text, count=1)
+    assert changed != text
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_missing_config_file_points_to_demo(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="copy regions/demo.toml"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_expenditure_lines_pick_the_newest_valid_on_the_data_date(tmp_path: Path) -> None:
+    path = write_region(tmp_path)
+    text = re.sub(
+        r'(?m)^method = "desil"',
+        '''method = "garis_kemiskinan"
+[[poverty.lines]]
+kind = "miskin"
+valid_from = "2024-03-01"
+rupiah_per_capita_month = 582932
+source = "BPS Maret 2024"
+[[poverty.lines]]
+kind = "miskin"
+valid_from = "2025-03-01"
+rupiah_per_capita_month = 609160
+source = "BPS Maret 2025"
+[[poverty.lines]]
+kind = "miskin_ekstrem"
+valid_from = "2022-01-01"
+rupiah_per_capita_month = 322170
+source = "Kepmenko PMK 32/2022"''',
+        path.read_text(encoding="utf-8"),
+    )
+    path.write_text(text, encoding="utf-8")
+    rule = load_config(path).poverty
+    assert rule.line_for(C.MISKIN, dt.date(2024, 12, 31)).rupiah_per_capita_month == 582932
+    assert rule.line_for(C.MISKIN, dt.date(2026, 9, 30)).rupiah_per_capita_month == 609160
+    with pytest.raises(ConfigError, match="no 'miskin' line valid on 2023-01-01"):
+        rule.line_for(C.MISKIN, dt.date(2023, 1, 1))
+    assert "Rp609.160" in rule.describe(dt.date(2026, 9, 30))
+
+
+def test_decile_rule_description_is_indonesian() -> None:
+    assert PovertyRule().describe() == "miskin ekstrem: desil ≤ 1; miskin & rentan: desil ≤ 4"

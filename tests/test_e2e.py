@@ -1,0 +1,132 @@
+"""End to end: the CLI as a data officer runs it, into temporary folders."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+
+from pipeline import columns as C
+from pipeline.config import load_config
+from pipeline.load import P3KE_HEADERS
+from pipeline.render import SYNTHETIC_NOTICE
+
+from .conftest import ROOT, SHARED_DATA, cli, write_region
+
+SEED_REGIONS = {"bontang": 15, "kupang": 51, "pekalongan": 27, "palangka_raya": 30, "dompu": 81}
+SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
+
+
+def test_demo_run_writes_every_output(demo_run: Path) -> None:
+    names = {p.name for p in demo_run.iterdir()}
+    assert {"peta.html", "uji.gpkg", "ringkasan.json", "masukan.d", "terbatas"} <= names
+    summary = json.loads((demo_run / "ringkasan.json").read_text(encoding="utf-8"))
+    rows = summary["baris"]
+    assert rows["masuk"] == 6000
+    assert rows["masuk"] == rows["diterima"] + rows["dikarantina"]
+    assert rows["dikarantina"] > 0  # the synthetic register carries typical data-entry errors
+    quarantine = pd.read_csv(demo_run / "terbatas" / "karantina.csv", dtype=str)
+    assert len(quarantine) == rows["dikarantina"]
+    assert quarantine[C.ALASAN].str.len().gt(0).all()
+    kelurahan = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kelurahan")
+    assert len(kelurahan) == 20 and kelurahan[C.JUMLAH_KK].sum() == rows["diterima"]
+    assert summary["ringkasan"][C.JUMLAH_KK] == rows["diterima"]
+    assert summary["sintetis"] is True and len(summary["masukan"]) == 2
+    validation = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="validasi")
+    totals = validation.set_index(C.ALASAN)["jumlah_baris"]
+    assert totals["baris_masuk"] == totals["baris_diterima"] + totals["baris_dikarantina"]
+    depfile = (demo_run / "masukan.d").read_text(encoding="utf-8")
+    assert "batas_wilayah.gpkg" in depfile and "rumah_tangga.csv" in depfile
+
+
+def test_synthetic_outputs_say_so(demo_run: Path) -> None:
+    assert SYNTHETIC_NOTICE in (demo_run / "peta.html").read_text(encoding="utf-8")
+    with sqlite3.connect(demo_run / "uji.gpkg") as db:
+        descriptions = [r[0] for r in db.execute("SELECT description FROM gpkg_contents")]
+    assert all(SYNTHETIC_NOTICE in d for d in descriptions)
+
+
+def _public_text(folder: Path) -> str:
+    """Every text value of the public GeoPackage, plus the HTML map."""
+    parts = [(folder / "peta.html").read_text(encoding="utf-8")]
+    with sqlite3.connect(folder / "uji.gpkg") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):
+                parts.extend(str(v) for v in row if isinstance(v, (str, int)))
+    return "\n".join(parts)
+
+
+def test_public_outputs_hold_no_personal_data(demo_run: Path, demo_inputs: pd.DataFrame) -> None:
+    text = _public_text(demo_run)
+    assert not SIXTEEN_DIGITS.search(text), "a 16-digit number (NIK?) is in a public output"
+    lowered = text.lower()
+    names = demo_inputs[P3KE_HEADERS[C.NAMA_KK]].str.lower().unique()
+    assert not [n for n in names if n in lowered], "a household name is in a public output"
+    addresses = demo_inputs[P3KE_HEADERS[C.ALAMAT]].str.lower().unique()
+    assert not [a for a in addresses if a in lowered], "an address is in a public output"
+    # no household coordinate pair appears among the map's coordinates
+    pairs = set(re.findall(r"\[\s*(-?\d+\.\d+),\s*(-?\d+\.\d+)\s*\]", text))
+    map_points = {(float(x), float(y)) for x, y in pairs}
+    located = demo_inputs[demo_inputs[P3KE_HEADERS[C.LAT]] != ""]
+    household_points = set(
+        zip(located[P3KE_HEADERS[C.LON]].astype(float), located[P3KE_HEADERS[C.LAT]].astype(float), strict=True)
+    )
+    assert len(map_points) > 100  # the polygons are there
+    assert not map_points & household_points
+    for layer, geometry_type in pyogrio.list_layers(demo_run / "uji.gpkg"):
+        assert geometry_type in (None, "Polygon", "MultiPolygon"), f"{layer} holds {geometry_type} features"
+        columns = set(pyogrio.read_info(demo_run / "uji.gpkg", layer=layer)["fields"])
+        assert not columns & set(C.PERSONAL), f"{layer} has personal columns"
+
+
+def test_same_inputs_give_the_same_outputs(demo_run: Path, tmp_path: Path) -> None:
+    config = demo_run.parents[1] / "uji.toml"
+    cli("run", str(config), "--out", str(tmp_path), "--no-restricted")
+    first = gpd.read_file(demo_run / "uji.gpkg", layer="kelurahan")
+    second = gpd.read_file(tmp_path / "uji" / "uji.gpkg", layer="kelurahan")
+    assert_geodataframe_equal(first, second)
+    assert not (tmp_path / "uji" / "terbatas").exists()  # --no-restricted skips the personal tier
+
+
+def test_cli_reports_a_bad_input_clearly(tmp_path: Path) -> None:
+    config = write_region(tmp_path)  # inputs not generated: the boundary file is missing
+    result = cli("run", str(config), "--out", str(tmp_path / "out"), check=False)
+    assert result.returncode == 2
+    assert "boundary file" in result.stderr and "not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_synth_refuses_a_real_region(tmp_path: Path) -> None:
+    config = write_region(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text[: text.index("[synthetic]")], encoding="utf-8")
+    result = cli("synth", str(config), check=False)
+    assert result.returncode == 2 and "no [synthetic] table" in result.stderr
+
+
+@pytest.mark.parametrize("slug", list(SEED_REGIONS), ids=list(SEED_REGIONS))
+def test_seed_region_builds_from_shared_boundaries(slug: str, tmp_path: Path) -> None:
+    boundaries = SHARED_DATA / "boundaries" / slug
+    if not boundaries.is_dir():
+        pytest.skip(f"shared boundaries not found at {boundaries}; set KANTONG_SHARED_DATA")
+    text = (ROOT / "regions" / f"{slug}.toml").read_text(encoding="utf-8")
+    text = text.replace("${KANTONG_SHARED_DATA:-../../shared/data}", str(SHARED_DATA))
+    text = text.replace(f"../data/{slug}/", "data/")
+    text = re.sub(r"(?m)^households = \d+", "households = 4000", text)
+    config = tmp_path / f"{slug}.toml"
+    config.write_text(text, encoding="utf-8")
+    cli("synth", str(config))
+    cli("run", str(config), "--out", str(tmp_path / "out"))
+    kelurahan = pyogrio.read_dataframe(tmp_path / "out" / slug / f"{slug}.gpkg", layer="kelurahan")
+    assert len(kelurahan) == SEED_REGIONS[slug]
+    assert kelurahan[C.KODE_KEL].str.startswith(load_config(config).kode + ".").all()
+    summary = json.loads((tmp_path / "out" / slug / "ringkasan.json").read_text(encoding="utf-8"))
+    assert summary["baris"]["masuk"] == 4000 == summary["baris"]["diterima"] + summary["baris"]["dikarantina"]

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import columns as C
+from pipeline.config import PovertyLine, PovertyRule, Program
+from pipeline.indicators import (
+    KK_MISKIN_3_PROGRAM,
+    KK_MISKIN_TANPA_PROGRAM,
+    classify_poverty,
+    count_columns,
+    kecamatan_indicators,
+    kelurahan_indicators,
+    region_summary,
+)
+from pipeline.join import join_households
+from pipeline.validate import validate_households
+
+from .conftest import grid_boundaries, household_rows
+
+PROGRAMS = tuple(Program(code=c, name=c, opd="Dinas Sosial", funding="APBN") for c in ("pkh", "bpnt", "pip"))
+
+
+def _joined(rows: list[dict], boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    accepted, _ = validate_households(household_rows(rows))
+    joined, quarantine = join_households(accepted, boundaries)
+    assert quarantine.empty
+    return joined
+
+
+def test_counts_and_rates_match_a_hand_count(grid3: gpd.GeoDataFrame) -> None:
+    rows = (
+        # kelurahan 1001: 4 households, deciles 1, 3, 4, 9 -> 3 poor, 1 extreme
+        [{C.KODE_KEL: "9971011001", C.DESIL: d, C.JUMLAH_ART: 3} for d in (1, 3, 4, 9)]
+        # kelurahan 1002: 2 households, not poor; one woman-headed
+        + [
+            {C.KODE_KEL: "9971011002", C.DESIL: 8, C.JUMLAH_ART: 2, C.JENIS_KELAMIN: "Perempuan"},
+            {C.KODE_KEL: "9971011002", C.DESIL: 10, C.JUMLAH_ART: 5},
+        ]
+    )
+    rows[0].update({"penerima_pkh": "Ya", "penerima_bpnt": "Ya", "penerima_pip": "Ya"})  # 3 programmes
+    rows[1].update({"penerima_pkh": "Ya"})
+    for r in rows[2:]:
+        r.update({"penerima_pkh": "Tidak", "penerima_bpnt": "Tidak", "penerima_pip": "Tidak"})
+    classified = classify_poverty(_joined(rows, grid3), rule=PovertyRule(extreme_max_decile=1, poor_max_decile=4))
+    out = kelurahan_indicators(classified, grid3, programs=PROGRAMS).set_index(C.KODE_KEL)
+    k1, k2, k3 = out.loc["99.71.01.1001"], out.loc["99.71.01.1002"], out.loc["99.71.01.1003"]
+    assert (k1[C.JUMLAH_KK], k1[C.JUMLAH_JIWA], k1[C.KK_MISKIN], k1[C.KK_MISKIN_EKSTREM]) == (4, 12, 3, 1)
+    assert k1[C.PERSEN_MISKIN] == pytest.approx(75.0)
+    assert k1[C.PERSEN_MISKIN_EKSTREM] == pytest.approx(25.0)
+    assert k1["kk_penerima_pkh"] == 2
+    assert k1[KK_MISKIN_3_PROGRAM] == 1
+    assert k1[KK_MISKIN_TANPA_PROGRAM] == 1  # decile 4 receives nothing (decile 9 is not poor)
+    assert (k2[C.JUMLAH_KK], k2[C.JUMLAH_JIWA], k2[C.KK_MISKIN], k2["kk_perempuan_kepala"]) == (2, 7, 0, 1)
+    assert k2[C.PERSEN_MISKIN] == 0.0
+    assert k3[C.JUMLAH_KK] == 0 and np.isnan(k3[C.PERSEN_MISKIN])  # no households: no rate, not 0 %
+    assert len(out) == len(grid3)
+
+
+def test_expenditure_rule_uses_the_dated_line(grid3: gpd.GeoDataFrame) -> None:
+    rule = PovertyRule(
+        method="garis_kemiskinan",
+        lines=(
+            PovertyLine("miskin", dt.date(2024, 3, 1), 582_932, "BPS 2024"),
+            PovertyLine("miskin", dt.date(2025, 3, 1), 609_160, "BPS 2025"),
+            PovertyLine("miskin_ekstrem", dt.date(2022, 1, 1), 322_170, "Kepmenko PMK 32/2022"),
+        ),
+    )
+    joined = _joined([{C.KODE_KEL: "9971011001"}] * 4, grid3)
+    joined[C.PENGELUARAN] = [300_000, 590_000, 620_000, None]
+    on_2024 = classify_poverty(joined, rule=rule, on=dt.date(2024, 12, 31))
+    on_2026 = classify_poverty(joined, rule=rule, on=dt.date(2026, 1, 1))
+    assert list(on_2024[C.MISKIN]) == [True, False, False, False]
+    assert list(on_2026[C.MISKIN]) == [True, True, False, False]
+    assert list(on_2026[C.MISKIN_EKSTREM]) == [True, False, False, False]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(1, 10), st.integers(1, 9)), min_size=1, max_size=60))
+def test_aggregation_preserves_totals(rows: list[tuple[int, int, int]]) -> None:
+    boundaries = grid_boundaries(3, 3)
+    codes = boundaries[C.KODE_KEL].str.replace(".", "", regex=False).tolist()
+    households = _joined([{C.KODE_KEL: codes[c], C.DESIL: d, C.JUMLAH_ART: m} for c, d, m in rows], boundaries)
+    classified = classify_poverty(households, rule=PovertyRule())
+    kel = kelurahan_indicators(classified, boundaries)
+    kec = kecamatan_indicators(kel)
+    assert kel[C.JUMLAH_KK].sum() == kec[C.JUMLAH_KK].sum() == len(rows)
+    assert kel[C.JUMLAH_JIWA].sum() == sum(m for *_, m in rows)
+    assert kel[C.KK_MISKIN].sum() == sum(d <= 4 for _, d, _ in rows)
+    for column in count_columns(kel):
+        assert kel[column].sum() == kec[column].sum()
+    summary = region_summary(kel)
+    assert summary[C.JUMLAH_KK] == len(rows)
+    assert summary[C.PERSEN_MISKIN] == pytest.approx(100 * sum(d <= 4 for _, d, _ in rows) / len(rows), abs=1e-4)
+    assert isinstance(kel, gpd.GeoDataFrame) and isinstance(kec, gpd.GeoDataFrame)
+    assert not pd.isna(kec[C.PERSEN_MISKIN]).all()

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from pipeline import columns as C
+from pipeline.errors import CRSError
+from pipeline.pockets import classify_gi, contiguity_weights, local_gi_star
+
+from .conftest import CELL, grid_boundaries
+
+UTM50N = "EPSG:32650"
+
+
+def _rates(nx: int, ny: int, hot: set[int], *, seed: int = 3) -> gpd.GeoDataFrame:
+    grid = grid_boundaries(nx, ny)
+    rng = np.random.default_rng(seed)
+    rate = rng.uniform(15, 25, size=len(grid))
+    rate[list(hot)] = rng.uniform(70, 80, size=len(hot))
+    grid[C.PERSEN_MISKIN] = rate
+    return grid
+
+
+def test_queen_contiguity_on_a_clean_grid() -> None:
+    w, knn = contiguity_weights(grid_boundaries(3, 3), crs=UTM50N)
+    assert w.cardinalities[4] == 8  # the centre touches all others (queen, corners included)
+    assert w.cardinalities[0] == 3
+    assert not knn.any()
+
+
+def test_slivers_and_gaps_still_make_neighbours() -> None:
+    grid = grid_boundaries(2, 1)
+    x0, y0, x1, y1 = grid.geometry.iloc[1].bounds
+    grid.loc[1, "geometry"] = shapely.box(x0 + CELL * 0.0001, y0, x1, y1)  # an ~11 m gap
+    w, knn = contiguity_weights(grid, crs=UTM50N, tolerance_m=25)
+    assert w.neighbors[0] == [1] and not knn.any()
+
+
+def test_island_is_linked_to_its_nearest_kelurahan() -> None:
+    grid = grid_boundaries(3, 1)
+    grid.loc[2, "geometry"] = shapely.affinity.translate(grid.geometry.iloc[2], xoff=CELL * 3)  # offshore
+    w, knn = contiguity_weights(grid, crs=UTM50N)
+    assert list(knn) == [False, False, True]
+    assert w.neighbors[2] == [1] and 2 in w.neighbors[1]
+
+
+def test_contiguity_needs_a_projected_crs() -> None:
+    with pytest.raises(CRSError, match="projected_crs"):
+        contiguity_weights(grid_boundaries(2, 2), crs="EPSG:4326")
+
+
+def test_planted_cluster_is_a_hot_spot_and_the_rest_is_not() -> None:
+    hot = {0, 1, 7, 8}  # a 2x2 block in the south-west corner of a 7x7 grid
+    frame = _rates(7, 7, hot)
+    out = local_gi_star(frame, crs=UTM50N, permutations=999, seed=1)
+    classes = out[C.GI_KELAS]
+    assert classes.iloc[sorted(hot)].str.startswith("panas").all()
+    far = [i for i in range(49) if i % 7 >= 3 and i // 7 >= 3]  # the north-east, far from the block
+    assert not classes.iloc[far].str.startswith("panas").any()
+    assert (out[C.GI_Z].iloc[sorted(hot)] > 2).all()
+    assert out.index.equals(frame.index)
+
+
+def test_gi_is_repeatable_with_a_seed_and_skips_empty_kelurahan() -> None:
+    frame = _rates(5, 5, {0, 1, 5})
+    frame.loc[24, C.PERSEN_MISKIN] = np.nan
+    a = local_gi_star(frame, crs=UTM50N, permutations=199, seed=7)
+    b = local_gi_star(frame, crs=UTM50N, permutations=199, seed=7)
+    assert a[C.GI_P].equals(b[C.GI_P])
+    assert a.loc[24, C.GI_KELAS] == "tanpa_data" and np.isnan(a.loc[24, C.GI_Z])
+
+
+@pytest.mark.parametrize(
+    ("z", "p", "expected"),
+    [
+        (3.0, 0.002, "panas_99"),
+        (2.0, 0.04, "panas_95"),
+        (1.7, 0.08, "panas_90"),
+        (1.0, 0.3, "tidak_signifikan"),
+        (-2.0, 0.03, "dingin_95"),
+        (-3.0, 0.01, "dingin_99"),
+    ],
+    ids=["hot99", "hot95", "hot90", "ns", "cold95", "cold99"],
+)
+def test_classes(z: float, p: float, expected: str) -> None:
+    assert classify_gi(np.array([z]), np.array([p]))[0] == expected
