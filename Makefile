@@ -26,7 +26,9 @@ help: ## Show this list of targets
 
 # --- setup -------------------------------------------------------------------
 $(VENV)/done: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "error: kantong needs Python 3.11 or newer; found $$($(PYTHON) --version). Use PYTHON=python3.11 make ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
