@@ -136,6 +136,9 @@ def local_gi_star(
         A copy with ``gi_z`` (standardised Gi*), ``gi_p`` (two-sided pseudo
         p-value: twice esda's directed ``p_sim``, capped at 1),
         ``gi_kelas`` (see :data:`HOT_COLD_CLASSES`) and ``tetangga_knn``.
+        Where a kelurahan's neighbourhood covers the whole region, Gi* is
+        undefined: ``gi_z`` and ``gi_p`` are NaN and the class is
+        ``tidak_signifikan``.
     """
     out = kelurahan.copy()
     out[C.GI_Z] = np.nan
@@ -156,12 +159,16 @@ def local_gi_star(
         # esda warns that its permutation p-value is "directed" (one-sided in
         # the observed direction); we turn it into a two-sided value below.
         warnings.filterwarnings("ignore", message="The alternative hypothesis", category=DeprecationWarning)
-        gi = esda.G_Local(y, w, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1)
-    p_two_sided = np.minimum(1.0, 2.0 * gi.p_sim)
+        # A kelurahan whose neighbourhood is the whole region has no defined
+        # Gi* (its local sum is the global sum): esda divides by zero there.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gi = esda.G_Local(y, w, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1)
+    z = np.where(np.isfinite(gi.Zs), gi.Zs, np.nan)
+    p_two_sided = np.where(np.isfinite(z), np.minimum(1.0, 2.0 * gi.p_sim), np.nan)
     positions = np.flatnonzero(valid)
-    out.iloc[positions, out.columns.get_loc(C.GI_Z)] = gi.Zs
+    out.iloc[positions, out.columns.get_loc(C.GI_Z)] = z
     out.iloc[positions, out.columns.get_loc(C.GI_P)] = p_two_sided
-    out.iloc[positions, out.columns.get_loc(C.GI_KELAS)] = classify_gi(gi.Zs, p_two_sided)
+    out.iloc[positions, out.columns.get_loc(C.GI_KELAS)] = classify_gi(z, p_two_sided)
     out.iloc[positions, out.columns.get_loc(C.TETANGGA_KNN)] = knn
     if knn.any():
         logger.info(

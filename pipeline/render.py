@@ -58,6 +58,7 @@ LAYER_RATE: str = "Persentase KK miskin & rentan"
 LAYER_EXTREME: str = "Jumlah KK miskin ekstrem"
 LAYER_GI: str = "Titik panas kemiskinan (Gi*)"
 LAYER_KEC: str = "Batas kecamatan"
+_ELEMENT_ID = re.compile(r"\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*)_([0-9a-f]{32})(?![0-9A-Za-z])")
 _REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 
 
@@ -389,6 +390,32 @@ def map_from_indicators(kelurahan: gpd.GeoDataFrame, *, kecamatan: gpd.GeoDataFr
     return m
 
 
+def _letters(n: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "ba": a counter written with letters only."""
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out = chr(ord("a") + r) + out
+        if n == 0:
+            return out
+
+
+def stable_element_ids(page: str) -> str:
+    """Replace folium's random element ids (``map_<32 hex>``) with sequential letters.
+
+    Random hex ids make every build differ and, now and then, contain sixteen
+    decimal digits in a row, which the NIK scan rightly refuses. Letters-only
+    ids in order of first appearance make the page repeatable.
+    """
+    ids: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        token = ids.setdefault(match.group(2), "k" + _letters(len(ids)))
+        return f"{match.group(1)}_{token}"
+
+    return _ELEMENT_ID.sub(replace, page)
+
+
 def html_from_map(m: folium.Map) -> str:
     """Render the map to one HTML string that needs no network.
 
@@ -397,7 +424,7 @@ def html_from_map(m: folium.Map) -> str:
     RenderError
         If the page still references a remote script or stylesheet.
     """
-    page = m.get_root().render()
+    page = stable_element_ids(m.get_root().render())
     remote = _REMOTE_ASSET.findall(page)
     if remote:
         raise RenderError(f"the map would load {len(remote)} asset(s) from the internet: {remote[:3]}; inline them")

@@ -86,3 +86,11 @@ def test_gi_is_repeatable_with_a_seed_and_skips_empty_kelurahan() -> None:
 )
 def test_classes(z: float, p: float, expected: str) -> None:
     assert classify_gi(np.array([z]), np.array([p]))[0] == expected
+
+
+def test_a_neighbourhood_covering_the_whole_region_has_no_z_score() -> None:
+    frame = _rates(3, 3, {0, 1})
+    out = local_gi_star(frame, crs=UTM50N, permutations=99, seed=1)
+    assert np.isnan(out.loc[4, C.GI_Z]) and np.isnan(out.loc[4, C.GI_P])  # the centre touches all eight others
+    assert out.loc[4, C.GI_KELAS] == "tidak_signifikan"
+    assert np.isfinite(out.drop(index=4)[C.GI_Z]).all()
