@@ -214,12 +214,15 @@ def run_region(
     if config.is_synthetic:
         label += f" — {SYNTHETIC_NOTICE}"
     gpkg = folder / f"{config.slug}.gpkg"
+    layers = {
+        "kelurahan": analysis.public_kelurahan,
+        "kecamatan": analysis.public_kecamatan,
+        "validasi": analysis.validation,
+    }
+    if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
+        layers = {name: frame.assign(catatan=SYNTHETIC_NOTICE) for name, frame in layers.items()}
     to_geopackage(
-        {
-            "kelurahan": analysis.public_kelurahan,
-            "kecamatan": analysis.public_kecamatan,
-            "validasi": analysis.validation,
-        },
+        layers,
         gpkg,
         descriptions={
             "kelurahan": f"Indikator kemiskinan per kelurahan/desa — {label}. Angka < {config.min_households} KK disembunyikan.",

@@ -51,6 +51,9 @@ def test_synthetic_outputs_say_so(demo_run: Path) -> None:
     with sqlite3.connect(demo_run / "uji.gpkg") as db:
         descriptions = [r[0] for r in db.execute("SELECT description FROM gpkg_contents")]
     assert all(SYNTHETIC_NOTICE in d for d in descriptions)
+    for layer in ("kelurahan", "kecamatan", "validasi"):
+        frame = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer=layer, read_geometry=False)
+        assert (frame["catatan"] == SYNTHETIC_NOTICE).all()
 
 
 def _public_text(folder: Path) -> str:
