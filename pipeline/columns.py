@@ -63,6 +63,10 @@ DI_TUMPANG: Final = "di_tumpang_tindih"
 #: The GPS point lies in another kelurahan than the register code says.
 BEDA_LOKASI: Final = "beda_lokasi"
 KODE_KEL_REGISTER: Final = "kode_kel_register"
+#: The GPS point lay in no polygon but within the snap distance of one, and was moved to it.
+DIGESER: Final = "digeser"
+#: Distance in metres from the GPS point to the kelurahan it was snapped to.
+JARAK_GESER_M: Final = "jarak_geser_m"
 
 # --- derived household flags ------------------------------------------------
 MISKIN: Final = "miskin"
@@ -85,6 +89,7 @@ KK_BERKOORDINAT: Final = "kk_berkoordinat"
 PERSEN_BERKOORDINAT: Final = "persen_berkoordinat"
 KK_BEDA_LOKASI: Final = "kk_beda_lokasi"
 KK_DI_TUMPANG: Final = "kk_di_tumpang_tindih"
+KK_DIGESER: Final = "kk_digeser"
 DISEMBUNYIKAN: Final = "disembunyikan"
 
 # --- pockets (Gi*) ---------------------------------------------------------------

@@ -22,6 +22,7 @@ from . import columns as C
 from .errors import ConfigError
 
 DEFAULT_MIN_HOUSEHOLDS: int = 5
+DEFAULT_SNAP_DISTANCE_M: float = 100.0
 DEFAULT_PERMUTATIONS: int = 999
 DEFAULT_SEED: int = 20_261_123
 DEFAULT_SIGNIFICANCE: float = 0.05
@@ -51,6 +52,7 @@ class BoundarySource:
     path: Path
     layer: str | None = None
     columns: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_BOUNDARY_COLUMNS))
+    snap_distance_m: float = DEFAULT_SNAP_DISTANCE_M
 
 
 @dataclass(frozen=True)
@@ -309,10 +311,14 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
     b = _table(data, "boundaries", where)
     columns = dict(DEFAULT_BOUNDARY_COLUMNS)
     columns.update(_table(b, "columns", f"{where} [boundaries]"))
+    snap = float(b.get("snap_distance_m", DEFAULT_SNAP_DISTANCE_M))
+    if snap < 0:
+        raise ConfigError(f"{where} [boundaries]: snap_distance_m must be >= 0 metres, found {snap}")
     boundaries = BoundarySource(
         path=expand_path(_require(b, "path", f"{where} [boundaries]", str), base=base),
         layer=b.get("layer"),
         columns=columns,
+        snap_distance_m=snap,
     )
 
     h = _table(data, "households", where)

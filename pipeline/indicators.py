@@ -112,6 +112,7 @@ def kelurahan_indicators(
     flags[C.KK_BERKOORDINAT] = (h[C.METODE_LOKASI] == "titik").astype("int64")
     flags[C.KK_BEDA_LOKASI] = h[C.BEDA_LOKASI].astype("int64")
     flags[C.KK_DI_TUMPANG] = h[C.DI_TUMPANG].astype("int64")
+    flags[C.KK_DIGESER] = h[C.DIGESER].astype("int64") if C.DIGESER in h else 0
 
     sums = flags.groupby(h[C.KODE_KEL].to_numpy()).sum()
     out = boundaries.merge(sums, left_on=C.KODE_KEL, right_index=True, how="left")

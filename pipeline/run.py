@@ -116,7 +116,10 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     accepted, quarantine_v = validate_households(raw)
 
     on_stage("join")
-    joined, quarantine_j = join_households(accepted, boundaries)
+    crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
+    joined, quarantine_j = join_households(
+        accepted, boundaries, crs=crs, snap_distance_m=config.boundaries.snap_distance_m
+    )
     quarantine = pd.concat([quarantine_v, quarantine_j], ignore_index=True, sort=False)
     if len(joined) + len(quarantine) != rows_in:
         raise ValidationError(
@@ -129,7 +132,6 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     kelurahan = kelurahan_indicators(classified, boundaries, programs=config.programs)
 
     on_stage("pockets")
-    crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
     kelurahan = local_gi_star(
         kelurahan,
         column=C.PERSEN_MISKIN,

@@ -31,7 +31,7 @@ REASONS: dict[str, str] = {
     "koordinat_tidak_lengkap": "Hanya satu dari latitude/longitude yang terisi",
     "koordinat_di_luar_indonesia": "Koordinat di luar wilayah Indonesia (mungkin lat/lon tertukar)",
     "lokasi_tidak_ada": "Tidak ada koordinat maupun kode kelurahan yang valid",
-    "di_luar_wilayah": "Titik di luar semua batas kelurahan dan kode kelurahan tidak dikenal",
+    "di_luar_wilayah": "Titik GPS di luar semua batas kelurahan, lebih jauh dari jarak toleransi",
     "kode_kel_tidak_dikenal": "Kode kelurahan tidak ada di file batas wilayah",
 }
 

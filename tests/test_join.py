@@ -8,11 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import columns as C
+from pipeline.config import DEFAULT_BOUNDARY_COLUMNS
 from pipeline.errors import CRSError
 from pipeline.join import join_households
+from pipeline.load import boundaries_from_file
 from pipeline.validate import validate_households
 
-from .conftest import CELL, ORIGIN, cell_center, grid_boundaries, household_rows
+from .conftest import CELL, ORIGIN, SHARED_DATA, cell_center, grid_boundaries, household_rows
 
 
 def _households(rows: list[dict]) -> gpd.GeoDataFrame:
@@ -23,25 +25,48 @@ def _households(rows: list[dict]) -> gpd.GeoDataFrame:
 
 def test_points_codes_mismatches_and_unplaced(grid3: gpd.GeoDataFrame) -> None:
     lon, lat = cell_center(grid3, "99.71.02.1005")
-    gap_lon, gap_lat = ORIGIN[0] - CELL, ORIGIN[1] - CELL  # outside every polygon
+    far_lon, far_lat = ORIGIN[0] - CELL, ORIGIN[1] - CELL  # ~1.5 km outside every polygon
     households = _households(
         [
             {C.LON: lon, C.LAT: lat, C.KODE_KEL: "9971021005"},  # point agrees with code
             {C.LON: lon, C.LAT: lat, C.KODE_KEL: "9971011001"},  # point elsewhere: point wins
             {C.KODE_KEL: "9971031009"},  # no point: code
-            {C.LON: gap_lon, C.LAT: gap_lat, C.KODE_KEL: "9971011002"},  # outside: falls back to code
-            {C.LON: gap_lon, C.LAT: gap_lat, C.KODE_KEL: "9971999999"},  # outside, unknown code
+            {C.LON: far_lon, C.LAT: far_lat, C.KODE_KEL: "9971011001"},  # far outside: quarantined, code or not
             {C.KODE_KEL: "9971999999"},  # no point, unknown code
         ]
     )
     joined, quarantine = join_households(households, grid3)
-    assert list(joined[C.KODE_KEL]) == ["99.71.02.1005", "99.71.02.1005", "99.71.03.1009", "99.71.01.1002"]
-    assert list(joined[C.METODE_LOKASI]) == ["titik", "titik", "kode", "kode"]
-    assert list(joined[C.BEDA_LOKASI]) == [False, True, False, False]
+    assert list(joined[C.KODE_KEL]) == ["99.71.02.1005", "99.71.02.1005", "99.71.03.1009"]
+    assert list(joined[C.METODE_LOKASI]) == ["titik", "titik", "kode"]
+    assert list(joined[C.BEDA_LOKASI]) == [False, True, False]
     assert list(joined[C.KODE_KEL_REGISTER])[1] == "99.71.01.1001"
     assert list(quarantine[C.ALASAN]) == ["di_luar_wilayah", "kode_kel_tidak_dikenal"]
     assert set(quarantine[C.TAHAP]) == {"gabung"}
-    assert list(joined.index) == [0, 1, 2, 3]  # the index is kept
+    assert list(joined.index) == [0, 1, 2]  # the index is kept
+    assert list(quarantine.index) == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("offset_m", "snap_m", "placed"),
+    [(40, 100, True), (150, 100, False), (150, 200, True), (40, 0, False)],
+    ids=["near", "too-far", "wider-tolerance", "snapping-off"],
+)
+def test_point_just_outside_is_snapped_within_the_distance(
+    grid3: gpd.GeoDataFrame, offset_m: float, snap_m: float, placed: bool
+) -> None:
+    _, lat = cell_center(grid3, "99.71.01.1001")
+    lon = ORIGIN[0] - offset_m / 111_320  # west of the first column, at the equator ~1 degree = 111.32 km
+    households = _households([{C.LON: lon, C.LAT: lat, C.KODE_KEL: "9971011002"}])
+    joined, quarantine = join_households(households, grid3, snap_distance_m=snap_m)
+    assert len(joined) == int(placed) and len(quarantine) == int(not placed)
+    if placed:
+        row = joined.iloc[0]
+        assert row[C.KODE_KEL] == "99.71.01.1001" and row[C.DIGESER]
+        assert row[C.JARAK_GESER_M] == pytest.approx(offset_m, rel=0.02)
+        assert row[C.BEDA_LOKASI]  # registered in 1002, found next to 1001
+        assert row.geometry.x == pytest.approx(lon)  # the GPS point itself is kept
+    else:
+        assert quarantine[C.ALASAN].iloc[0] == "di_luar_wilayah"
 
 
 def test_point_in_an_overlap_prefers_its_registered_kelurahan() -> None:
@@ -90,7 +115,59 @@ def test_every_household_is_placed_once_or_quarantined(rows: list[tuple]) -> Non
     assert len(joined) + len(quarantine) == len(accepted)
     assert joined.index.is_unique
     assert set(joined[C.KODE_KEL]) <= set(boundaries[C.KODE_KEL])
-    inside = joined[joined[C.METODE_LOKASI] == "titik"]
+    inside = joined[(joined[C.METODE_LOKASI] == "titik") & ~joined[C.DIGESER]]
     polygons = boundaries.set_index(C.KODE_KEL).geometry
     assert all(polygons[k].covers(p) for k, p in zip(inside[C.KODE_KEL], inside.geometry, strict=True))
     assert np.all(quarantine[C.ALASAN].isin(["di_luar_wilayah", "kode_kel_tidak_dikenal"]))
+
+
+@pytest.fixture(scope="module")
+def dompu() -> gpd.GeoDataFrame:
+    path = SHARED_DATA / "boundaries" / "dompu" / "dompu_admin_boundaries.gpkg"
+    if not path.exists():
+        pytest.skip(f"shared boundaries not found at {path}; set KANTONG_SHARED_DATA")
+    return boundaries_from_file(path, layer="kelurahan", columns=DEFAULT_BOUNDARY_COLUMNS)
+
+
+def test_dompu_overlaps_are_found_and_resolved(dompu: gpd.GeoDataFrame) -> None:
+    # a point in the middle of the largest overlap between two Dompu kelurahan
+    metric = dompu.to_crs(dompu.estimate_utm_crs())
+    left, right = metric.sindex.query(metric.geometry, predicate="intersects")
+    pairs = [(a, b) for a, b in zip(left, right, strict=True) if a < b]
+    areas = [metric.geometry.iloc[a].intersection(metric.geometry.iloc[b]).area for a, b in pairs]
+    a, b = pairs[int(np.argmax(areas))]
+    assert max(areas) > 1_000  # Dompu has real slivers of thousands of m²
+    sliver = dompu.geometry.iloc[a].intersection(dompu.geometry.iloc[b]).representative_point()
+    code_b = dompu[C.KODE_KEL].iloc[b].replace(".", "")
+    households = _households(
+        [
+            {C.LON: f"{sliver.x:.9f}", C.LAT: f"{sliver.y:.9f}", C.KODE_KEL: code_b},
+            {C.LON: f"{sliver.x:.9f}", C.LAT: f"{sliver.y:.9f}", C.KODE_KEL: ""},
+        ]
+    )
+    joined, _ = join_households(households, dompu)
+    assert joined[C.DI_TUMPANG].all()
+    assert list(joined[C.KODE_KEL]) == [dompu[C.KODE_KEL].iloc[b], dompu[C.KODE_KEL].iloc[min(a, b)]]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_every_random_point_over_dompu_ends_in_one_kelurahan_or_quarantine(dompu: gpd.GeoDataFrame, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    minx, miny, maxx, maxy = dompu.total_bounds
+    n = 400
+    lon = rng.uniform(minx - 0.02, maxx + 0.02, n)
+    lat = rng.uniform(miny - 0.02, maxy + 0.02, n)
+    frame = household_rows([{C.LON: f"{x:.7f}", C.LAT: f"{y:.7f}"} for x, y in zip(lon, lat, strict=True)])
+    accepted, rejected = validate_households(frame)
+    assert rejected.empty
+    joined, quarantine = join_households(accepted, dompu, snap_distance_m=100)
+    assert len(joined) + len(quarantine) == n
+    assert joined.index.is_unique and set(joined.index).isdisjoint(quarantine.index)
+    assert set(joined[C.KODE_KEL]) <= set(dompu[C.KODE_KEL])
+    polygons = dompu.set_index(C.KODE_KEL).geometry
+    inside = joined[~joined[C.DIGESER]]
+    assert all(polygons[k].covers(p) for k, p in zip(inside[C.KODE_KEL], inside.geometry, strict=True))
+    assert (joined.loc[joined[C.DIGESER], C.JARAK_GESER_M] <= 100 + 1e-6).all()
+    outside = quarantine.index
+    assert not dompu.geometry.union_all().contains(accepted.geometry.loc[outside]).any()
