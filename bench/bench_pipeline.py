@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from pipeline import columns as C
-from pipeline.config import DEFAULT_BOUNDARY_COLUMNS, PovertyRule, Program
+from pipeline.config import PovertyRule, Program
 from pipeline.export import to_csv, to_geopackage
 from pipeline.indicators import classify_poverty, kelurahan_indicators
 from pipeline.join import join_households
@@ -44,7 +44,7 @@ def main() -> int:
         else:
             source, label = tmp / "kota_contoh.gpkg", "Kota Contoh (20 synthetic kelurahan)"
             to_geopackage({"kelurahan": synthetic_boundaries()}, source)
-        boundaries = boundaries_from_file(source, layer="kelurahan", columns=DEFAULT_BOUNDARY_COLUMNS)
+        boundaries = boundaries_from_file(source, layer="kelurahan")
         sys.stdout.write(f"boundaries: {label}\n")
         header = f"{'households':>10} " + " ".join(
             f"{s:>10}" for s in ("read_csv", "validate", "join", "indicators", "gi_star", "total", "rows/s")

@@ -30,14 +30,6 @@ POVERTY_METHODS: tuple[str, ...] = ("desil", "garis_kemiskinan")
 HOUSEHOLD_SCHEMAS: tuple[str, ...] = ("p3ke", "kanonik")
 FUNDING_SOURCES: tuple[str, ...] = ("APBN", "APBD", "Dana Desa", "CSR", "BAZNAS", "Lainnya")
 
-#: Column mapping for a ``wilayah_boundaries``-style GeoPackage (``../shared/data``).
-DEFAULT_BOUNDARY_COLUMNS: dict[str, str] = {
-    C.KODE_KEL: "kode",
-    C.NAMA_KEL: "nama",
-    C.KODE_KEC: "kec_kode",
-    C.NAMA_KEC: "kec_nama",
-}
-
 _ENV_PATTERN = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -46,13 +38,16 @@ class BoundarySource:
     """Where the kelurahan polygons come from.
 
     ``columns`` maps canonical names (``kode_kel``, ``nama_kel``, ``kode_kec``,
-    ``nama_kec``) to the file's own column names.
+    ``nama_kec``) to the file's own column names; when empty, the schema is
+    detected (wilayah_boundaries, BIG RBI, HDX COD-AB, GADM). ``crosswalk``
+    is a CSV mapping BPS/GADM codes to Kemendagri codes.
     """
 
     path: Path
     layer: str | None = None
-    columns: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_BOUNDARY_COLUMNS))
+    columns: dict[str, str] = field(default_factory=dict)
     snap_distance_m: float = DEFAULT_SNAP_DISTANCE_M
+    crosswalk: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -309,8 +304,7 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         raise ConfigError(f"{where} [region]: slug '{slug}' must be lower-case letters, digits and '_'")
 
     b = _table(data, "boundaries", where)
-    columns = dict(DEFAULT_BOUNDARY_COLUMNS)
-    columns.update(_table(b, "columns", f"{where} [boundaries]"))
+    columns = dict(_table(b, "columns", f"{where} [boundaries]"))
     snap = float(b.get("snap_distance_m", DEFAULT_SNAP_DISTANCE_M))
     if snap < 0:
         raise ConfigError(f"{where} [boundaries]: snap_distance_m must be >= 0 metres, found {snap}")
@@ -319,6 +313,7 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         layer=b.get("layer"),
         columns=columns,
         snap_distance_m=snap,
+        crosswalk=expand_path(b["crosswalk"], base=base) if b.get("crosswalk") else None,
     )
 
     h = _table(data, "households", where)

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import columns as C
-from pipeline.config import DEFAULT_BOUNDARY_COLUMNS
 from pipeline.errors import CRSError
 from pipeline.join import join_households
 from pipeline.load import boundaries_from_file
@@ -126,7 +125,7 @@ def dompu() -> gpd.GeoDataFrame:
     path = SHARED_DATA / "boundaries" / "dompu" / "dompu_admin_boundaries.gpkg"
     if not path.exists():
         pytest.skip(f"shared boundaries not found at {path}; set KANTONG_SHARED_DATA")
-    return boundaries_from_file(path, layer="kelurahan", columns=DEFAULT_BOUNDARY_COLUMNS)
+    return boundaries_from_file(path, layer="kelurahan")
 
 
 def test_dompu_overlaps_are_found_and_resolved(dompu: gpd.GeoDataFrame) -> None:

@@ -8,7 +8,6 @@ import pytest
 
 from pipeline import columns as C
 from pipeline.codes import is_desa, normalize_kode
-from pipeline.config import DEFAULT_BOUNDARY_COLUMNS
 from pipeline.errors import CRSError, InputError
 from pipeline.load import boundaries_from_file, header_mapping, households_from_file
 
@@ -98,11 +97,13 @@ def test_boundaries_rename_reproject_and_repair(tmp_path: Path, grid3: gpd.GeoDa
     assert list(out[C.KODE_KEC]) == list(grid3[C.KODE_KEC])  # derived from the kelurahan code
 
 
-def test_boundaries_missing_columns_lists_what_was_found(tmp_path: Path, grid3: gpd.GeoDataFrame) -> None:
-    path = tmp_path / "gadm.gpkg"
-    grid3.rename(columns={C.KODE_KEL: "GID_4", C.NAMA_KEL: "NAME_4"}).to_file(path)
-    with pytest.raises(InputError, match=r"found 'GID_4', 'NAME_4'.*\[boundaries.columns\]"):
-        boundaries_from_file(path, columns=DEFAULT_BOUNDARY_COLUMNS)
+def test_unknown_boundary_columns_list_what_was_found(tmp_path: Path, grid3: gpd.GeoDataFrame) -> None:
+    path = tmp_path / "lain.gpkg"
+    grid3.rename(columns={C.KODE_KEL: "KODE_DESA", C.NAMA_KEL: "DESA"}).to_file(path)
+    with pytest.raises(InputError, match=r"found 'KODE_DESA', 'DESA'.*\[boundaries.columns\]"):
+        boundaries_from_file(path)
+    explicit = boundaries_from_file(path, columns={C.KODE_KEL: "KODE_DESA", C.NAMA_KEL: "DESA"})
+    assert list(explicit[C.KODE_KEL]) == list(grid3[C.KODE_KEL])
 
 
 def test_boundaries_without_crs_are_refused(tmp_path: Path, grid3: gpd.GeoDataFrame) -> None:
