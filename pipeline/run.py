@@ -21,11 +21,12 @@ import pandas as pd
 from . import __version__
 from . import columns as C
 from .config import RegionConfig
+from .diagnostics import diagnose_boundaries, report_markdown
 from .errors import ValidationError
 from .export import to_geopackage, to_json, to_make_depfile, to_restricted, to_text
 from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
 from .join import join_households
-from .load import boundaries_from_source, households_from_source
+from .load import clean_boundaries, households_from_source, read_boundaries
 from .pockets import local_gi_star
 from .privacy import check_public_text, suppress_small_counts
 from .render import SYNTHETIC_NOTICE, MapContext, html_from_map, map_from_indicators
@@ -37,6 +38,7 @@ STAGES: tuple[str, ...] = ("load", "validate", "join", "indicators", "pockets", 
 MAP_FILE: str = "peta.html"
 SUMMARY_FILE: str = "ringkasan.json"
 DEPFILE: str = "masukan.d"
+BOUNDARY_REPORT: str = "laporan_batas.md"
 
 Progress = Callable[[str], None]
 
@@ -53,6 +55,7 @@ class RegionAnalysis:
     public_kelurahan: gpd.GeoDataFrame
     public_kecamatan: gpd.GeoDataFrame
     validation: pd.DataFrame
+    boundary_issues: pd.DataFrame
     rows_in: int
     projected_crs: str
     summary: dict[str, float | int] = field(default_factory=dict)
@@ -108,7 +111,13 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         If rows were lost between stages (an internal invariant).
     """
     on_stage("load")
-    boundaries = boundaries_from_source(config.boundaries)
+    source = config.boundaries
+    raw_boundaries = read_boundaries(source.path, layer=source.layer)
+    boundaries = clean_boundaries(
+        raw_boundaries, columns=source.columns, crosswalk=source.crosswalk, source=source.path.name
+    )
+    crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
+    boundary_issues = diagnose_boundaries(boundaries, crs=crs, raw=raw_boundaries)
     raw = households_from_source(config.households)
     rows_in = len(raw)
 
@@ -116,7 +125,6 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     accepted, quarantine_v = validate_households(raw)
 
     on_stage("join")
-    crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
     joined, quarantine_j = join_households(
         accepted, boundaries, crs=crs, snap_distance_m=config.boundaries.snap_distance_m
     )
@@ -151,6 +159,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         public_kelurahan=public_kel,
         public_kecamatan=public_kec,
         validation=validation_table(rows_in, len(joined), quarantine),
+        boundary_issues=boundary_issues,
         rows_in=rows_in,
         projected_crs=crs,
         summary=region_summary(kelurahan),
@@ -220,6 +229,7 @@ def run_region(
         "kelurahan": analysis.public_kelurahan,
         "kecamatan": analysis.public_kecamatan,
         "validasi": analysis.validation,
+        "diagnostik_batas": analysis.boundary_issues,
     }
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
         layers = {name: frame.assign(catatan=SYNTHETIC_NOTICE) for name, frame in layers.items()}
@@ -230,9 +240,19 @@ def run_region(
             "kelurahan": f"Indikator kemiskinan per kelurahan/desa — {label}. Angka < {config.min_households} KK disembunyikan.",
             "kecamatan": f"Indikator kemiskinan per kecamatan — {label}.",
             "validasi": f"Ringkasan validasi register — {label}.",
+            "diagnostik_batas": f"Masalah pada file batas wilayah (tumpang tindih, celah, perbaikan), luas dalam m² — {label}.",
         },
     )
     html_path = to_text(page, folder / MAP_FILE)
+    to_text(
+        report_markdown(
+            analysis.boundary_issues,
+            region=config.name,
+            source=config.boundaries.path.name,
+            kelurahan=len(analysis.boundaries),
+        ),
+        folder / BOUNDARY_REPORT,
+    )
     if restricted:
         to_restricted(analysis.quarantine, folder / "terbatas")
     inputs = [config.boundaries.path, *config.households.paths]
@@ -287,6 +307,7 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     """
     from .errors import ConfigError
     from .export import to_csv
+    from .load import boundaries_from_source
     from .synth import synthetic_boundaries, synthetic_households, synthetic_kecamatan
 
     spec = config.synthetic

@@ -162,3 +162,49 @@ def test_repairs_are_logged_with_their_area_change_and_empties_dropped(tmp_path:
     assert out[PERUBAHAN_LUAS_M2].iloc[0] == pytest.approx(0.5 * 1113 * 1106, rel=0.02)
     assert out[PERUBAHAN_LUAS_M2].iloc[1] == 0
     assert np.isfinite(out[PERUBAHAN_LUAS_M2]).all()
+
+
+def test_overlaps_and_gaps_are_measured_in_square_metres() -> None:
+    from pipeline.diagnostics import diagnose_boundaries
+
+    # three 1.1 km squares: the first overlaps the second by a 0.1-cell strip, the third leaves a 0.1-cell gap
+    cell = 0.01
+    frame = gpd.GeoDataFrame(
+        {C.KODE_KEL: ["64.74.01.1001", "64.74.01.1002", "64.74.01.1003"], C.NAMA_KEL: ["A", "B", "C"]},
+        geometry=[
+            shapely.box(117.40, 0.10, 117.41 + 0.1 * cell, 0.12),
+            shapely.box(117.41, 0.10, 117.42, 0.12),
+            shapely.box(117.40, 0.12 + 0.1 * cell, 117.42, 0.13),
+        ],
+        crs="EPSG:4326",
+    )
+    # close the gap's ends so that it is a hole of the union, as between real neighbours
+    frame = pd.concat(
+        [
+            frame,
+            gpd.GeoDataFrame(
+                {C.KODE_KEL: ["64.74.01.1004"], C.NAMA_KEL: ["D"]},
+                geometry=[shapely.box(117.42, 0.10, 117.43, 0.13)],
+                crs="EPSG:4326",
+            ),
+        ],
+        ignore_index=True,
+    )
+    frame = pd.concat(
+        [
+            frame,
+            gpd.GeoDataFrame(
+                {C.KODE_KEL: ["64.74.01.1005"], C.NAMA_KEL: ["E"]},
+                geometry=[shapely.box(117.39, 0.10, 117.40, 0.13)],
+                crs="EPSG:4326",
+            ),
+        ],
+        ignore_index=True,
+    )
+    table = diagnose_boundaries(frame, crs="EPSG:32650")
+    overlap = table[table["masalah"] == "tumpang_tindih"]
+    assert list(overlap["kode_kel"]) == ["64.74.01.1001; 64.74.01.1002"]
+    assert overlap["luas_m2"].iloc[0] == pytest.approx(111.3 * 2213, rel=0.02)  # 0.001° x 0.02°
+    gap = table[table["masalah"] == "celah"]
+    assert len(gap) == 1 and gap["luas_m2"].iloc[0] == pytest.approx(0.02 * 111_320 * 0.001 * 110_570, rel=0.03)
+    assert set(gap["kode_kel"].iloc[0].split("; ")) >= {"64.74.01.1001", "64.74.01.1002", "64.74.01.1003"}

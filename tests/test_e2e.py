@@ -26,7 +26,7 @@ SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
 
 def test_demo_run_writes_every_output(demo_run: Path) -> None:
     names = {p.name for p in demo_run.iterdir()}
-    assert {"peta.html", "uji.gpkg", "ringkasan.json", "masukan.d", "terbatas"} <= names
+    assert {"peta.html", "uji.gpkg", "ringkasan.json", "masukan.d", "laporan_batas.md", "terbatas"} <= names
     summary = json.loads((demo_run / "ringkasan.json").read_text(encoding="utf-8"))
     rows = summary["baris"]
     assert rows["masuk"] == 6000
@@ -51,7 +51,7 @@ def test_synthetic_outputs_say_so(demo_run: Path) -> None:
     with sqlite3.connect(demo_run / "uji.gpkg") as db:
         descriptions = [r[0] for r in db.execute("SELECT description FROM gpkg_contents")]
     assert all(SYNTHETIC_NOTICE in d for d in descriptions)
-    for layer in ("kelurahan", "kecamatan", "validasi"):
+    for layer in ("kelurahan", "kecamatan", "validasi", "diagnostik_batas"):
         frame = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer=layer, read_geometry=False)
         assert (frame["catatan"] == SYNTHETIC_NOTICE).all()
 
@@ -131,5 +131,9 @@ def test_seed_region_builds_from_shared_boundaries(slug: str, tmp_path: Path) ->
     kelurahan = pyogrio.read_dataframe(tmp_path / "out" / slug / f"{slug}.gpkg", layer="kelurahan")
     assert len(kelurahan) == SEED_REGIONS[slug]
     assert kelurahan[C.KODE_KEL].str.startswith(load_config(config).kode + ".").all()
+    issues = pyogrio.read_dataframe(tmp_path / "out" / slug / f"{slug}.gpkg", layer="diagnostik_batas")
+    overlap_km2 = issues.loc[issues["masalah"] == "tumpang_tindih", "luas_m2"].sum() / 1e6
+    assert 0.01 < overlap_km2 < 0.2  # DATA.md: overlap totals run from 0.015 km² (Bontang) to 0.14 km² (Dompu)
+    assert "Laporan batas wilayah" in (tmp_path / "out" / slug / "laporan_batas.md").read_text(encoding="utf-8")
     summary = json.loads((tmp_path / "out" / slug / "ringkasan.json").read_text(encoding="utf-8"))
     assert summary["baris"]["masuk"] == 4000 == summary["baris"]["diterima"] + summary["baris"]["dikarantina"]
