@@ -79,6 +79,7 @@ lint: $(VENV)/dev.done ## Check the code with ruff
 
 bench: $(VENV)/dev.done ## Print timings of each stage on large synthetic data
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_boundaries.py
 
 clean: ## Delete generated outputs and synthetic inputs
 	rm -rf $(OUT) data
