@@ -108,6 +108,28 @@ def synth(
 
 
 @app.command()
+def shapes(
+    names: Annotated[list[str], typer.Argument(help="Entries of shapes/sources.toml, e.g. bontang.")],
+    sources: Annotated[Path, typer.Option(help="The list of downloadable files.")] = Path("shapes/sources.toml"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <name>.gpkg.")] = Path("shapes"),
+    verbose: Verbose = False,
+) -> None:
+    """Download official boundary files, verify their sha256, convert them to GeoPackage."""
+    from .fetch import fetch_boundaries, read_sources
+
+    _setup_logging(verbose)
+    try:
+        entries = read_sources(sources)
+        unknown = [n for n in names if n not in entries]
+        if unknown:
+            raise PipelineError(f"{', '.join(unknown)} not in {sources}; listed: {', '.join(entries)}")
+        for name in names:
+            console.print(f"wrote {fetch_boundaries(entries[name], out_dir=out)}", soft_wrap=True, markup=False)
+    except PipelineError as exc:
+        _fail(exc)
+
+
+@app.command()
 def index(
     out: Annotated[Path, typer.Argument(help="Outputs folder holding <region>/ringkasan.json.")] = Path("outputs"),
     verbose: Verbose = False,
