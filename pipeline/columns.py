@@ -17,6 +17,7 @@ NAMA_KK: Final = "nama_kk"
 ALAMAT: Final = "alamat"
 JENIS_KELAMIN: Final = "jenis_kelamin"
 TANGGAL_LAHIR: Final = "tanggal_lahir"
+NO_KK: Final = "no_kk"
 RT: Final = "rt"
 RW: Final = "rw"
 
@@ -27,6 +28,9 @@ JUMLAH_ART: Final = "jumlah_art"
 LAT: Final = "lat"
 LON: Final = "lon"
 PENGELUARAN: Final = "pengeluaran_kapita"
+#: Verification status of the household (e.g. "Meninggal", "Tidak Ditemukan"), and its date.
+STATUS: Final = "status"
+TANGGAL_VERIFIKASI: Final = "tanggal_verifikasi"
 
 # --- households: dwelling and services -------------------------------------
 JENIS_LANTAI: Final = "jenis_lantai"
@@ -47,7 +51,7 @@ PEKERJA_MIGRAN: Final = "pekerja_migran"
 PENERIMA_PREFIX: Final = "penerima_"
 
 #: Columns that identify a person. They never reach a public output.
-PERSONAL: Final = (ID_KELUARGA, NIK, NAMA_KK, ALAMAT, TANGGAL_LAHIR, RT, RW, LAT, LON)
+PERSONAL: Final = (ID_KELUARGA, NIK, NO_KK, NAMA_KK, ALAMAT, TANGGAL_LAHIR, RT, RW, LAT, LON)
 
 # --- boundaries --------------------------------------------------------------
 NAMA_KEL: Final = "nama_kel"
@@ -77,6 +81,14 @@ BARIS_SUMBER: Final = "baris_sumber"
 FILE_SUMBER: Final = "file_sumber"
 ALASAN: Final = "alasan"
 TAHAP: Final = "tahap"
+#: For a quarantined duplicate: "<file>:<line>" of the row that was kept.
+BARIS_DIPERTAHANKAN: Final = "baris_dipertahankan"
+
+# --- validation flags (row kept, problem noted) ----------------------------------
+#: The sex encoded in the NIK (day + 40 for women) differs from the Jenis Kelamin column.
+NIK_BEDA_JK: Final = "nik_beda_jenis_kelamin"
+#: The birth date encoded in the NIK differs from the Tanggal Lahir column.
+NIK_BEDA_TGL: Final = "nik_beda_tanggal_lahir"
 
 # --- kelurahan indicators -------------------------------------------------------
 JUMLAH_KK: Final = "jumlah_kk"

@@ -392,9 +392,7 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...], score: np.ndarray,
     return np.asarray(options, dtype=object)[(position * len(options)).astype(int)]
 
 
-def _nik(
-    rng: np.random.Generator, region_code: str, kec_index: np.ndarray, birth: pd.Series, female: np.ndarray
-) -> np.ndarray:
+def _nik(region_code: str, kec_index: np.ndarray, birth: pd.Series, female: np.ndarray) -> np.ndarray:
     """Structurally valid 16-digit NIKs under the fictional province ``99``."""
     kab = region_code.split(".")[-1][-2:].zfill(2)
     day = birth.dt.day.to_numpy() + np.where(female, 40, 0)
@@ -406,7 +404,7 @@ def _nik(
             )
         ]
     )
-    serial = stem.groupby(stem).cumcount().to_numpy() + 1 + rng.integers(0, 50, size=len(stem))
+    serial = stem.groupby(stem).cumcount().to_numpy() + 1  # unique within kecamatan + birth date
     return (stem + pd.Series(serial).map("{:04d}".format)).to_numpy()
 
 
@@ -524,7 +522,7 @@ def synthetic_households(
             headers[C.RT]: pd.Series(rng.integers(1, 16, size=n)).map("{:03d}".format),
             headers[C.RW]: pd.Series(rng.integers(1, 9, size=n)).map("{:03d}".format),
             headers[C.NAMA_KK]: names,
-            headers[C.NIK]: _nik(rng, region_code, kec_index, birth, female),
+            headers[C.NIK]: _nik(region_code, kec_index, birth, female),
             headers[C.JENIS_KELAMIN]: np.where(female, "Perempuan", "Laki-laki"),
             headers[C.TANGGAL_LAHIR]: birth.dt.strftime("%Y-%m-%d"),
             "Pekerjaan": _pick(rng, JOBS, score, spread=3.0),

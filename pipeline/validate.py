@@ -24,8 +24,15 @@ logger = logging.getLogger(__name__)
 #: Reason code -> explanation for the data officer (Bahasa Indonesia).
 REASONS: dict[str, str] = {
     "id_kosong": "ID keluarga kosong",
-    "id_ganda": "ID keluarga muncul lebih dari sekali (baris pertama dipakai)",
+    "id_ganda": "ID keluarga, No KK atau NIK kepala keluarga sama dengan baris lain (lihat baris_dipertahankan)",
     "nik_tidak_valid": "NIK kepala keluarga bukan 16 digit angka",
+    "nik_format_ilmiah": "NIK tersimpan sebagai angka Excel (mis. 3.374E+15): digit terakhir hilang, ekspor ulang sebagai teks",
+    "nik_provinsi_tidak_valid": "Dua digit pertama NIK bukan kode provinsi (11-96)",
+    "nik_tanggal_tidak_valid": "Bagian tanggal lahir NIK (DDMMYY, DD+40 untuk perempuan) bukan tanggal yang ada",
+    "nik_angka_seragam": "NIK terdiri dari satu angka yang diulang",
+    "tanggal_tidak_valid": "Tanggal lahir atau tanggal verifikasi bukan tanggal yang ada",
+    "status_meninggal": "Status verifikasi: meninggal",
+    "status_tidak_ditemukan": "Status verifikasi: tidak ditemukan",
     "desil_tidak_valid": "Desil kesejahteraan kosong atau di luar 1-10",
     "koordinat_tidak_valid": "Latitude/longitude bukan angka",
     "koordinat_tidak_lengkap": "Hanya satu dari latitude/longitude yang terisi",
@@ -38,6 +45,12 @@ REASONS: dict[str, str] = {
 #: Indonesia's bounding box with a margin, (lon_min, lat_min, lon_max, lat_max).
 INDONESIA_BOUNDS: tuple[float, float, float, float] = (94.0, -11.5, 141.5, 6.5)
 REQUIRED: tuple[str, ...] = (C.ID_KELUARGA, C.NIK, C.DESIL)
+#: Province codes a NIK may start with: 11-96, plus the fictional 99 of the demo.
+NIK_PROVINCES: frozenset[str] = frozenset({f"{p:02d}" for p in range(11, 97)} | {"99"})
+_PROVINCE_NUMBERS: tuple[int, ...] = tuple(sorted(int(p) for p in NIK_PROVINCES))
+#: Keys on which two rows are the same household, checked in this order.
+DUPLICATE_KEYS: tuple[str, ...] = (C.ID_KELUARGA, C.NO_KK, C.NIK)
+DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y")
 FLAG_COLUMNS: tuple[str, ...] = (C.LANSIA_TUNGGAL, C.DISABILITAS, C.RISIKO_STUNTING, C.PEKERJA_MIGRAN)
 _TRUE = {"1", "ya", "y", "true", "benar", "iya"}
 _FALSE = {"0", "tidak", "t", "n", "no", "false", "salah", ""}
@@ -70,6 +83,13 @@ def _flag_values(values: pd.Series) -> pd.Series:
     return out
 
 
+def _strip_id(values: pd.Series) -> pd.Series:
+    """Remove spaces and the apostrophe Excel puts before long numbers (literal replaces: fast in Arrow)."""
+    for char in (" ", "'", "`", "\u00a0"):
+        values = values.str.replace(char, "", regex=False)
+    return values
+
+
 def parse_flag(values: pd.Series) -> pd.Series:
     """Parse Ya/Tidak, 1/0, true/false flags into a nullable 0/1 ``Int8`` Series.
 
@@ -88,6 +108,132 @@ def parse_number(values: pd.Series) -> pd.Series:
     comma_decimal = text.str.contains(",", regex=False) & ~text.str.contains(".", regex=False)
     text = text.mask(comma_decimal, text.str.replace(",", ".", regex=False))
     return pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype("float64")
+
+
+def parse_date(values: pd.Series) -> pd.Series:
+    """Parse dates written as YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, YYYY/MM/DD or DD.MM.YYYY.
+
+    Empty text gives NaT, and so does text that is no real date (31-02-1980);
+    compare with the input to tell the two apart.
+    """
+    text = values.astype("string").fillna("").str.strip().str.slice(0, 10)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for fmt in DATE_FORMATS:
+        todo = out.isna() & (text != "")
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return out
+
+
+def _nik_parts(nik: pd.Series) -> pd.DataFrame:
+    """Province, day (women: +40), month and 2-digit year of 16-digit NIKs, as integers.
+
+    Rows whose NIK is not 16 digits get -1 everywhere. Works on a digit
+    matrix (bytes minus ``b"0"``): no per-row Python, no string slicing.
+    """
+    digits = nik.str.fullmatch(r"\d{16}").fillna(False).astype(bool).to_numpy()
+    values = np.where(digits, nik.fillna("").to_numpy(dtype=object), "0" * 16).astype("S16")
+    d = values.view(np.uint8).reshape(-1, 16).astype(np.int16) - ord("0")
+    columns = {"prov": (0, 1), "day": (6, 7), "month": (8, 9), "year": (10, 11)}
+    return pd.DataFrame(
+        {name: np.where(digits, d[:, a] * 10 + d[:, b], -1) for name, (a, b) in columns.items()}, index=nik.index
+    )
+
+
+def nik_checks(nik: pd.Series) -> dict[str, pd.Series]:
+    """Structural checks of 16-digit NIKs (already stripped of spaces and apostrophes).
+
+    Returns
+    -------
+    dict
+        Reason code -> boolean mask: ``nik_format_ilmiah`` (a float in
+        scientific notation, as Excel stores long numbers), ``nik_tidak_valid``
+        (not 16 digits), and, for 16-digit NIKs, ``nik_provinsi_tidak_valid``,
+        ``nik_tanggal_tidak_valid`` and ``nik_angka_seragam``.
+    """
+    scientific = nik.str.fullmatch(r"\d(?:[.,]\d+)?[eE]\+?\d+").fillna(False).astype(bool)
+    digits = nik.str.fullmatch(r"\d{16}").fillna(False).astype(bool)
+    parts = _nik_parts(nik)
+    day = parts["day"].where(parts["day"] <= 40, parts["day"] - 40)
+    # a real calendar date? (the century is unknown: 29 February needs a leap year in 19YY or 20YY)
+    valid_date = (
+        pd.to_datetime(
+            pd.DataFrame(
+                {"year": 2000 + parts["year"].clip(0, 99), "month": parts["month"].clip(1, 12), "day": day.clip(1, 31)}
+            ),
+            errors="coerce",
+        ).notna()
+        & parts["month"].between(1, 12)
+        & day.between(1, 31)
+    )
+    province = parts["prov"].isin(_PROVINCE_NUMBERS)
+    return {
+        "nik_format_ilmiah": scientific,
+        "nik_tidak_valid": ~digits & ~scientific,
+        "nik_provinsi_tidak_valid": digits & ~province,
+        "nik_tanggal_tidak_valid": digits & ~valid_date,
+        "nik_angka_seragam": digits & (nik == nik.str.slice(0, 1).str.repeat(16)).fillna(False).astype(bool),
+    }
+
+
+def nik_mismatch_flags(nik: pd.Series, sex: pd.Series, birth: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Flags where the sex or birth date encoded in a valid NIK disagrees with the columns.
+
+    Parameters
+    ----------
+    nik
+        16-digit NIKs.
+    sex
+        ``"P"``/``"L"`` or missing.
+    birth
+        Parsed birth dates (NaT where unknown).
+
+    Returns
+    -------
+    sex_differs, birth_differs : Series of bool
+        False where either side is unknown.
+    """
+    parts = _nik_parts(nik)
+    known = parts["day"] >= 0
+    female = parts["day"] > 40
+    sex_differs = known & sex.isin(["P", "L"]) & ((sex == "P") != female)
+    day = parts["day"].where(~female, parts["day"] - 40)
+    birth_differs = (
+        known
+        & birth.notna()
+        & ((birth.dt.day != day) | (birth.dt.month != parts["month"]) | (birth.dt.year % 100 != parts["year"]))
+    )
+    return sex_differs.fillna(False).astype(bool), birth_differs.fillna(False).astype(bool)
+
+
+def _duplicates(frame: pd.DataFrame, keys: dict[str, pd.Series], *, bad: pd.Series, verified: pd.Series) -> pd.Series:
+    """Pointer "<file>:<line>" of the kept row for every duplicate row, "" elsewhere.
+
+    Rows are the same household when they share a household ID, a No KK or a
+    head-of-household NIK (within a file or across files). The row kept is,
+    in order: one that passes every other check, the latest verification
+    date, the first in file order.
+    """
+    order = pd.DataFrame(
+        {"bad": bad.to_numpy(), "verified": verified.fillna(pd.Timestamp.min).to_numpy(), "pos": np.arange(len(frame))},
+        index=frame.index,
+    ).sort_values(["bad", "verified", "pos"], ascending=[True, False, True], kind="stable")
+    where = (
+        frame.get(C.FILE_SUMBER, pd.Series("", index=frame.index)).astype(str)
+        + ":"
+        + frame.get(C.BARIS_SUMBER, pd.Series(range(len(frame)), index=frame.index)).astype(str)
+    )
+    pointer = pd.Series("", index=frame.index, dtype="object")
+    for key in keys.values():
+        ranked = key.loc[order.index]
+        usable = (ranked != "") & ranked.notna() & (pointer.loc[order.index] == "")
+        ranked = ranked[usable]
+        # the first row of each key in preference order is kept; the others point at it
+        keeper = pd.Series(ranked.index, index=ranked.index).groupby(ranked.to_numpy(), sort=False).transform("first")
+        dup = keeper.index != keeper.to_numpy()
+        pointer.loc[keeper.index[dup]] = where.loc[keeper.to_numpy()[dup]].to_numpy()
+    return pointer
 
 
 def _missing_columns_error(frame: pd.DataFrame, missing: list[str]) -> ValidationError:
@@ -129,14 +275,15 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
         missing.append(f"{C.KODE_KEL} (or {C.LAT} and {C.LON})")
     if missing:
         raise _missing_columns_error(frame, missing)
+    if not frame.index.is_unique:
+        raise ValidationError("household rows must have a unique index; call .reset_index(drop=True) first")
 
     reasons: dict[str, pd.Series] = {}
     ident = _text(frame, C.ID_KELUARGA)
     reasons["id_kosong"] = ident == ""
-    reasons["id_ganda"] = (ident != "") & ident.duplicated(keep="first")
 
-    nik = _text(frame, C.NIK).str.replace(r"[\s'`]", "", regex=True)
-    reasons["nik_tidak_valid"] = ~nik.str.fullmatch(r"\d{16}").fillna(False).astype(bool)
+    nik = _strip_id(_text(frame, C.NIK))
+    reasons.update(nik_checks(nik))
 
     desil = _per_unique(_text(frame, C.DESIL), parse_number)
     reasons["desil_tidak_valid"] = ~(desil.between(1, 10) & (desil % 1 == 0))
@@ -155,6 +302,18 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     located = both & inside
     reasons["lokasi_tidak_ada"] = ~located & kode.isna() & ~(lat_given | lon_given)
 
+    birth_text, verified_text = _text(frame, C.TANGGAL_LAHIR), _text(frame, C.TANGGAL_VERIFIKASI)
+    birth, verified = parse_date(birth_text), parse_date(verified_text)
+    reasons["tanggal_tidak_valid"] = ((birth_text != "") & birth.isna()) | ((verified_text != "") & verified.isna())
+    status = _text(frame, C.STATUS).str.lower()
+    reasons["status_meninggal"] = status.str.contains("meninggal", regex=False)
+    reasons["status_tidak_ditemukan"] = status.str.contains(r"tidak\s*ditemukan", regex=True)
+
+    other = pd.concat([m.fillna(False).astype(bool) for m in reasons.values()], axis=1).any(axis=1)
+    keys = {C.ID_KELUARGA: ident, C.NO_KK: _strip_id(_text(frame, C.NO_KK)), C.NIK: nik}
+    kept_row = _duplicates(frame, keys, bad=other, verified=verified)
+    reasons["id_ganda"] = kept_row != ""
+
     reasons = {code: mask.fillna(False).astype(bool) for code, mask in reasons.items()}
     reason_text = pd.Series("", index=frame.index, dtype="object")
     for code, mask in reasons.items():
@@ -164,6 +323,7 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     quarantine = frame.loc[bad].copy()
     quarantine[C.ALASAN] = reason_text[bad].str.rstrip(";")
     quarantine[C.TAHAP] = "validasi"
+    quarantine[C.BARIS_DIPERTAHANKAN] = kept_row[bad]
 
     good = ~bad
     accepted = frame.loc[good].copy()
@@ -178,16 +338,28 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     for column in FLAG_COLUMNS + tuple(c for c in frame.columns if c.startswith(C.PENERIMA_PREFIX)):
         if column in frame.columns:
             accepted[column] = parse_flag(frame.loc[good, column])
+    sex = _text(frame, C.JENIS_KELAMIN)[good].str.lower()
+    sex = pd.Series(
+        np.where(sex.str.startswith("p"), "P", np.where(sex.str.startswith("l"), "L", None)), index=sex.index
+    )
     if C.JENIS_KELAMIN in frame.columns:
-        sex = _text(frame, C.JENIS_KELAMIN)[good].str.lower()
-        accepted[C.JENIS_KELAMIN] = np.where(sex.str.startswith("p"), "P", np.where(sex.str.startswith("l"), "L", None))
+        accepted[C.JENIS_KELAMIN] = sex
+    if C.TANGGAL_LAHIR in frame.columns:
+        accepted[C.TANGGAL_LAHIR] = birth[good]
+    accepted[C.NIK_BEDA_JK], accepted[C.NIK_BEDA_TGL] = nik_mismatch_flags(nik[good], sex, birth[good])
 
     geometry = gpd.points_from_xy(accepted[C.LON], accepted[C.LAT], crs="EPSG:4326")
     accepted = gpd.GeoDataFrame(accepted, geometry=geometry, crs="EPSG:4326")
     accepted.loc[~located[good], "geometry"] = None
 
     counts = {code: int(mask.sum()) for code, mask in reasons.items() if mask.any()}
+    flags = {flag: int(accepted[flag].sum()) for flag in (C.NIK_BEDA_JK, C.NIK_BEDA_TGL) if accepted[flag].any()}
     logger.info(
-        "validated %d rows: %d accepted, %d quarantined %s", len(frame), len(accepted), len(quarantine), counts or ""
+        "validated %d rows: %d accepted, %d quarantined %s; flagged %s",
+        len(frame),
+        len(accepted),
+        len(quarantine),
+        counts or "",
+        flags or "none",
     )
     return accepted, quarantine

@@ -129,3 +129,108 @@ def test_rows_in_equal_accepted_plus_quarantined(rows: list[dict]) -> None:
     assert set(accepted.index).isdisjoint(quarantine.index)
     assert set(accepted.index) | set(quarantine.index) == set(frame.index)
     assert (quarantine[C.ALASAN] != "").all()
+
+
+@pytest.mark.parametrize(
+    ("nik", "reason"),
+    [
+        ("3.374E+15", "nik_format_ilmiah"),
+        ("3,37401E+15", "nik_format_ilmiah"),
+        ("0071010101900001", "nik_provinsi_tidak_valid"),
+        ("9771010101900001", "nik_provinsi_tidak_valid"),
+        ("9971013201900001", "nik_tanggal_tidak_valid"),  # day 32
+        ("9971017201900001", "nik_tanggal_tidak_valid"),  # day 72 = 32 + 40
+        ("9971013002900001", "nik_tanggal_tidak_valid"),  # 30 February
+        ("1111111111111111", "nik_angka_seragam"),
+    ],
+    ids=[
+        "scientific",
+        "scientific-comma",
+        "province-00",
+        "province-97",
+        "day-32",
+        "female-day-72",
+        "feb-30",
+        "one-digit",
+    ],
+)
+def test_nik_structure_is_checked(nik: str, reason: str) -> None:
+    _, quarantine = validate_households(household_rows([{**GOOD, C.NIK: nik}]))
+    assert reason in quarantine[C.ALASAN].iloc[0].split(";")
+
+
+@pytest.mark.parametrize(
+    "nik",
+    ["'9971010101900001", "9971 0101 0190 0001", "1171014101900001", "9971012902000001"],
+    ids=["apostrophe", "spaces", "province-11-female", "29-feb-2000"],
+)
+def test_valid_nik_variants_are_accepted(nik: str) -> None:
+    accepted, quarantine = validate_households(household_rows([{**GOOD, C.NIK: nik}]))
+    assert quarantine.empty and len(accepted) == 1
+    assert accepted[C.NIK].iloc[0].isdigit() and len(accepted[C.NIK].iloc[0]) == 16
+
+
+def test_nik_sex_and_birth_date_disagreements_are_flagged_not_dropped() -> None:
+    rows = household_rows(
+        [
+            {**GOOD, C.NIK: "9971014101900001", C.JENIS_KELAMIN: "Laki-laki", C.TANGGAL_LAHIR: "1990-01-01"},
+            {**GOOD, C.NIK: "9971010101900002", C.JENIS_KELAMIN: "Laki-laki", C.TANGGAL_LAHIR: "02-01-1990"},
+            {**GOOD, C.NIK: "9971014101900003", C.JENIS_KELAMIN: "Perempuan", C.TANGGAL_LAHIR: "01/01/1990"},
+        ]
+    )
+    accepted, quarantine = validate_households(rows)
+    assert quarantine.empty
+    assert list(accepted[C.NIK_BEDA_JK]) == [True, False, False]
+    assert list(accepted[C.NIK_BEDA_TGL]) == [False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        (C.TANGGAL_LAHIR, "1980-02-31", "tanggal_tidak_valid"),
+        (C.TANGGAL_VERIFIKASI, "kemarin", "tanggal_tidak_valid"),
+        (C.STATUS, "Meninggal Dunia", "status_meninggal"),
+        (C.STATUS, "TIDAK DITEMUKAN", "status_tidak_ditemukan"),
+    ],
+    ids=["birth-date", "verification-date", "deceased", "not-found"],
+)
+def test_dates_and_verification_status(column: str, value: str, reason: str) -> None:
+    _, quarantine = validate_households(household_rows([GOOD, {**GOOD, column: value}]))
+    assert quarantine[C.ALASAN].iloc[0].split(";") == [reason]
+
+
+def test_duplicates_across_files_keep_the_latest_verified_row_and_point_to_it() -> None:
+    rows = household_rows(
+        [
+            {
+                **GOOD,
+                C.NIK: "9971010101900001",
+                C.TANGGAL_VERIFIKASI: "2025-01-10",
+                C.FILE_SUMBER: "dtks.csv",
+                C.BARIS_SUMBER: 2,
+            },
+            {
+                **GOOD,
+                C.NIK: "9971010101900001",
+                C.TANGGAL_VERIFIKASI: "2026-03-01",
+                C.FILE_SUMBER: "verval.csv",
+                C.BARIS_SUMBER: 7,
+            },
+            {**GOOD, C.NO_KK: "9971010101000001", C.FILE_SUMBER: "dtks.csv", C.BARIS_SUMBER: 3},
+            {**GOOD, C.NO_KK: "9971010101000001", C.FILE_SUMBER: "p3ke.csv", C.BARIS_SUMBER: 9},
+        ]
+    )
+    accepted, quarantine = validate_households(rows)
+    assert list(accepted[C.BARIS_SUMBER]) == [7, 3]
+    assert list(quarantine[C.BARIS_SUMBER]) == [2, 9]
+    assert set(quarantine[C.ALASAN]) == {"id_ganda"}
+    assert list(quarantine[C.BARIS_DIPERTAHANKAN]) == ["verval.csv:7", "dtks.csv:3"]
+
+
+def test_a_valid_duplicate_is_kept_over_an_invalid_first_row() -> None:
+    rows = household_rows([{**GOOD, C.DESIL: "0"}, GOOD])
+    rows[C.ID_KELUARGA] = ["A", "A"]
+    accepted, quarantine = validate_households(rows)
+    assert list(accepted.index) == [1]
+    assert set(quarantine[C.ALASAN].iloc[0].split(";")) == {"desil_tidak_valid", "id_ganda"}
+    assert quarantine[C.BARIS_DIPERTAHANKAN].iloc[0] == "uji.csv:3"
