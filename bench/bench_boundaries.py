@@ -23,7 +23,7 @@ import pandas as pd
 from pipeline import columns as C
 from pipeline.diagnostics import diagnose_boundaries
 from pipeline.join import join_households
-from pipeline.load import clean_boundaries, read_boundaries
+from pipeline.load_boundaries import clean_boundaries, read_boundaries
 
 SHARED = Path(os.environ.get("KANTONG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 PROVINCE = SHARED / "boundaries" / "provinces" / "jawa_tengah_admin_boundaries.gpkg"

@@ -17,7 +17,8 @@ from pipeline.config import PovertyRule, Program
 from pipeline.export import to_csv, to_geopackage
 from pipeline.indicators import classify_poverty, kelurahan_indicators
 from pipeline.join import join_households
-from pipeline.load import boundaries_from_file, households_from_file
+from pipeline.load import households_from_file
+from pipeline.load_boundaries import boundaries_from_file
 from pipeline.pockets import local_gi_star
 from pipeline.synth import synthetic_boundaries, synthetic_households
 from pipeline.validate import validate_households

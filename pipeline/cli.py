@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from .config import load_config
 from .errors import PipelineError
@@ -79,6 +80,12 @@ def run(
 
                 summary = run_region(config, out_dir=out, restricted=restricted, on_stage=on_stage)
                 progress.update(task, completed=len(STAGES), stage="selesai")
+            table = Table(title=f"Validasi — {config.name}", show_lines=False)
+            for column in ("tahap", "alasan", "jumlah_baris"):
+                table.add_column(column, justify="right" if column == "jumlah_baris" else "left")
+            for row in summary["validasi"]:
+                table.add_row(row["tahap"], row["alasan"], f"{row['jumlah_baris']:,}".replace(",", "."))
+            console.print(table)
             rows = summary["baris"]
             console.print(
                 f"{config.slug}: {rows['masuk']} rows in = {rows['diterima']} accepted + "

@@ -79,6 +79,8 @@ MISKIN_EKSTREM: Final = "miskin_ekstrem"
 # --- quarantine ----------------------------------------------------------------
 BARIS_SUMBER: Final = "baris_sumber"
 FILE_SUMBER: Final = "file_sumber"
+#: The Excel sheet a row came from.
+LEMBAR_SUMBER: Final = "lembar_sumber"
 ALASAN: Final = "alasan"
 TAHAP: Final = "tahap"
 #: For a quarantined duplicate: "<file>:<line>" of the row that was kept.

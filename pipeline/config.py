@@ -27,7 +27,7 @@ DEFAULT_PERMUTATIONS: int = 999
 DEFAULT_SEED: int = 20_261_123
 DEFAULT_SIGNIFICANCE: float = 0.05
 POVERTY_METHODS: tuple[str, ...] = ("desil", "garis_kemiskinan")
-HOUSEHOLD_SCHEMAS: tuple[str, ...] = ("p3ke", "kanonik")
+HOUSEHOLD_SCHEMAS: tuple[str, ...] = ("auto", "p3ke", "kanonik")
 FUNDING_SOURCES: tuple[str, ...] = ("APBN", "APBD", "Dana Desa", "CSR", "BAZNAS", "Lainnya")
 
 _ENV_PATTERN = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
@@ -55,7 +55,7 @@ class HouseholdSource:
     """Household register files and how their headers map to canonical columns."""
 
     paths: tuple[Path, ...]
-    schema: str = "p3ke"
+    schema: str = "auto"
     columns: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None
 
@@ -320,7 +320,7 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
     paths = _require(h, "paths", f"{where} [households]", list)
     if not paths:
         raise ConfigError(f"{where} [households]: 'paths' is empty; name at least one register file")
-    schema = h.get("schema", "p3ke")
+    schema = h.get("schema", "auto")
     if schema not in HOUSEHOLD_SCHEMAS:
         raise ConfigError(
             f"{where} [households]: schema '{schema}' is unknown; use one of {', '.join(HOUSEHOLD_SCHEMAS)}"

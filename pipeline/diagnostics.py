@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from . import columns as C
-from .load import DIPERBAIKI, PERUBAHAN_LUAS_M2
+from .load_boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import ConfigError, InputError
 from .export import to_geopackage, to_text
-from .load import read_boundaries
+from .load_boundaries import read_boundaries
 
 logger = logging.getLogger(__name__)
 

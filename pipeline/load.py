@@ -1,4 +1,6 @@
-"""Load stage: read household registers and kelurahan boundaries from disk.
+"""Load stage for households: read register exports from disk.
+
+Boundaries are read by :mod:`pipeline.load_boundaries`.
 
 The readers rename the source's own headers to the canonical columns of
 :mod:`pipeline.columns` and keep every row exactly as found: checking rows is
@@ -10,20 +12,15 @@ and ``baris_sumber`` (the row's line number in that file, header = 1).
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import re
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 from . import columns as C
-from .codes import is_desa, kecamatan_of, normalize_kode
-from .config import BoundarySource, HouseholdSource
+from .config import HouseholdSource
 from .errors import CRSError, InputError
 
 logger = logging.getLogger(__name__)
@@ -56,10 +53,58 @@ P3KE_HEADERS: dict[str, str] = {
     C.LON: "Longitude",
 }
 
+#: Canonical column -> other headers found in real exports (P3KE, DTSEN, DTKS/BDT,
+#: local verification files). Matching ignores case, spaces and punctuation.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    C.ID_KELUARGA: ("ID Keluarga P3KE", "ID Keluarga", "IDBDT", "ID DTSEN", "ID Keluarga DTSEN", "ID KK"),
+    C.NO_KK: ("No KK", "NOKK", "Nomor KK", "Nomor Kartu Keluarga", "No Kartu Keluarga"),
+    C.NIK: ("NIK", "NIK Kepala Keluarga", "NIK KRT", "NIK KK"),
+    C.NAMA_KK: ("Kepala Keluarga", "Nama Kepala Keluarga", "Nama KRT", "Nama KK"),
+    C.KODE_KEL: ("Kode Kemendagri", "Kode Desa", "Kode Kelurahan", "Kode Desa/Kelurahan", "Kode Wilayah"),
+    C.DESIL: ("Desil Kesejahteraan", "Desil", "Desil Nasional", "Peringkat Desil"),
+    C.JUMLAH_ART: ("Jumlah Anggota Keluarga", "Jumlah ART", "Jml ART", "Jumlah Anggota"),
+    C.ALAMAT: ("Alamat", "Alamat Lengkap"),
+    C.RT: ("RT",),
+    C.RW: ("RW",),
+    C.JENIS_KELAMIN: ("Jenis Kelamin", "JK", "Jenis Kelamin KRT", "JNSKEL"),
+    C.TANGGAL_LAHIR: ("Tanggal Lahir", "Tgl Lahir", "Tanggal Lahir KRT"),
+    C.STATUS: ("Status", "Status Verifikasi", "Status Keberadaan", "Hasil Verifikasi", "Keterangan Verifikasi"),
+    C.TANGGAL_VERIFIKASI: ("Tanggal Verifikasi", "Tgl Verifikasi", "Tanggal Verval", "Tgl Verval"),
+    C.JENIS_LANTAI: ("Jenis Lantai", "Lantai"),
+    C.JENIS_DINDING: ("Jenis Dinding", "Dinding"),
+    C.JENIS_ATAP: ("Jenis Atap", "Atap"),
+    C.SUMBER_AIR: ("Sumber Air Minum", "sumber_airminum", "Air Minum"),
+    C.PENERANGAN: ("Sumber Penerangan", "Penerangan"),
+    C.BAHAN_BAKAR: ("Bahan Bakar Memasak", "bb_masak", "Bahan Bakar"),
+    C.FASILITAS_BAB: ("Memiliki Fasilitas Buang Air Besar", "fasbab", "Fasilitas BAB"),
+    C.LANSIA_TUNGGAL: ("Lansia Tunggal", "Lansia Hidup Sendiri"),
+    C.DISABILITAS: ("Penyandang Disabilitas", "Disabilitas", "Ada Disabilitas"),
+    C.RISIKO_STUNTING: ("Resiko Stunting", "Risiko Stunting"),
+    C.PEKERJA_MIGRAN: ("Pekerja Migran", "PMI", "Pekerja Migran Indonesia"),
+    C.LAT: ("Latitude", "Lat", "Lintang"),
+    C.LON: ("Longitude", "Long", "Lon", "Lng", "Bujur"),
+    C.PENGELUARAN: ("Pengeluaran per Kapita", "Pengeluaran Kapita", "Pengeluaran"),
+    # programme flags of DTKS/BDT exports
+    "penerima_pkh": ("sta_pkh", "Status PKH"),
+    "penerima_pbi_jkn": ("AdaPBI", "PBI JKN"),
+    "penerima_bpnt": ("AdaBPNT",),
+}
+#: The header each canonical column has in the P3KE family sheet as exported
+#: (the synthetic demo writes these).
+P3KE_HEADERS: dict[str, str] = {
+    canonical: aliases[0]
+    for canonical, aliases in HEADER_ALIASES.items()
+    if not canonical.startswith(C.PENERIMA_PREFIX)
+}
 #: Register headers such as "Penerima PKH" become ``penerima_pkh``.
 _PROGRAM_HEADER = re.compile(r"^\s*penerima\s+(?P<code>.+?)\s*$", re.IGNORECASE)
 CSV_SUFFIXES: tuple[str, ...] = (".csv", ".txt")
 EXCEL_SUFFIXES: tuple[str, ...] = (".xlsx", ".xls")
+
+
+def header_key(header: str) -> str:
+    """``"Desil Kesejahteraan"`` -> ``"desilkesejahteraan"``: the form headers are matched in."""
+    return re.sub(r"[^0-9a-z]+", "", str(header).lower())
 
 
 def _program_column(header: str) -> str | None:
@@ -70,17 +115,23 @@ def _program_column(header: str) -> str | None:
 
 
 def header_mapping(
-    headers: list[str], *, schema: str = "p3ke", columns: dict[str, str] | None = None
+    headers: list[str], *, schema: str = "auto", columns: dict[str, str] | None = None
 ) -> dict[str, str]:
     """Map a file's headers to canonical column names.
+
+    Matching ignores case, spaces and punctuation. The region TOML's
+    ``columns`` win; then the canonical names themselves; then
+    :data:`HEADER_ALIASES` (unless ``schema = "kanonik"``); then any
+    "Penerima <programme>" header becomes ``penerima_<programme>``.
+    A canonical column is taken from the first header that matches.
 
     Parameters
     ----------
     headers
         The headers as found in the file.
     schema
-        ``"p3ke"`` applies :data:`P3KE_HEADERS`; ``"kanonik"`` expects the
-        canonical names already.
+        ``"auto"`` (or ``"p3ke"``): use the alias table; ``"kanonik"``: only
+        canonical names and ``columns``.
     columns
         Overrides from the region TOML, canonical name -> source header.
 
@@ -89,20 +140,97 @@ def header_mapping(
     dict
         Source header -> canonical name, for the headers that have one.
     """
-    wanted = dict(P3KE_HEADERS) if schema == "p3ke" else {}
-    wanted.update(columns or {})
-    by_lower = {h.strip().lower(): h for h in headers}
+    by_key: dict[str, str] = {}
+    for header in headers:
+        by_key.setdefault(header_key(header), header)
     mapping: dict[str, str] = {}
-    for canonical, source in wanted.items():
-        found = by_lower.get(source.strip().lower())
-        if found is not None:
-            mapping[found] = canonical
+    taken: set[str] = set()
+
+    def take(canonical: str, candidates: tuple[str, ...]) -> None:
+        if canonical in taken:
+            return
+        for candidate in candidates:
+            found = by_key.get(header_key(candidate))
+            if found is not None and found not in mapping:
+                mapping[found] = canonical
+                taken.add(canonical)
+                return
+
+    for canonical, source in (columns or {}).items():
+        take(canonical, (source,))
+    canonical_names = set(HEADER_ALIASES) | set(C.PERSONAL) | {C.KODE_KEL, C.DESIL, C.JUMLAH_ART}
+    for canonical in canonical_names:
+        take(canonical, (canonical,))
+    if schema != "kanonik":
+        for canonical, aliases in HEADER_ALIASES.items():
+            take(canonical, aliases)
     for header in headers:
         if header not in mapping:
             program = _program_column(header)
-            if program is not None:
+            if program is not None and program not in taken:
                 mapping[header] = program
+                taken.add(program)
     return mapping
+
+
+def closest_headers(canonical: str, headers: list[str], *, n: int = 3) -> list[str]:
+    """The file's unmapped headers most like ``canonical`` or one of its aliases.
+
+    Headers that contain a known name (``"Nomor NIK KRT"`` contains ``nik``)
+    come first, then close spellings. Headers that already are canonical
+    columns are not candidates. Used in error messages.
+    """
+    import difflib
+
+    canonical_names = set(HEADER_ALIASES) | set(C.PERSONAL) | {C.KODE_KEL, C.DESIL, C.JUMLAH_ART}
+    keys = {header_key(h): h for h in headers if h not in canonical_names}
+    wanted = [header_key(canonical), *(header_key(a) for a in HEADER_ALIASES.get(canonical, ()))]
+    found = [h for key, h in keys.items() if any(w and w in key for w in wanted)]
+    for key in wanted:
+        for match in difflib.get_close_matches(key, list(keys), n=n, cutoff=0.6):
+            if keys[match] not in found:
+                found.append(keys[match])
+    return found[:n]
+
+
+#: How far down a sheet the header row is looked for (P3KE puts it on row 13).
+HEADER_SEARCH_ROWS: int = 30
+#: Headers that mark a member (individual) table, not a household table.
+MEMBER_HEADERS: tuple[str, ...] = (
+    "ID Individu",
+    "ID ART",
+    "IDARTBDT",
+    "Hubungan dengan Kepala Keluarga",
+    "Hubungan Keluarga",
+)
+POINT_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
+
+
+def _known_keys() -> set[str]:
+    keys = {header_key(c) for c in HEADER_ALIASES}
+    keys |= {header_key(a) for aliases in HEADER_ALIASES.values() for a in aliases}
+    return keys
+
+
+def find_header_row(rows: list[list[object]]) -> int | None:
+    """Index of the row that holds the table's headers, or None.
+
+    The header is the row, among the first :data:`HEADER_SEARCH_ROWS`, that
+    matches the most known headers (at least two), so that a title block above
+    the table (the P3KE export's first 12 rows) is skipped.
+    """
+    known = _known_keys()
+    best, best_hits = None, 1
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        hits = sum(header_key(v) in known for v in row if v is not None and str(v).strip())
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best
+
+
+def _is_member_table(headers: list[str]) -> bool:
+    keys = {header_key(h) for h in headers}
+    return any(header_key(m) in keys for m in MEMBER_HEADERS)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -113,35 +241,100 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError:
         encoding = "cp1252"
         sample = raw.decode(encoding, errors="replace")
+    lines = sample.splitlines()
+    if not lines or not any(line.strip() for line in lines):
+        raise InputError(f"{path}: the file is empty; export the register again")
     try:
-        delimiter = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t|").delimiter
-    except (csv.Error, IndexError):
+        delimiter = csv.Sniffer().sniff("\n".join(lines[:HEADER_SEARCH_ROWS]), delimiters=",;\t|").delimiter
+    except csv.Error:
         raise InputError(f"{path}: could not find a header line with ',', ';', tab or '|' between columns") from None
-    options = {"sep": delimiter, "dtype": str, "keep_default_na": False, "encoding": encoding}
+    rows = list(csv.reader(lines[:HEADER_SEARCH_ROWS], delimiter=delimiter))
+    skip = find_header_row(rows) or 0
+    options = {"sep": delimiter, "dtype": str, "keep_default_na": False, "encoding": encoding, "skiprows": skip}
     try:
         frame = pd.read_csv(path, engine="pyarrow", **options)  # multithreaded, ~5x faster
     except (ValueError, ImportError) as exc:  # an option or file the pyarrow parser cannot handle
         logger.debug("%s: pyarrow CSV reader failed (%s); using the C reader", path.name, exc)
         frame = pd.read_csv(path, engine="c", **options)
-    frame[C.BARIS_SUMBER] = frame.index.to_numpy() + 2
+    frame[C.BARIS_SUMBER] = frame.index.to_numpy() + 2 + skip
     return frame
 
 
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="calamine", keep_default_na=False)
+        sheets = pd.read_excel(
+            path, sheet_name=sheet if sheet else None, header=None, dtype=str, engine="calamine", keep_default_na=False
+        )
     except ValueError as exc:
         raise InputError(
-            f"{path}: could not read sheet {sheet or 'number 1'} ({exc}); set [households] sheet = '...' in the region TOML"
+            f"{path}: could not read sheet {sheet or '(all)'} ({exc}); set [households] sheet = '...' in the region TOML"
         ) from None
-    frame[C.BARIS_SUMBER] = frame.index.to_numpy() + 2
-    return frame
+    if isinstance(sheets, pd.DataFrame):
+        sheets = {sheet: sheets}
+    frames = []
+    for name, grid in sheets.items():
+        rows = grid.head(HEADER_SEARCH_ROWS).values.tolist()
+        at = find_header_row(rows)
+        if at is None:
+            if len(grid):
+                logger.warning(
+                    "%s [%s]: no household header found in the first %d rows; sheet skipped",
+                    path.name,
+                    name,
+                    HEADER_SEARCH_ROWS,
+                )
+            continue
+        headers = [str(h).strip() if str(h).strip() else f"kolom_{i + 1}" for i, h in enumerate(grid.iloc[at])]
+        if _is_member_table(headers):
+            logger.warning(
+                "%s [%s]: a member (individual) table: its %d rows are not households and are not counted; "
+                "aggregating member sheets is not supported yet",
+                path.name,
+                name,
+                len(grid) - at - 1,
+            )
+            continue
+        body = grid.iloc[at + 1 :].copy()
+        body.columns = headers
+        body = body[(body != "").any(axis=1)]  # trailing empty rows of a sheet are not records
+        body[C.BARIS_SUMBER] = body.index.to_numpy() + 1  # Excel's own row number
+        body[C.LEMBAR_SUMBER] = str(name)
+        frames.append(body.reset_index(drop=True))
+    if not frames:
+        raise InputError(f"{path}: no sheet holds a household table (headers such as NIK, Desil, ID Keluarga)")
+    return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    text = frame.astype("string").fillna("")
+    text[C.BARIS_SUMBER] = frame.index.to_numpy() + 1
+    return text
+
+
+def _read_points(path: Path) -> pd.DataFrame:
+    try:
+        layer = pyogrio.read_dataframe(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(
+            f"{path}: GDAL cannot read it as a point layer ({exc}); export it as GeoPackage or CSV"
+        ) from None
+    if layer.crs is None:
+        raise CRSError(f"{path}: point layer has no CRS; assign one in QGIS (Layer > Set CRS) and export again")
+    if set(layer.geom_type.dropna()) - {"Point"}:
+        raise InputError(f"{path}: households must be points, found {sorted(set(layer.geom_type.dropna()))}")
+    points = layer.geometry.to_crs("EPSG:4326")
+    text = pd.DataFrame(layer.drop(columns="geometry")).astype("string").fillna("")
+    text[P3KE_HEADERS[C.LAT]] = points.y.map("{:.7f}".format).where(points.notna(), "")
+    text[P3KE_HEADERS[C.LON]] = points.x.map("{:.7f}".format).where(points.notna(), "")
+    text[C.BARIS_SUMBER] = layer.index.to_numpy() + 1
+    return text
 
 
 def households_from_file(
-    path: str | Path, *, schema: str = "p3ke", columns: dict[str, str] | None = None, sheet: str | None = None
+    path: str | Path, *, schema: str = "auto", columns: dict[str, str] | None = None, sheet: str | None = None
 ) -> pd.DataFrame:
-    """Read one household register file (CSV or XLSX) with canonical headers.
+    """Read one household register file with canonical headers.
 
     Every value is kept as text, exactly as exported: a NIK never becomes a
     float. Headers without a canonical name are kept unchanged.
@@ -149,8 +342,11 @@ def households_from_file(
     Parameters
     ----------
     path
-        A ``.csv``/``.txt`` (any of ``,`` ``;`` tab ``|``; UTF-8 or cp1252)
-        or ``.xlsx``/``.xls`` file.
+        A ``.csv``/``.txt`` (any of ``,`` ``;`` tab ``|``; UTF-8 or cp1252;
+        title lines above the header are skipped), an ``.xlsx``/``.xls``
+        workbook (every sheet holding a household table; the header row is
+        detected), a ``.parquet`` file, or a point layer (``.gpkg``,
+        ``.geojson``...) whose points become ``lat``/``lon``.
     schema, columns
         See :func:`header_mapping`.
     sheet
@@ -174,8 +370,15 @@ def households_from_file(
         frame = _read_csv(path)
     elif suffix in EXCEL_SUFFIXES:
         frame = _read_excel(path, sheet)
+    elif suffix == ".parquet":
+        frame = _read_parquet(path)
+    elif suffix in POINT_SUFFIXES:
+        frame = _read_points(path)
     else:
-        raise InputError(f"{path}: file type '{suffix}' is not supported; export the register as CSV or XLSX")
+        raise InputError(
+            f"{path}: file type '{suffix}' is not supported; export the register as CSV, XLSX, Parquet or a "
+            "GeoPackage/GeoJSON point layer"
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, columns=columns))
     frame[C.FILE_SUMBER] = path.name
@@ -195,309 +398,3 @@ def households_from_source(source: HouseholdSource) -> pd.DataFrame:
         households_from_file(p, schema=source.schema, columns=source.columns, sheet=source.sheet) for p in source.paths
     ]
     return pd.concat(frames, ignore_index=True, sort=False)
-
-
-#: Boundary schemas recognised without a mapping: name -> (canonical -> column, code system).
-BOUNDARY_SCHEMAS: dict[str, tuple[dict[str, str], str]] = {
-    "wilayah_boundaries": (
-        {C.KODE_KEL: "kode", C.NAMA_KEL: "nama", C.KODE_KEC: "kec_kode", C.NAMA_KEC: "kec_nama"},
-        "kemendagri",
-    ),
-    "BIG RBI": ({C.KODE_KEL: "KDEPUM", C.NAMA_KEL: "WADMKD", C.NAMA_KEC: "WADMKC"}, "kemendagri"),
-    "HDX COD-AB": (
-        {C.KODE_KEL: "ADM4_PCODE", C.NAMA_KEL: "ADM4_EN", C.KODE_KEC: "ADM3_PCODE", C.NAMA_KEC: "ADM3_EN"},
-        "bps",
-    ),
-    "GADM": ({C.KODE_KEL: "GID_4", C.NAMA_KEL: "NAME_4", C.NAMA_KEC: "NAME_3"}, "gadm"),
-}
-#: Repair log columns (one row per kelurahan) returned by :func:`clean_boundaries`.
-DIPERBAIKI: str = "diperbaiki"
-PERUBAHAN_LUAS_M2: str = "perubahan_luas_m2"
-_SQL_ROW = re.compile(
-    r"\(\s*'(?P<kode>[^']*)'\s*,\s*'(?P<nama>(?:[^'\\]|\\.|'')*)'\s*,\s*(?P<lat>[-\d.eE+]+|NULL)\s*,"
-    r"\s*(?P<lng>[-\d.eE+]+|NULL)\s*,\s*'(?P<path>\[[^']*\])'\s*\)",
-    re.DOTALL,
-)
-
-
-def _polygon_from_latlng(rings: list) -> shapely.Polygon:
-    shell, *holes = ([(lng, lat) for lat, lng in ring] for ring in rings)
-    return shapely.Polygon(shell, holes)
-
-
-def boundaries_from_wilayah_sql(path: str | Path) -> gpd.GeoDataFrame:
-    """Read a ``wilayah_boundaries`` MySQL dump (``INSERT ... VALUES`` rows).
-
-    Each row is ``('kode','nama',lat,lng,'path')``; ``path`` is JSON with
-    **[lat, lng]** pairs (latitude first, the reverse of GeoJSON), nested as a
-    Polygon (3 levels) or a MultiPolygon (4 levels). The dataset is published
-    in WGS84 and the dump carries no CRS, so EPSG:4326 is stated here.
-
-    Returns
-    -------
-    GeoDataFrame
-        Columns ``kode``, ``nama``, ``lat``, ``lng`` and the polygons, EPSG:4326.
-
-    Raises
-    ------
-    InputError
-        If the file holds no row of that form, or a path is not valid JSON.
-    """
-    path = Path(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
-    rows, geoms = [], []
-    for match in _SQL_ROW.finditer(text):
-        try:
-            nested = json.loads(match.group("path"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: the path of '{match.group('kode')}' is not valid JSON ({exc})") from None
-        depth = 0
-        probe = nested
-        while isinstance(probe, list) and probe:
-            probe, depth = probe[0], depth + 1
-        if depth == 3:
-            geom = shapely.MultiPolygon([_polygon_from_latlng(nested)])
-        elif depth == 4:
-            geom = shapely.MultiPolygon([_polygon_from_latlng(p) for p in nested])
-        else:
-            raise InputError(f"{path}: the path of '{match.group('kode')}' is nested {depth} levels; expected 3 or 4")
-        nama = match.group("nama").replace("\\'", "'").replace("''", "'")
-        rows.append({"kode": match.group("kode"), "nama": nama, "lat": match.group("lat"), "lng": match.group("lng")})
-        geoms.append(geom)
-    if not rows:
-        raise InputError(f"{path}: no ('kode','nama',lat,lng,'path') rows found; is this a wilayah_boundaries dump?")
-    frame = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
-    frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce")
-    frame["lng"] = pd.to_numeric(frame["lng"], errors="coerce")
-    return frame
-
-
-def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a boundary file as it is: any GDAL vector format, a zipped
-    Shapefile, a File Geodatabase folder, or a ``wilayah_boundaries`` SQL dump.
-
-    Raises
-    ------
-    InputError
-        If the file or layer is missing.
-    CRSError
-        If the layer has no CRS.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"boundary file '{path}' not found; check [boundaries] path in the region TOML")
-    if path.suffix.lower() == ".sql":
-        return boundaries_from_wilayah_sql(path)
-    try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=False)
-    except pyogrio.errors.DataLayerError as exc:
-        layers = ", ".join(pyogrio.list_layers(path)[:, 0])
-        raise InputError(f"{path}: {exc}; layers found: {layers}. Set [boundaries] layer in the region TOML") from None
-    except pyogrio.errors.DataSourceError as exc:
-        raise InputError(f"{path}: GDAL cannot open it ({exc}); export it as GeoPackage or Shapefile") from None
-    if gdf.crs is None:
-        raise CRSError(
-            f"{path}: layer has no CRS. Assign one in QGIS (Layer > Set CRS) or with "
-            "`ogr2ogr -a_srs EPSG:4326`, then run again"
-        )
-    return gdf
-
-
-def detect_boundary_schema(columns: list[str]) -> tuple[str, dict[str, str], str]:
-    """Recognise a boundary file's schema from its column names.
-
-    Returns
-    -------
-    name, mapping, code_system
-        The schema name, canonical -> actual column (only columns present),
-        and the code system (``kemendagri``, ``bps`` or ``gadm``).
-
-    Raises
-    ------
-    InputError
-        If no known schema matches; the message lists the columns found.
-    """
-    by_lower = {c.lower(): c for c in columns}
-    for name, (mapping, system) in BOUNDARY_SCHEMAS.items():
-        found = {canonical: by_lower[col.lower()] for canonical, col in mapping.items() if col.lower() in by_lower}
-        if C.KODE_KEL in found and C.NAMA_KEL in found:
-            return name, found, system
-    listed = ", ".join(f"'{c}'" for c in columns if c != "geometry")
-    raise InputError(
-        f"boundary columns not recognised (known: wilayah_boundaries kode/nama, BIG RBI KDEPUM/WADMKD, "
-        f"HDX ADM4_PCODE/ADM4_EN, GADM GID_4/NAME_4); found {listed}. "
-        "Map them in the region TOML under [boundaries.columns], e.g. kode_kel = 'KODE_DESA'"
-    )
-
-
-def _apply_crosswalk(codes: pd.Series, crosswalk: Path, *, source: str) -> pd.Series:
-    table = pd.read_csv(crosswalk, dtype=str, keep_default_na=False)
-    missing = {"kode_sumber", "kode_kemendagri"} - set(table.columns)
-    if missing:
-        raise InputError(
-            f"{crosswalk}: crosswalk needs columns kode_sumber and kode_kemendagri; missing {sorted(missing)}"
-        )
-    mapping = dict(zip(table["kode_sumber"].str.strip(), table["kode_kemendagri"].str.strip(), strict=True))
-    mapped = codes.astype("string").str.strip().map(mapping)
-    if mapped.isna().any():
-        examples = ", ".join(codes[mapped.isna()].astype(str).head(3))
-        raise InputError(
-            f"{source}: {int(mapped.isna().sum())} codes are not in the crosswalk {crosswalk.name} (e.g. {examples})"
-        )
-    return mapped
-
-
-def clean_boundaries(
-    raw: gpd.GeoDataFrame,
-    *,
-    columns: dict[str, str] | None = None,
-    crosswalk: Path | None = None,
-    source: str = "boundaries",
-) -> gpd.GeoDataFrame:
-    """Turn a boundary layer into canonical kelurahan polygons, repaired, EPSG:4326.
-
-    * Columns come from ``columns`` (canonical -> the file's column) or, if
-      not given, from :func:`detect_boundary_schema`.
-    * Codes are normalised to the dotted Kemendagri form. BPS codes (HDX
-      pcodes) and GADM ids are refused unless a ``crosswalk`` CSV
-      (``kode_sumber``, ``kode_kemendagri``) maps them. Ten-digit codes whose
-      4th segment does not start with 1 (kelurahan) or 2 (desa) are taken
-      for BPS codes and refused too.
-    * Z values are dropped, invalid polygons repaired with ``make_valid``,
-      empty geometries dropped, and the layer reprojected to EPSG:4326.
-
-    Returns
-    -------
-    GeoDataFrame
-        ``kode_kel``, ``nama_kel``, ``kode_kec``, ``nama_kec``, ``jenis``
-        (kelurahan/desa), ``diperbaiki`` and ``perubahan_luas_m2`` (area
-        change of the repair, in the layer's UTM zone), one row per code.
-
-    Raises
-    ------
-    InputError
-        If columns are missing or the codes are not Kemendagri codes.
-    """
-    if columns:
-        mapping = {k: v for k, v in columns.items() if v in raw.columns}
-        missing = [c for c in (C.KODE_KEL, C.NAMA_KEL) if c not in mapping]
-        if missing:
-            wanted = ", ".join(f"{c} = '{columns.get(c)}'" for c in missing)
-            found = ", ".join(f"'{c}'" for c in raw.columns if c != "geometry")
-            raise InputError(
-                f"{source}: boundary columns not found ({wanted}); found {found}. "
-                "Map them in the region TOML under [boundaries.columns]"
-            )
-        schema, system = "[boundaries.columns]", "kemendagri"
-    else:
-        schema, mapping, system = detect_boundary_schema(list(raw.columns))
-    logger.info("%s: boundary schema %s (%s codes)", source, schema, system)
-
-    codes = raw[mapping[C.KODE_KEL]]
-    if system != "kemendagri":
-        if crosswalk is None:
-            example = str(codes.iloc[0]) if len(codes) else ""
-            what = "BPS codes (HDX COD-AB pcodes)" if system == "bps" else "GADM ids, not official codes"
-            raise InputError(
-                f"{source}: this {schema} file uses {what}, e.g. '{example}'. Kemendagri and BPS codes are different "
-                "systems and are never mixed: give a crosswalk CSV with columns kode_sumber,kode_kemendagri as "
-                "[boundaries] crosswalk = '...' in the region TOML"
-            )
-        codes = _apply_crosswalk(codes, crosswalk, source=source)
-    kode = normalize_kode(codes)
-    bad = kode.isna() | ~kode.str[9].isin(["1", "2"]).fillna(False)
-    if bad.any():
-        examples = ", ".join(map(str, codes[bad].head(3)))
-        raise InputError(
-            f"{source}: {int(bad.sum())} kelurahan codes are not Kemendagri codes (e.g. {examples}); a Kemendagri code "
-            "has 10 digits with a 4th segment of 1xxx (kelurahan) or 2xxx (desa). BPS codes need a crosswalk: "
-            "[boundaries] crosswalk = '...'"
-        )
-    out = gpd.GeoDataFrame(
-        {C.KODE_KEL: kode, C.NAMA_KEL: raw[mapping[C.NAMA_KEL]].astype("string").str.strip()},
-        geometry=shapely.force_2d(raw.geometry.values),
-        crs=raw.crs,
-        index=raw.index,
-    )
-    if C.KODE_KEC in mapping and system == "kemendagri":
-        out[C.KODE_KEC] = normalize_kode(raw[mapping[C.KODE_KEC]].astype("string") + ".1001").str[:8]
-        out[C.KODE_KEC] = out[C.KODE_KEC].fillna(kecamatan_of(out[C.KODE_KEL]))
-    else:
-        out[C.KODE_KEC] = kecamatan_of(out[C.KODE_KEL])
-    out[C.NAMA_KEC] = (
-        raw[mapping[C.NAMA_KEC]].astype("string").str.strip() if C.NAMA_KEC in mapping else out[C.KODE_KEC]
-    )
-    out[C.JENIS_WILAYAH] = np.where(is_desa(out[C.KODE_KEL]), "desa", "kelurahan")
-
-    empty = out.geometry.isna() | out.geometry.is_empty
-    if empty.any():
-        logger.warning(
-            "%s: dropped %d empty geometries: %s", source, int(empty.sum()), ", ".join(out.loc[empty, C.KODE_KEL])
-        )
-        out = out.loc[~empty]
-    metric = out.estimate_utm_crs() if out.crs.is_geographic else out.crs
-    invalid = ~shapely.is_valid(out.geometry.values)
-    before = out.geometry.to_crs(metric).area.to_numpy()
-    if invalid.any():
-        geoms = out.geometry.values.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-        out = out.set_geometry(gpd.GeoSeries(geoms, crs=out.crs, index=out.index))
-        logger.warning("%s: repaired %d invalid polygons with make_valid", source, int(invalid.sum()))
-    out[DIPERBAIKI] = invalid
-    out[PERUBAHAN_LUAS_M2] = np.where(invalid, out.geometry.to_crs(metric).area.to_numpy() - before, 0.0)
-    if out.crs.to_epsg() != 4326:
-        logger.info("%s: reprojecting boundaries from %s to EPSG:4326", source, out.crs.to_string())
-        out = out.to_crs("EPSG:4326")
-    duplicated = out[C.KODE_KEL].duplicated()
-    if duplicated.any():
-        logger.warning(
-            "%s: %d duplicated kelurahan codes; dissolving them into one polygon each", source, int(duplicated.sum())
-        )
-        out = out.dissolve(by=C.KODE_KEL, as_index=False, aggfunc="first")
-    logger.info("read %d kelurahan from %s", len(out), source)
-    return out.reset_index(drop=True)
-
-
-def boundaries_from_file(
-    path: str | Path,
-    *,
-    layer: str | None = None,
-    columns: dict[str, str] | None = None,
-    crosswalk: Path | None = None,
-) -> gpd.GeoDataFrame:
-    """Read kelurahan polygons with canonical columns, in EPSG:4326.
-
-    :func:`read_boundaries` followed by :func:`clean_boundaries`.
-
-    Parameters
-    ----------
-    path
-        GeoPackage, Shapefile (also zipped), GeoJSON, File Geodatabase, any
-        other GDAL vector file, or a ``wilayah_boundaries`` ``.sql`` dump.
-    layer
-        Layer name; the first layer by default.
-    columns
-        Canonical name -> the file's column, for ``kode_kel``, ``nama_kel``,
-        ``kode_kec`` and ``nama_kec``; by default the schema is detected.
-    crosswalk
-        CSV mapping BPS/GADM codes to Kemendagri codes.
-
-    Returns
-    -------
-    GeoDataFrame
-
-    Raises
-    ------
-    InputError
-        If the file or layer is missing, columns are missing, or the codes
-        are not Kemendagri codes and no crosswalk is given.
-    CRSError
-        If the layer has no CRS.
-    """
-    raw = read_boundaries(path, layer=layer)
-    return clean_boundaries(raw, columns=columns, crosswalk=crosswalk, source=Path(path).name)
-
-
-def boundaries_from_source(source: BoundarySource) -> gpd.GeoDataFrame:
-    """Read a region's ``[boundaries]`` table with :func:`boundaries_from_file`."""
-    return boundaries_from_file(source.path, layer=source.layer, columns=source.columns, crosswalk=source.crosswalk)

@@ -26,11 +26,12 @@ from .errors import ValidationError
 from .export import to_geopackage, to_json, to_make_depfile, to_restricted, to_text
 from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
 from .join import join_households
-from .load import clean_boundaries, households_from_source, read_boundaries
+from .load import households_from_source
+from .load_boundaries import clean_boundaries, read_boundaries
 from .pockets import local_gi_star
 from .privacy import check_public_text, suppress_small_counts
 from .render import SYNTHETIC_NOTICE, MapContext, html_from_map, map_from_indicators
-from .validate import REASONS, validate_households
+from .validate import validate_households, validation_by_file, validation_by_reason, validation_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ MAP_FILE: str = "peta.html"
 SUMMARY_FILE: str = "ringkasan.json"
 DEPFILE: str = "masukan.d"
 BOUNDARY_REPORT: str = "laporan_batas.md"
+VALIDATION_REPORT: str = "laporan_validasi.md"
 
 Progress = Callable[[str], None]
 
@@ -55,6 +57,7 @@ class RegionAnalysis:
     public_kelurahan: gpd.GeoDataFrame
     public_kecamatan: gpd.GeoDataFrame
     validation: pd.DataFrame
+    validation_files: pd.DataFrame
     boundary_issues: pd.DataFrame
     rows_in: int
     projected_crs: str
@@ -63,32 +66,6 @@ class RegionAnalysis:
 
 def _noop(_: str) -> None:
     return None
-
-
-def validation_table(rows_in: int, accepted: int, quarantine: pd.DataFrame) -> pd.DataFrame:
-    """Summarise validation: one row per stage and reason, plus totals.
-
-    The reason codes of a row are split, so a row with two problems counts
-    once under each reason; ``total`` rows count rows.
-    """
-    reasons = (
-        quarantine[[C.TAHAP, C.ALASAN]].assign(**{C.ALASAN: quarantine[C.ALASAN].str.split(";")}).explode(C.ALASAN)
-    )
-    table = reasons.groupby([C.TAHAP, C.ALASAN]).size().rename("jumlah_baris").reset_index()
-    table["keterangan"] = table[C.ALASAN].map(REASONS)
-    totals = pd.DataFrame(
-        {
-            C.TAHAP: ["total", "total", "total"],
-            C.ALASAN: ["baris_masuk", "baris_diterima", "baris_dikarantina"],
-            "jumlah_baris": [rows_in, accepted, len(quarantine)],
-            "keterangan": [
-                "Baris di file register",
-                "Baris yang dipakai dalam analisis",
-                "Baris di karantina (folder terbatas)",
-            ],
-        }
-    )
-    return pd.concat([totals, table], ignore_index=True)
 
 
 def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> RegionAnalysis:
@@ -158,7 +135,8 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         kelurahan=kelurahan,
         public_kelurahan=public_kel,
         public_kecamatan=public_kec,
-        validation=validation_table(rows_in, len(joined), quarantine),
+        validation=validation_by_reason(rows_in, joined, quarantine),
+        validation_files=validation_by_file(raw, joined, quarantine),
         boundary_issues=boundary_issues,
         rows_in=rows_in,
         projected_crs=crs,
@@ -229,6 +207,7 @@ def run_region(
         "kelurahan": analysis.public_kelurahan,
         "kecamatan": analysis.public_kecamatan,
         "validasi": analysis.validation,
+        "validasi_file": analysis.validation_files,
         "diagnostik_batas": analysis.boundary_issues,
     }
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
@@ -239,11 +218,16 @@ def run_region(
         descriptions={
             "kelurahan": f"Indikator kemiskinan per kelurahan/desa — {label}. Angka < {config.min_households} KK disembunyikan.",
             "kecamatan": f"Indikator kemiskinan per kecamatan — {label}.",
-            "validasi": f"Ringkasan validasi register — {label}.",
+            "validasi": f"Ringkasan validasi register per alasan dan bendera — {label}.",
+            "validasi_file": f"Baris per file dan lembar register: masuk = diterima + dikarantina — {label}.",
             "diagnostik_batas": f"Masalah pada file batas wilayah (tumpang tindih, celah, perbaikan), luas dalam m² — {label}.",
         },
     )
     html_path = to_text(page, folder / MAP_FILE)
+    to_text(
+        validation_markdown(analysis.validation, analysis.validation_files, region=config.name),
+        folder / VALIDATION_REPORT,
+    )
     to_text(
         report_markdown(
             analysis.boundary_issues,
@@ -273,6 +257,7 @@ def run_region(
         },
         "masukan": [{"file": str(p), "sha256": _sha256(p)} for p in inputs if p.is_file()],
         "ringkasan": analysis.summary,
+        "validasi": analysis.validation[[C.TAHAP, C.ALASAN, "jumlah_baris"]].to_dict("records"),
     }
     summary_path = to_json(summary, folder / SUMMARY_FILE)
     to_make_depfile([html_path, gpkg, summary_path], inputs, folder / DEPFILE)
@@ -307,7 +292,7 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     """
     from .errors import ConfigError
     from .export import to_csv
-    from .load import boundaries_from_source
+    from .load_boundaries import boundaries_from_source
     from .synth import synthetic_boundaries, synthetic_households, synthetic_kecamatan
 
     spec = config.synthetic

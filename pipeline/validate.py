@@ -237,10 +237,19 @@ def _duplicates(frame: pd.DataFrame, keys: dict[str, pd.Series], *, bad: pd.Seri
 
 
 def _missing_columns_error(frame: pd.DataFrame, missing: list[str]) -> ValidationError:
+    from .load import closest_headers
+
     files = ", ".join(sorted(frame[C.FILE_SUMBER].unique())) if C.FILE_SUMBER in frame else "households"
-    found = ", ".join(f"'{c}'" for c in frame.columns if c not in (C.FILE_SUMBER, C.BARIS_SUMBER))
+    headers = [c for c in frame.columns if c not in (C.FILE_SUMBER, C.BARIS_SUMBER)]
+    found = ", ".join(f"'{c}'" for c in headers)
+    hints = []
+    for name in missing:
+        close = closest_headers(name.split(" ")[0], headers)
+        if close:
+            hints.append(f"{name} = '{close[0]}'?")
+    hint = f" Closest candidates: {'; '.join(hints)}." if hints else ""
     return ValidationError(
-        f"{files}: required column(s) {', '.join(repr(m) for m in missing)} not found; found {found}. "
+        f"{files}: required column(s) {', '.join(repr(m) for m in missing)} not found; found {found}.{hint} "
         "Map them in the region TOML under [households.columns], e.g. nik = 'NIK KK'"
     )
 
@@ -363,3 +372,115 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
         flags or "none",
     )
     return accepted, quarantine
+
+
+#: Flags counted in the validation summary: column -> explanation.
+FLAGS: dict[str, str] = {
+    C.NIK_BEDA_JK: "Jenis kelamin pada NIK berbeda dengan kolom Jenis Kelamin (baris tetap dipakai)",
+    C.NIK_BEDA_TGL: "Tanggal lahir pada NIK berbeda dengan kolom Tanggal Lahir (baris tetap dipakai)",
+    C.BEDA_LOKASI: "Titik GPS di kelurahan lain daripada kode register (titik yang dipakai)",
+    C.DI_TUMPANG: "Titik GPS di area tumpang tindih dua kelurahan",
+    C.DIGESER: "Titik GPS di luar batas, digeser ke kelurahan terdekat",
+}
+STAGES: dict[str, str] = {"validasi": "validasi", "gabung": "penggabungan dengan batas kelurahan"}
+
+
+def validation_by_reason(rows_in: int, accepted: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Totals, then quarantined rows per stage and reason, then flagged rows per flag.
+
+    A row with two reasons counts once under each; ``total`` rows count rows.
+
+    Returns
+    -------
+    DataFrame
+        ``tahap``, ``alasan``, ``jumlah_baris``, ``keterangan``.
+    """
+    reasons = (
+        quarantine[[C.TAHAP, C.ALASAN]].assign(**{C.ALASAN: quarantine[C.ALASAN].str.split(";")}).explode(C.ALASAN)
+    )
+    by_reason = reasons.groupby([C.TAHAP, C.ALASAN]).size().rename("jumlah_baris").reset_index()
+    by_reason["keterangan"] = by_reason[C.ALASAN].map(REASONS)
+    flags = pd.DataFrame(
+        [
+            {C.TAHAP: "bendera", C.ALASAN: flag, "jumlah_baris": int(accepted[flag].sum()), "keterangan": text}
+            for flag, text in FLAGS.items()
+            if flag in accepted
+        ]
+    )
+    totals = pd.DataFrame(
+        {
+            C.TAHAP: ["total"] * 3,
+            C.ALASAN: ["baris_masuk", "baris_diterima", "baris_dikarantina"],
+            "jumlah_baris": [rows_in, len(accepted), len(quarantine)],
+            "keterangan": [
+                "Baris di file register",
+                "Baris yang dipakai dalam analisis",
+                "Baris di karantina (folder terbatas)",
+            ],
+        }
+    )
+    return pd.concat([totals, by_reason, flags], ignore_index=True).astype({"jumlah_baris": "int64"})
+
+
+def validation_by_file(raw: pd.DataFrame, accepted: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Rows read, accepted and quarantined per file (and Excel sheet).
+
+    Returns
+    -------
+    DataFrame
+        ``file_sumber``, ``lembar_sumber``, ``baris_masuk``, ``baris_diterima``,
+        ``baris_dikarantina``, ``baris_ganda``: for every file, rows read =
+        accepted + quarantined.
+    """
+    keys = [C.FILE_SUMBER, C.LEMBAR_SUMBER]
+
+    def count(frame: pd.DataFrame, name: str) -> pd.Series:
+        frame = frame.assign(**{k: frame[k].fillna("") if k in frame else "" for k in keys})
+        return frame.groupby(keys).size().rename(name)
+
+    duplicates = quarantine[quarantine[C.ALASAN].str.contains("id_ganda", regex=False)]
+    table = (
+        pd.concat(
+            [
+                count(raw, "baris_masuk"),
+                count(accepted, "baris_diterima"),
+                count(quarantine, "baris_dikarantina"),
+                count(duplicates, "baris_ganda"),
+            ],
+            axis=1,
+        )
+        .fillna(0)
+        .astype("int64")
+        .reset_index()
+    )
+    return table
+
+
+def validation_markdown(by_reason: pd.DataFrame, by_file: pd.DataFrame, *, region: str) -> str:
+    """The validation report as Markdown (Bahasa Indonesia), for data officers."""
+    lines = [
+        f"# Laporan validasi register — {region}",
+        "",
+        "## Per file",
+        "",
+        "| file | lembar | masuk | diterima | dikarantina | ganda |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for row in by_file.itertuples(index=False):
+        lines.append(
+            f"| {row.file_sumber} | {row.lembar_sumber or '–'} | {row.baris_masuk} | {row.baris_diterima} | "
+            f"{row.baris_dikarantina} | {row.baris_ganda} |"
+        )
+    for stage, title in (
+        ("total", "Jumlah"),
+        ("validasi", "Dikarantina saat validasi"),
+        ("gabung", "Dikarantina saat penggabungan dengan batas kelurahan"),
+        ("bendera", "Ditandai (baris tetap dipakai)"),
+    ):
+        part = by_reason[by_reason[C.TAHAP] == stage]
+        if part.empty:
+            continue
+        lines += ["", f"## {title}", "", "| kode | jumlah baris | keterangan |", "|---|---:|---|"]
+        lines += [f"| {r.alasan} | {r.jumlah_baris} | {r.keterangan} |" for r in part.itertuples(index=False)]
+    lines += ["", "Baris yang dikarantina beserta alasannya ada di folder `terbatas/` (data pribadi, UU 27/2022).", ""]
+    return "\n".join(lines)

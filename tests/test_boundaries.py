@@ -15,7 +15,7 @@ import shapely
 
 from pipeline import columns as C
 from pipeline.errors import InputError
-from pipeline.load import DIPERBAIKI, PERUBAHAN_LUAS_M2, boundaries_from_file, detect_boundary_schema
+from pipeline.load_boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2, boundaries_from_file, detect_boundary_schema
 
 from .conftest import SHARED_DATA
 

@@ -26,7 +26,15 @@ SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
 
 def test_demo_run_writes_every_output(demo_run: Path) -> None:
     names = {p.name for p in demo_run.iterdir()}
-    assert {"peta.html", "uji.gpkg", "ringkasan.json", "masukan.d", "laporan_batas.md", "terbatas"} <= names
+    assert {
+        "peta.html",
+        "uji.gpkg",
+        "ringkasan.json",
+        "masukan.d",
+        "laporan_batas.md",
+        "laporan_validasi.md",
+        "terbatas",
+    } <= names
     summary = json.loads((demo_run / "ringkasan.json").read_text(encoding="utf-8"))
     rows = summary["baris"]
     assert rows["masuk"] == 6000
@@ -42,6 +50,11 @@ def test_demo_run_writes_every_output(demo_run: Path) -> None:
     validation = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="validasi")
     totals = validation.set_index(C.ALASAN)["jumlah_baris"]
     assert totals["baris_masuk"] == totals["baris_diterima"] + totals["baris_dikarantina"]
+    per_file = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="validasi_file")
+    assert (per_file["baris_masuk"] == per_file["baris_diterima"] + per_file["baris_dikarantina"]).all()
+    assert per_file["baris_masuk"].sum() == rows["masuk"]
+    report = (demo_run / "laporan_validasi.md").read_text(encoding="utf-8")
+    assert "rumah_tangga.csv" in report and "nik_tidak_valid" in report and "Ditandai" in report
     depfile = (demo_run / "masukan.d").read_text(encoding="utf-8")
     assert "batas_wilayah.gpkg" in depfile and "rumah_tangga.csv" in depfile
 
@@ -51,7 +64,7 @@ def test_synthetic_outputs_say_so(demo_run: Path) -> None:
     with sqlite3.connect(demo_run / "uji.gpkg") as db:
         descriptions = [r[0] for r in db.execute("SELECT description FROM gpkg_contents")]
     assert all(SYNTHETIC_NOTICE in d for d in descriptions)
-    for layer in ("kelurahan", "kecamatan", "validasi", "diagnostik_batas"):
+    for layer in ("kelurahan", "kecamatan", "validasi", "validasi_file", "diagnostik_batas"):
         frame = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer=layer, read_geometry=False)
         assert (frame["catatan"] == SYNTHETIC_NOTICE).all()
 
@@ -92,7 +105,8 @@ def test_public_outputs_hold_no_personal_data(demo_run: Path, demo_inputs: pd.Da
 
 def test_same_inputs_give_the_same_outputs(demo_run: Path, tmp_path: Path) -> None:
     config = demo_run.parents[1] / "uji.toml"
-    cli("run", str(config), "--out", str(tmp_path), "--no-restricted")
+    result = cli("run", str(config), "--out", str(tmp_path), "--no-restricted")
+    assert "baris_dikarantina" in result.stderr  # the console summary table
     first = gpd.read_file(demo_run / "uji.gpkg", layer="kelurahan")
     second = gpd.read_file(tmp_path / "uji" / "uji.gpkg", layer="kelurahan")
     assert_geodataframe_equal(first, second)

@@ -9,7 +9,8 @@ import pytest
 from pipeline import columns as C
 from pipeline.codes import is_desa, normalize_kode
 from pipeline.errors import CRSError, InputError
-from pipeline.load import boundaries_from_file, header_mapping, households_from_file
+from pipeline.load import header_mapping, households_from_file
+from pipeline.load_boundaries import boundaries_from_file
 
 from .conftest import P3KE
 
@@ -62,11 +63,11 @@ def test_column_overrides_map_other_headers() -> None:
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("missing.csv", "not found"), ("register.json", "not supported")],
-    ids=["missing", "unsupported"],
+    [("missing.csv", "not found"), ("register.docx", "not supported"), ("register.json", "cannot read it")],
+    ids=["missing", "unsupported", "broken-geojson"],
 )
 def test_household_file_errors(tmp_path: Path, name: str, message: str) -> None:
-    if name.endswith(".json"):
+    if name != "missing.csv":
         (tmp_path / name).write_text("{}", encoding="utf-8")
     with pytest.raises(InputError, match=message):
         households_from_file(tmp_path / name)
