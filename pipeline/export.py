@@ -10,6 +10,7 @@ owner-only permissions (folder 0700, files 0600).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -45,6 +46,15 @@ Isi:
 - karantina.csv — baris register yang ditolak validasi atau tidak dapat
   ditempatkan di kelurahan, dengan kode alasan (kolom "alasan").
 """
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file, read in 1 MiB blocks (for input records and download checks)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @contextlib.contextmanager

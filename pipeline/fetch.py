@@ -9,7 +9,6 @@ files under each entry's ``mirror_path``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, InputError
-from .export import to_geopackage, to_text
+from .export import sha256_of, to_geopackage, to_text
 from .load_boundaries import read_boundaries
 
 logger = logging.getLogger(__name__)
@@ -69,14 +68,6 @@ def read_sources(path: str | Path) -> dict[str, BoundaryDownload]:
             name=name, **{k: str(raw[k]) for k in BoundaryDownload.__annotations__ if k != "name"}
         )
     return entries
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _retrieve(location: str, target: Path) -> None:
@@ -131,7 +122,7 @@ def fetch_boundaries(entry: BoundaryDownload, *, out_dir: str | Path, mirror: st
             raise InputError(
                 f"{entry.name}: could not fetch {location} ({exc}); set {MIRROR_ENV} to a local copy"
             ) from None
-        digest = _sha256(download)
+        digest = sha256_of(download)
         if digest != entry.sha256:
             raise InputError(
                 f"{entry.name}: sha256 of {location} is {digest}, but shapes/sources.toml lists {entry.sha256}; "

@@ -9,7 +9,6 @@ optional callback, which the CLI turns into a progress bar.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from . import columns as C
 from .config import RegionConfig
 from .diagnostics import diagnose_boundaries, report_markdown
 from .errors import ValidationError
-from .export import to_geopackage, to_json, to_make_depfile, to_restricted, to_text
+from .export import sha256_of, to_geopackage, to_json, to_make_depfile, to_restricted, to_text
 from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
 from .join import join_households
 from .load import households_from_source
@@ -144,14 +143,6 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def run_region(
     config: RegionConfig, *, out_dir: str | Path = "outputs", restricted: bool = True, on_stage: Progress = _noop
 ) -> dict[str, object]:
@@ -255,7 +246,7 @@ def run_region(
             "diterima": int(len(analysis.households)),
             "dikarantina": int(len(analysis.quarantine)),
         },
-        "masukan": [{"file": str(p), "sha256": _sha256(p)} for p in inputs if p.is_file()],
+        "masukan": [{"file": str(p), "sha256": sha256_of(p)} for p in inputs if p.is_file()],
         "ringkasan": analysis.summary,
         "validasi": analysis.validation[[C.TAHAP, C.ALASAN, "jumlah_baris"]].to_dict("records"),
     }

@@ -167,39 +167,20 @@ def test_repairs_are_logged_with_their_area_change_and_empties_dropped(tmp_path:
 def test_overlaps_and_gaps_are_measured_in_square_metres() -> None:
     from pipeline.diagnostics import diagnose_boundaries
 
-    # three 1.1 km squares: the first overlaps the second by a 0.1-cell strip, the third leaves a 0.1-cell gap
+    # A overlaps B by a 0.001-degree strip; C leaves a 0.001-degree gap above them, closed at
+    # its ends by D and E, so that the gap is a hole of the union, as between real neighbours
     cell = 0.01
+    boxes = {
+        "64.74.01.1001": (117.40, 0.10, 117.41 + 0.1 * cell, 0.12),
+        "64.74.01.1002": (117.41, 0.10, 117.42, 0.12),
+        "64.74.01.1003": (117.40, 0.12 + 0.1 * cell, 117.42, 0.13),
+        "64.74.01.1004": (117.42, 0.10, 117.43, 0.13),
+        "64.74.01.1005": (117.39, 0.10, 117.40, 0.13),
+    }
     frame = gpd.GeoDataFrame(
-        {C.KODE_KEL: ["64.74.01.1001", "64.74.01.1002", "64.74.01.1003"], C.NAMA_KEL: ["A", "B", "C"]},
-        geometry=[
-            shapely.box(117.40, 0.10, 117.41 + 0.1 * cell, 0.12),
-            shapely.box(117.41, 0.10, 117.42, 0.12),
-            shapely.box(117.40, 0.12 + 0.1 * cell, 117.42, 0.13),
-        ],
+        {C.KODE_KEL: list(boxes), C.NAMA_KEL: list("ABCDE")},
+        geometry=[shapely.box(*b) for b in boxes.values()],
         crs="EPSG:4326",
-    )
-    # close the gap's ends so that it is a hole of the union, as between real neighbours
-    frame = pd.concat(
-        [
-            frame,
-            gpd.GeoDataFrame(
-                {C.KODE_KEL: ["64.74.01.1004"], C.NAMA_KEL: ["D"]},
-                geometry=[shapely.box(117.42, 0.10, 117.43, 0.13)],
-                crs="EPSG:4326",
-            ),
-        ],
-        ignore_index=True,
-    )
-    frame = pd.concat(
-        [
-            frame,
-            gpd.GeoDataFrame(
-                {C.KODE_KEL: ["64.74.01.1005"], C.NAMA_KEL: ["E"]},
-                geometry=[shapely.box(117.39, 0.10, 117.40, 0.13)],
-                crs="EPSG:4326",
-            ),
-        ],
-        ignore_index=True,
     )
     table = diagnose_boundaries(frame, crs="EPSG:32650")
     overlap = table[table["masalah"] == "tumpang_tindih"]
