@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-#: Digits per segment of a Kemendagri kelurahan/desa code.
-SEGMENTS: tuple[int, ...] = (2, 2, 2, 4)
-
 
 def normalize_kode(values: pd.Series) -> pd.Series:
     """Return kelurahan codes in dotted form, or ``<NA>`` where not a valid code.

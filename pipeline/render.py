@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import json
 import logging
 import math
 import re
@@ -458,8 +457,3 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}} .sintetis{{color:
 <table><tr><th>Wilayah</th><th>Kelurahan/desa</th><th>Jumlah KK</th><th>% miskin &amp; rentan</th><th>% miskin ekstrem</th><th>Tanggal data</th></tr>
 {"".join(rows)}</table></body></html>
 """
-
-
-def regions_json(regions: list[dict]) -> str:
-    """Serialise index entries (for tests and other tools)."""
-    return json.dumps(regions, ensure_ascii=False, indent=2)

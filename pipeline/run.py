@@ -22,7 +22,7 @@ from . import columns as C
 from .config import RegionConfig
 from .diagnostics import diagnose_boundaries, report_markdown
 from .errors import ValidationError
-from .export import sha256_of, to_geopackage, to_json, to_make_depfile, to_restricted, to_text
+from .export import RESTRICTED_DIR, sha256_of, to_geopackage, to_json, to_make_depfile, to_restricted, to_text
 from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
 from .join import join_households
 from .load import households_from_source
@@ -229,7 +229,7 @@ def run_region(
         folder / BOUNDARY_REPORT,
     )
     if restricted:
-        to_restricted(analysis.quarantine, folder / "terbatas")
+        to_restricted(analysis.quarantine, folder / RESTRICTED_DIR)
     inputs = [config.boundaries.path, *config.households.paths]
     summary = {
         "slug": config.slug,

@@ -319,7 +319,7 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     reasons["status_tidak_ditemukan"] = status.str.contains(r"tidak\s*ditemukan", regex=True)
 
     other = pd.concat([m.fillna(False).astype(bool) for m in reasons.values()], axis=1).any(axis=1)
-    keys = {C.ID_KELUARGA: ident, C.NO_KK: _strip_id(_text(frame, C.NO_KK)), C.NIK: nik}
+    keys = {key: nik if key == C.NIK else _strip_id(_text(frame, key)) for key in DUPLICATE_KEYS}
     kept_row = _duplicates(frame, keys, bad=other, verified=verified)
     reasons["id_ganda"] = kept_row != ""
 
@@ -382,7 +382,6 @@ FLAGS: dict[str, str] = {
     C.DI_TUMPANG: "Titik GPS di area tumpang tindih dua kelurahan",
     C.DIGESER: "Titik GPS di luar batas, digeser ke kelurahan terdekat",
 }
-STAGES: dict[str, str] = {"validasi": "validasi", "gabung": "penggabungan dengan batas kelurahan"}
 
 
 def validation_by_reason(rows_in: int, accepted: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFrame:
