@@ -89,6 +89,7 @@ lint: $(VENV)/dev.done ## Check the code with ruff
 bench: $(VENV)/dev.done ## Print timings of each stage on large synthetic data
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_boundaries.py
+	$(BIN)/python bench/bench_ingest.py
 
 clean: ## Delete generated outputs and synthetic inputs
 	rm -rf $(OUT) data
