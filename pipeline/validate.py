@@ -126,7 +126,7 @@ def parse_date(values: pd.Series) -> pd.Series:
     return out
 
 
-def _nik_parts(nik: pd.Series) -> pd.DataFrame:
+def nik_parts(nik: pd.Series) -> pd.DataFrame:
     """Province, day (women: +40), month and 2-digit year of 16-digit NIKs, as integers.
 
     Rows whose NIK is not 16 digits get -1 everywhere. Works on a digit
@@ -141,8 +141,10 @@ def _nik_parts(nik: pd.Series) -> pd.DataFrame:
     )
 
 
-def nik_checks(nik: pd.Series) -> dict[str, pd.Series]:
+def nik_checks(nik: pd.Series, parts: pd.DataFrame) -> dict[str, pd.Series]:
     """Structural checks of 16-digit NIKs (already stripped of spaces and apostrophes).
+
+    ``parts`` is :func:`nik_parts` of the same NIKs.
 
     Returns
     -------
@@ -154,7 +156,6 @@ def nik_checks(nik: pd.Series) -> dict[str, pd.Series]:
     """
     scientific = nik.str.fullmatch(r"\d(?:[.,]\d+)?[eE]\+?\d+").fillna(False).astype(bool)
     digits = nik.str.fullmatch(r"\d{16}").fillna(False).astype(bool)
-    parts = _nik_parts(nik)
     day = parts["day"].where(parts["day"] <= 40, parts["day"] - 40)
     # a real calendar date? (the century is unknown: 29 February needs a leap year in 19YY or 20YY)
     valid_date = (
@@ -177,13 +178,13 @@ def nik_checks(nik: pd.Series) -> dict[str, pd.Series]:
     }
 
 
-def nik_mismatch_flags(nik: pd.Series, sex: pd.Series, birth: pd.Series) -> tuple[pd.Series, pd.Series]:
+def nik_mismatch_flags(parts: pd.DataFrame, sex: pd.Series, birth: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Flags where the sex or birth date encoded in a valid NIK disagrees with the columns.
 
     Parameters
     ----------
-    nik
-        16-digit NIKs.
+    parts
+        :func:`nik_parts` of the NIKs (-1 where a NIK is not 16 digits).
     sex
         ``"P"``/``"L"`` or missing.
     birth
@@ -194,7 +195,6 @@ def nik_mismatch_flags(nik: pd.Series, sex: pd.Series, birth: pd.Series) -> tupl
     sex_differs, birth_differs : Series of bool
         False where either side is unknown.
     """
-    parts = _nik_parts(nik)
     known = parts["day"] >= 0
     female = parts["day"] > 40
     sex_differs = known & sex.isin(["P", "L"]) & ((sex == "P") != female)
@@ -292,7 +292,8 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     reasons["id_kosong"] = ident == ""
 
     nik = _strip_id(_text(frame, C.NIK))
-    reasons.update(nik_checks(nik))
+    parts = nik_parts(nik)
+    reasons.update(nik_checks(nik, parts))
 
     desil = _per_unique(_text(frame, C.DESIL), parse_number)
     reasons["desil_tidak_valid"] = ~(desil.between(1, 10) & (desil % 1 == 0))
@@ -355,7 +356,7 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
         accepted[C.JENIS_KELAMIN] = sex
     if C.TANGGAL_LAHIR in frame.columns:
         accepted[C.TANGGAL_LAHIR] = birth[good]
-    accepted[C.NIK_BEDA_JK], accepted[C.NIK_BEDA_TGL] = nik_mismatch_flags(nik[good], sex, birth[good])
+    accepted[C.NIK_BEDA_JK], accepted[C.NIK_BEDA_TGL] = nik_mismatch_flags(parts[good], sex, birth[good])
 
     geometry = gpd.points_from_xy(accepted[C.LON], accepted[C.LAT], crs="EPSG:4326")
     accepted = gpd.GeoDataFrame(accepted, geometry=geometry, crs="EPSG:4326")
