@@ -20,8 +20,7 @@ Rules, in order (documented for planners in the README):
 
 The point-in-polygon test is ``within``, evaluated as ``contains`` from
 prepared polygons, which stays fast on real boundaries with hundreds of
-vertices. Distances are
-measured in the region's projected CRS.
+vertices. Distances are measured in the region's projected CRS.
 """
 
 from __future__ import annotations
@@ -42,14 +41,16 @@ METHOD_POINT: str = "titik"
 METHOD_CODE: str = "kode"
 
 
-def _prefer_register(row: np.ndarray, poly: np.ndarray, register_poly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Of several candidate polygons per row, keep the register's own, else the first in file order."""
+def _prefer_register(row: np.ndarray, poly: np.ndarray, register_poly: np.ndarray) -> np.ndarray:
+    """Of several candidate polygons per row, keep the register's own, else the first in file order.
+
+    Returns the positions (into ``row``/``poly``) of the one candidate kept per row.
+    """
     pref = (poly != register_poly[row]).astype(np.int8)
     order = np.lexsort((poly, pref, row))
-    row, poly = row[order], poly[order]
-    first = np.ones(row.size, dtype=bool)
-    first[1:] = row[1:] != row[:-1]
-    return row[first], poly[first]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = row[order][1:] != row[order][:-1]
+    return order[first]
 
 
 def _snap(
@@ -74,14 +75,15 @@ def _snap(
     row, poly = boundaries.sindex.query(np.asarray(points.values), predicate="dwithin", distance=reach)
     if not row.size:
         return row, poly, np.zeros(0)
-    metric_points = points.iloc[np.unique(row)].to_crs(crs)
+    located = np.unique(row)
+    metric_points = points.iloc[located].to_crs(crs)
     used = np.unique(poly)
     metric_polys = boundaries.geometry.iloc[used].to_crs(crs)
     if not metric_polys.crs.is_projected:
         raise CRSError(
             f"snapping needs a projected CRS in metres, got {metric_polys.crs}; set [analysis] projected_crs"
         )
-    point_at = pd.Series(np.arange(len(metric_points)), index=np.unique(row))
+    point_at = pd.Series(np.arange(located.size), index=located)
     poly_at = pd.Series(np.arange(used.size), index=used)
     dist = shapely.distance(
         np.asarray(metric_points.values)[point_at[row].to_numpy()],
@@ -95,9 +97,8 @@ def _snap(
     best = pd.Series(dist).groupby(row).transform("min").to_numpy()
     tied = dist <= best + 1e-9
     row, poly, dist = row[tied], poly[tied], dist[tied]
-    chosen_row, chosen_poly = _prefer_register(row, poly, register_poly)
-    lookup = pd.Series(dist, index=pd.MultiIndex.from_arrays([row, poly]))
-    return chosen_row, chosen_poly, lookup.loc[list(zip(chosen_row, chosen_poly, strict=True))].to_numpy()
+    kept = _prefer_register(row, poly, register_poly)
+    return row[kept], poly[kept], dist[kept]
 
 
 def join_households(
@@ -114,7 +115,7 @@ def join_households(
     households
         Accepted rows from :func:`pipeline.validate.validate_households`.
     boundaries
-        Kelurahan from :func:`pipeline.load.boundaries_from_file`.
+        Kelurahan from :func:`pipeline.load_boundaries.boundaries_from_file`.
     crs
         Projected CRS (metres) for the snap distance; default: the UTM zone
         of the boundaries.
@@ -161,8 +162,9 @@ def join_households(
     assigned[hit_row[single]] = hit_poly[single]
     overlap = n_hits > 1
     if overlap.any():
-        rows, polys = _prefer_register(hit_row[~single], hit_poly[~single], register_poly)
-        assigned[rows] = polys
+        rows, polys = hit_row[~single], hit_poly[~single]
+        kept = _prefer_register(rows, polys, register_poly)
+        assigned[rows[kept]] = polys[kept]
 
     snapped = np.zeros(n, dtype=bool)
     distance = np.full(n, np.nan)
