@@ -46,8 +46,7 @@ REASONS: dict[str, str] = {
 INDONESIA_BOUNDS: tuple[float, float, float, float] = (94.0, -11.5, 141.5, 6.5)
 REQUIRED: tuple[str, ...] = (C.ID_KELUARGA, C.NIK, C.DESIL)
 #: Province codes a NIK may start with: 11-96, plus the fictional 99 of the demo.
-NIK_PROVINCES: frozenset[str] = frozenset({f"{p:02d}" for p in range(11, 97)} | {"99"})
-_PROVINCE_NUMBERS: tuple[int, ...] = tuple(sorted(int(p) for p in NIK_PROVINCES))
+NIK_PROVINCES: tuple[int, ...] = (*range(11, 97), 99)
 #: Keys on which two rows are the same household, checked in this order.
 DUPLICATE_KEYS: tuple[str, ...] = (C.ID_KELUARGA, C.NO_KK, C.NIK)
 DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y")
@@ -155,7 +154,7 @@ def nik_checks(nik: pd.Series, parts: pd.DataFrame) -> dict[str, pd.Series]:
         ``nik_tanggal_tidak_valid`` and ``nik_angka_seragam``.
     """
     scientific = nik.str.fullmatch(r"\d(?:[.,]\d+)?[eE]\+?\d+").fillna(False).astype(bool)
-    digits = nik.str.fullmatch(r"\d{16}").fillna(False).astype(bool)
+    digits = parts["day"] >= 0  # nik_parts marks NIKs that are not 16 digits with -1
     day = parts["day"].where(parts["day"] <= 40, parts["day"] - 40)
     # a real calendar date? (the century is unknown: 29 February needs a leap year in 19YY or 20YY)
     valid_date = (
@@ -168,7 +167,7 @@ def nik_checks(nik: pd.Series, parts: pd.DataFrame) -> dict[str, pd.Series]:
         & parts["month"].between(1, 12)
         & day.between(1, 31)
     )
-    province = parts["prov"].isin(_PROVINCE_NUMBERS)
+    province = parts["prov"].isin(NIK_PROVINCES)
     return {
         "nik_format_ilmiah": scientific,
         "nik_tidak_valid": ~digits & ~scientific,
