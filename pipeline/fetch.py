@@ -16,7 +16,7 @@ import tempfile
 import tomllib
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import ConfigError, InputError
@@ -57,16 +57,13 @@ def read_sources(path: str | Path) -> dict[str, BoundaryDownload]:
     if not path.is_file():
         raise ConfigError(f"{path} not found; it lists the boundary files `make shapes` can download")
     data = tomllib.loads(path.read_text(encoding="utf-8"))
+    wanted = [f.name for f in fields(BoundaryDownload) if f.name != "name"]
     entries = {}
     for name, raw in data.items():
-        missing = [
-            k for k in ("region", "url", "sha256", "mirror_path", "source", "date", "licence", "crs") if k not in raw
-        ]
+        missing = [k for k in wanted if k not in raw]
         if missing:
             raise ConfigError(f"{path} [{name}]: missing {', '.join(missing)}")
-        entries[name] = BoundaryDownload(
-            name=name, **{k: str(raw[k]) for k in BoundaryDownload.__annotations__ if k != "name"}
-        )
+        entries[name] = BoundaryDownload(name=name, **{k: str(raw[k]) for k in wanted})
     return entries
 
 

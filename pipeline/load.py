@@ -107,6 +107,16 @@ def header_key(header: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", str(header).lower())
 
 
+#: Canonical names a file may already use as headers.
+CANONICAL_HEADERS: frozenset[str] = (
+    frozenset(HEADER_ALIASES) | frozenset(C.PERSONAL) | {C.KODE_KEL, C.DESIL, C.JUMLAH_ART}
+)
+#: Every header the alias table knows, in matching form (for finding the header row).
+KNOWN_HEADER_KEYS: frozenset[str] = frozenset(
+    header_key(h) for canonical, aliases in HEADER_ALIASES.items() for h in (canonical, *aliases)
+)
+
+
 def _program_column(header: str) -> str | None:
     match = _PROGRAM_HEADER.match(header)
     if match is None:
@@ -158,8 +168,7 @@ def header_mapping(
 
     for canonical, source in (columns or {}).items():
         take(canonical, (source,))
-    canonical_names = set(HEADER_ALIASES) | set(C.PERSONAL) | {C.KODE_KEL, C.DESIL, C.JUMLAH_ART}
-    for canonical in canonical_names:
+    for canonical in CANONICAL_HEADERS:
         take(canonical, (canonical,))
     if schema != "kanonik":
         for canonical, aliases in HEADER_ALIASES.items():
@@ -182,8 +191,7 @@ def closest_headers(canonical: str, headers: list[str], *, n: int = 3) -> list[s
     """
     import difflib
 
-    canonical_names = set(HEADER_ALIASES) | set(C.PERSONAL) | {C.KODE_KEL, C.DESIL, C.JUMLAH_ART}
-    keys = {header_key(h): h for h in headers if h not in canonical_names}
+    keys = {header_key(h): h for h in headers if h not in CANONICAL_HEADERS}
     wanted = [header_key(canonical), *(header_key(a) for a in HEADER_ALIASES.get(canonical, ()))]
     found = [h for key, h in keys.items() if any(w and w in key for w in wanted)]
     for key in wanted:
@@ -206,12 +214,6 @@ MEMBER_HEADERS: tuple[str, ...] = (
 POINT_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
 
 
-def _known_keys() -> set[str]:
-    keys = {header_key(c) for c in HEADER_ALIASES}
-    keys |= {header_key(a) for aliases in HEADER_ALIASES.values() for a in aliases}
-    return keys
-
-
 def find_header_row(rows: list[list[object]]) -> int | None:
     """Index of the row that holds the table's headers, or None.
 
@@ -219,10 +221,9 @@ def find_header_row(rows: list[list[object]]) -> int | None:
     matches the most known headers (at least two), so that a title block above
     the table (the P3KE export's first 12 rows) is skipped.
     """
-    known = _known_keys()
     best, best_hits = None, 1
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        hits = sum(header_key(v) in known for v in row if v is not None and str(v).strip())
+        hits = sum(header_key(v) in KNOWN_HEADER_KEYS for v in row if v is not None and str(v).strip())
         if hits > best_hits:
             best, best_hits = i, hits
     return best
