@@ -47,11 +47,35 @@ DISABILITAS: Final = "disabilitas"
 RISIKO_STUNTING: Final = "risiko_stunting"
 PEKERJA_MIGRAN: Final = "pekerja_migran"
 
+# --- households: features aggregated from a member (individual) table ---------
+#: Members listed in the member table (fills ``jumlah_art`` where the register has none).
+JUMLAH_ANGGOTA_TERCATAT: Final = "jumlah_anggota_tercatat"
+#: Members aged 60 or more.
+JUMLAH_LANSIA: Final = "jumlah_lansia"
+#: Members of school age (7-18: SD, SMP, SMA).
+JUMLAH_USIA_SEKOLAH: Final = "jumlah_usia_sekolah"
+#: Members of school age who are not in school.
+JUMLAH_TIDAK_SEKOLAH: Final = "jumlah_tidak_sekolah"
+#: Members with a disability.
+JUMLAH_DISABILITAS: Final = "jumlah_disabilitas"
+#: Members with a chronic illness.
+JUMLAH_PENYAKIT_KRONIS: Final = "jumlah_penyakit_kronis"
+
+# --- members (individual table) ----------------------------------------------
+ID_ANGGOTA: Final = "id_anggota"
+NAMA_ANGGOTA: Final = "nama_anggota"
+HUBUNGAN: Final = "hubungan"
+UMUR: Final = "umur"
+PARTISIPASI_SEKOLAH: Final = "partisipasi_sekolah"
+PENYAKIT_KRONIS: Final = "penyakit_kronis"
+#: Age-band flags of the P3KE individual sheet become ``usia_<from>_<to>`` (``usia_60_plus``).
+USIA_PREFIX: Final = "usia_"
+
 #: Programme-recipient flags are ``penerima_<code>`` (0/1), e.g. ``penerima_pkh``.
 PENERIMA_PREFIX: Final = "penerima_"
 
 #: Columns that identify a person. They never reach a public output.
-PERSONAL: Final = (ID_KELUARGA, NIK, NO_KK, NAMA_KK, ALAMAT, TANGGAL_LAHIR, RT, RW, LAT, LON)
+PERSONAL: Final = (ID_KELUARGA, NIK, NO_KK, NAMA_KK, ALAMAT, TANGGAL_LAHIR, RT, RW, LAT, LON, ID_ANGGOTA, NAMA_ANGGOTA)
 
 # --- boundaries --------------------------------------------------------------
 NAMA_KEL: Final = "nama_kel"

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -45,6 +45,9 @@ dilindungi Undang-Undang Nomor 27 Tahun 2022 tentang Pelindungan Data Pribadi
 Isi:
 - karantina.csv — baris register yang ditolak validasi atau tidak dapat
   ditempatkan di kelurahan, dengan kode alasan (kolom "alasan").
+- karantina_anggota.csv — baris tabel anggota keluarga (individu/ART) yang
+  tidak tertaut ke keluarga mana pun, dengan kode alasan (hanya bila ada
+  tabel anggota).
 """
 
 
@@ -153,11 +156,18 @@ def to_geopackage(
     return Path(path)
 
 
-def to_restricted(quarantine: pd.DataFrame, directory: str | os.PathLike[str]) -> Path:
-    """Write the restricted tier: quarantined rows with personal data.
+def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:
+    """Write the restricted tier: tables with personal data, one CSV each.
 
     The folder gets mode 0700 and every file 0600, with a README stating
     that it holds personal data under UU 27/2022.
+
+    Parameters
+    ----------
+    tables
+        File stem -> table, e.g. ``{"karantina": quarantine}``.
+    directory
+        The restricted folder, ``outputs/<region>/terbatas``.
 
     Returns
     -------
@@ -168,8 +178,11 @@ def to_restricted(quarantine: pd.DataFrame, directory: str | os.PathLike[str]) -
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
     to_text(RESTRICTED_README, directory / "README.txt", mode=0o600)
-    to_csv(quarantine, directory / "karantina.csv", mode=0o600)
-    logger.info("wrote restricted tier to %s (%d quarantined rows)", directory, len(quarantine))
+    for stem, table in tables.items():
+        to_csv(table, directory / f"{stem}.csv", mode=0o600)
+    logger.info(
+        "wrote restricted tier to %s (%s)", directory, ", ".join(f"{s}: {len(t)} rows" for s, t in tables.items())
+    )
     return directory
 
 

@@ -29,6 +29,16 @@ VULNERABLE: dict[str, str] = {
     C.PEKERJA_MIGRAN: "kk_pekerja_migran",
     "perempuan_kk": "kk_perempuan_kepala",
 }
+#: Member-table counts (see :mod:`pipeline.members`) -> kelurahan columns:
+#: (households with at least one such member, people).
+MEMBER_COUNTS: dict[str, tuple[str, str]] = {
+    C.JUMLAH_LANSIA: ("kk_ada_lansia", "jiwa_lansia"),
+    C.JUMLAH_TIDAK_SEKOLAH: ("kk_anak_tidak_sekolah", "jiwa_anak_tidak_sekolah"),
+    C.JUMLAH_DISABILITAS: ("kk_ada_disabilitas", "jiwa_disabilitas"),
+    C.JUMLAH_PENYAKIT_KRONIS: ("kk_ada_penyakit_kronis", "jiwa_penyakit_kronis"),
+}
+#: Households for which a member table was given.
+KK_DATA_ANGGOTA: str = "kk_dengan_data_anggota"
 KK_MISKIN_TANPA_PROGRAM: str = "kk_miskin_tanpa_program"
 KK_MISKIN_3_PROGRAM: str = "kk_miskin_3_program"
 
@@ -60,6 +70,29 @@ def classify_poverty(households: gpd.GeoDataFrame, *, rule: PovertyRule, on: dt.
         out[C.MISKIN] = (spend < rule.line_for(C.MISKIN, on).rupiah_per_capita_month).fillna(False) | out[
             C.MISKIN_EKSTREM
         ]
+    return out
+
+
+def vulnerable_flags(h: pd.DataFrame) -> dict[str, pd.Series]:
+    """0/1 per household for each :data:`VULNERABLE` group.
+
+    The register's own flag counts, and so does the member table: a
+    household with a member with a disability is a household with a
+    disability; a household of one member aged 60+ is a single elderly one.
+    The head's sex gives women-headed households.
+    """
+    zero = pd.Series(0, index=h.index, dtype="int64")
+
+    def flag(column: str) -> pd.Series:
+        return h[column].fillna(0).astype("int64") if column in h else zero
+
+    out = {column: flag(column) for column in VULNERABLE if column != "perempuan_kk"}
+    out["perempuan_kk"] = (h[C.JENIS_KELAMIN] == "P").fillna(False).astype("int64") if C.JENIS_KELAMIN in h else zero
+    if C.JUMLAH_DISABILITAS in h:
+        out[C.DISABILITAS] = out[C.DISABILITAS] | (h[C.JUMLAH_DISABILITAS].fillna(0) > 0).astype("int64")
+    if C.JUMLAH_LANSIA in h:
+        alone = (h[C.JUMLAH_ANGGOTA_TERCATAT] == 1) & (h[C.JUMLAH_LANSIA] == 1)
+        out[C.LANSIA_TUNGGAL] = out[C.LANSIA_TUNGGAL] | alone.fillna(False).astype("int64")
     return out
 
 
@@ -97,10 +130,14 @@ def kelurahan_indicators(
     flags[C.JUMLAH_JIWA] = h[C.JUMLAH_ART].fillna(1).astype("int64") if C.JUMLAH_ART in h else 1
     flags[C.KK_MISKIN] = h[C.MISKIN].astype("int64")
     flags[C.KK_MISKIN_EKSTREM] = h[C.MISKIN_EKSTREM].astype("int64")
-    if C.JENIS_KELAMIN in h:
-        h["perempuan_kk"] = (h[C.JENIS_KELAMIN] == "P").astype("int64")
-    for flag, column in VULNERABLE.items():
-        flags[column] = h[flag].fillna(0).astype("int64") if flag in h else 0
+    for flag, values in vulnerable_flags(h).items():
+        flags[VULNERABLE[flag]] = values
+    if C.JUMLAH_ANGGOTA_TERCATAT in h:
+        flags[KK_DATA_ANGGOTA] = h[C.JUMLAH_ANGGOTA_TERCATAT].notna().astype("int64")
+        for source, (households_column, people_column) in MEMBER_COUNTS.items():
+            people = h[source].fillna(0).astype("int64")
+            flags[households_column] = (people > 0).astype("int64")
+            flags[people_column] = people
     received = pd.DataFrame(index=h.index)
     for program in programs:
         if program.column in h:

@@ -12,46 +12,23 @@ and ``baris_sumber`` (the row's line number in that file, header = 1).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
+import python_calamine
 
 from . import columns as C
 from .config import HouseholdSource
 from .errors import CRSError, InputError
 
 logger = logging.getLogger(__name__)
-
-#: Canonical column -> header of the P3KE / DTSEN family sheet as exported.
-P3KE_HEADERS: dict[str, str] = {
-    C.ID_KELUARGA: "ID Keluarga P3KE",
-    C.KODE_KEL: "Kode Kemendagri",
-    C.ALAMAT: "Alamat",
-    C.RT: "RT",
-    C.RW: "RW",
-    C.NAMA_KK: "Kepala Keluarga",
-    C.NIK: "NIK",
-    C.JENIS_KELAMIN: "Jenis Kelamin",
-    C.TANGGAL_LAHIR: "Tanggal Lahir",
-    C.DESIL: "Desil Kesejahteraan",
-    C.JUMLAH_ART: "Jumlah Anggota Keluarga",
-    C.JENIS_ATAP: "Jenis Atap",
-    C.JENIS_DINDING: "Jenis Dinding",
-    C.JENIS_LANTAI: "Jenis Lantai",
-    C.PENERANGAN: "Sumber Penerangan",
-    C.BAHAN_BAKAR: "Bahan Bakar Memasak",
-    C.SUMBER_AIR: "Sumber Air Minum",
-    C.FASILITAS_BAB: "Memiliki Fasilitas Buang Air Besar",
-    C.LANSIA_TUNGGAL: "Lansia Tunggal",
-    C.DISABILITAS: "Penyandang Disabilitas",
-    C.RISIKO_STUNTING: "Resiko Stunting",
-    C.PEKERJA_MIGRAN: "Pekerja Migran",
-    C.LAT: "Latitude",
-    C.LON: "Longitude",
-}
 
 #: Canonical column -> other headers found in real exports (P3KE, DTSEN, DTKS/BDT,
 #: local verification files). Matching ignores case, spaces and punctuation.
@@ -61,7 +38,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     C.NIK: ("NIK", "NIK Kepala Keluarga", "NIK KRT", "NIK KK"),
     C.NAMA_KK: ("Kepala Keluarga", "Nama Kepala Keluarga", "Nama KRT", "Nama KK"),
     C.KODE_KEL: ("Kode Kemendagri", "Kode Desa", "Kode Kelurahan", "Kode Desa/Kelurahan", "Kode Wilayah"),
-    C.DESIL: ("Desil Kesejahteraan", "Desil", "Desil Nasional", "Peringkat Desil"),
+    # DTKS/BDT status_kesejahteraan 1-4 are the deciles 1-4 (10 % lowest ... 31-40 %)
+    C.DESIL: ("Desil Kesejahteraan", "Desil", "Desil Nasional", "Peringkat Desil", "Status Kesejahteraan"),
     C.JUMLAH_ART: ("Jumlah Anggota Keluarga", "Jumlah ART", "Jml ART", "Jumlah Anggota"),
     C.ALAMAT: ("Alamat", "Alamat Lengkap"),
     C.RT: ("RT",),
@@ -89,6 +67,45 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "penerima_pbi_jkn": ("AdaPBI", "PBI JKN"),
     "penerima_bpnt": ("AdaBPNT",),
 }
+#: Canonical member column -> headers of member tables (P3KE individual sheet,
+#: DTKS/BDT ART table, DTSEN member export).
+MEMBER_ALIASES: dict[str, tuple[str, ...]] = {
+    C.ID_KELUARGA: ("ID Keluarga", "ID Keluarga P3KE", "IDBDT", "ID DTSEN", "ID Keluarga DTSEN", "ID KK"),
+    C.ID_ANGGOTA: ("ID Individu", "ID ART", "IDARTBDT", "ID Anggota", "ID Individu P3KE"),
+    C.NIK: ("NIK", "NIK ART", "NIK Anggota"),
+    C.NAMA_ANGGOTA: ("Nama", "Nama ART", "Nama Anggota", "Nama Lengkap"),
+    C.HUBUNGAN: ("Hubungan dengan Kepala Keluarga", "Hubungan Keluarga", "Hub KRT", "Hubungan dengan KRT", "Hub KK"),
+    C.JENIS_KELAMIN: ("Jenis Kelamin", "JNSKEL", "JK"),
+    C.TANGGAL_LAHIR: ("Tanggal Lahir", "Tgl Lahir"),
+    C.UMUR: ("Umur", "Usia", "Umur Tahun"),
+    C.PARTISIPASI_SEKOLAH: ("Partisipasi Sekolah", "Status Sekolah", "Partisipasi Pendidikan"),
+    C.DISABILITAS: ("Jenis Cacat", "Penyandang Disabilitas", "Disabilitas", "Jenis Disabilitas"),
+    C.PENYAKIT_KRONIS: ("Penyakit Kronis", "Penyakit Kronis Menahun", "Penyakit Kronis/Menahun"),
+    "penerima_pbi_jkn": ("AdaPBI", "PBI JKN", "Penerima PBI"),
+    "penerima_pkh": ("sta_pkh", "Status PKH"),
+}
+#: Headers that mark a member (individual) table, not a household table.
+MEMBER_HEADERS: tuple[str, ...] = MEMBER_ALIASES[C.ID_ANGGOTA] + MEMBER_ALIASES[C.HUBUNGAN]
+#: "Usia 7-12 Tahun", "Usia 60 Tahun ke Atas", "Usia di bawah 7 Tahun": P3KE age-band flags.
+_AGE_RANGE = re.compile(r"^(?:usia|umur)\s*(\d+)\s*(?:-|–|s\.?\s*d\.?|sampai)\s*(\d+)\s*(?:tahun|thn|th)?$", re.I)
+_AGE_PLUS = re.compile(
+    r"^(?:usia|umur)\s*(?:>=|≥|>)?\s*(\d+)\s*(?:\+|(?:tahun|thn|th)?\s*(?:ke\s*atas|keatas|lebih))$", re.I
+)
+_AGE_UNDER = re.compile(r"^(?:usia|umur)\s*(?:di\s*bawah|dibawah|<|kurang\s*dari)\s*(\d+)\s*(?:tahun|thn|th)?$", re.I)
+
+
+def age_band_column(header: str) -> str | None:
+    """``"Usia 7-12 Tahun"`` -> ``"usia_7_12"``, ``"Usia 60+"`` -> ``"usia_60_plus"``; else None."""
+    text = str(header).strip()
+    if match := _AGE_RANGE.match(text):
+        return f"{C.USIA_PREFIX}{int(match[1])}_{int(match[2])}"
+    if match := _AGE_PLUS.match(text):
+        return f"{C.USIA_PREFIX}{int(match[1])}_plus"
+    if match := _AGE_UNDER.match(text):
+        return f"{C.USIA_PREFIX}0_{int(match[1]) - 1}"
+    return None
+
+
 #: The header each canonical column has in the P3KE family sheet as exported
 #: (the synthetic demo writes these).
 P3KE_HEADERS: dict[str, str] = {
@@ -113,7 +130,10 @@ CANONICAL_HEADERS: frozenset[str] = (
 )
 #: Every header the alias table knows, in matching form (for finding the header row).
 KNOWN_HEADER_KEYS: frozenset[str] = frozenset(
-    header_key(h) for canonical, aliases in HEADER_ALIASES.items() for h in (canonical, *aliases)
+    header_key(h)
+    for table in (HEADER_ALIASES, MEMBER_ALIASES)
+    for canonical, aliases in table.items()
+    for h in (canonical, *aliases)
 )
 
 
@@ -125,7 +145,11 @@ def _program_column(header: str) -> str | None:
 
 
 def header_mapping(
-    headers: list[str], *, schema: str = "auto", columns: dict[str, str] | None = None
+    headers: list[str],
+    *,
+    schema: str = "auto",
+    columns: dict[str, str] | None = None,
+    aliases: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str]:
     """Map a file's headers to canonical column names.
 
@@ -144,6 +168,10 @@ def header_mapping(
         canonical names and ``columns``.
     columns
         Overrides from the region TOML, canonical name -> source header.
+    aliases
+        The alias table: :data:`HEADER_ALIASES` (households, the default) or
+        :data:`MEMBER_ALIASES` (member tables, whose age-band flags become
+        ``usia_<from>_<to>``).
 
     Returns
     -------
@@ -168,14 +196,15 @@ def header_mapping(
 
     for canonical, source in (columns or {}).items():
         take(canonical, (source,))
-    for canonical in CANONICAL_HEADERS:
+    table = HEADER_ALIASES if aliases is None else aliases
+    for canonical in CANONICAL_HEADERS | frozenset(table):
         take(canonical, (canonical,))
     if schema != "kanonik":
-        for canonical, aliases in HEADER_ALIASES.items():
-            take(canonical, aliases)
+        for canonical, names in table.items():
+            take(canonical, names)
     for header in headers:
         if header not in mapping:
-            program = _program_column(header)
+            program = _program_column(header) or (age_band_column(header) if aliases is not None else None)
             if program is not None and program not in taken:
                 mapping[header] = program
                 taken.add(program)
@@ -203,14 +232,6 @@ def closest_headers(canonical: str, headers: list[str], *, n: int = 3) -> list[s
 
 #: How far down a sheet the header row is looked for (P3KE puts it on row 13).
 HEADER_SEARCH_ROWS: int = 30
-#: Headers that mark a member (individual) table, not a household table.
-MEMBER_HEADERS: tuple[str, ...] = (
-    "ID Individu",
-    "ID ART",
-    "IDARTBDT",
-    "Hubungan dengan Kepala Keluarga",
-    "Hubungan Keluarga",
-)
 POINT_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
 
 
@@ -261,49 +282,96 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+#: Rows converted to Arrow text at a time when reading a sheet (bounds peak memory).
+EXCEL_CHUNK_ROWS: int = 50_000
+
+
+def _cell_text(value: object) -> str:
+    """One non-text Excel cell as text, the way the register meant it.
+
+    Whole numbers lose their ``.0``; a number of 16 digits or more keeps
+    Excel's scientific form (``3.374012345678901E+15``), because Excel kept
+    only 15 significant digits: such a NIK or No KK is broken and must be
+    reported, not repaired. Dates become ISO dates; TRUE/FALSE become 1/0.
+    """
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if abs(value) >= 1e15:
+            return f"{value:.15E}"
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+_to_text = np.frompyfunc(_cell_text, 1, 1)
+
+
+def _text_array(values: np.ndarray) -> pa.Array:
+    """An object column of Excel cells as an Arrow string array (fast when all cells are text)."""
     try:
-        sheets = pd.read_excel(
-            path, sheet_name=sheet if sheet else None, header=None, dtype=str, engine="calamine", keep_default_na=False
-        )
-    except ValueError as exc:
+        return pa.array(values, type=pa.large_string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        text = np.where([type(v) is str for v in values], values, _to_text(values))
+        return pa.array(text, type=pa.large_string())
+
+
+def _sheet_table(sheet: python_calamine.CalamineSheet, path: Path) -> pd.DataFrame | None:
+    """One sheet's table below its detected header row, all text; None when no header is found."""
+    rows = sheet.iter_rows()  # from Excel row 1, even when the sheet's first rows are empty
+    head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
+    at = find_header_row([[_cell_text(v) for v in row] for row in head])
+    if at is None:
+        if any(any(_cell_text(v).strip() for v in row) for row in head):
+            logger.warning(
+                "%s [%s]: no household or member header found in the first %d rows; sheet skipped",
+                path.name,
+                sheet.name,
+                HEADER_SEARCH_ROWS,
+            )
+        return None
+    headers = [_cell_text(h).strip() or f"kolom_{i + 1}" for i, h in enumerate(head[at])]
+    width = len(headers)
+    tables, first_line = [], at + 2  # Excel's own row number of the first row below the header
+    pending = head[at + 1 :]
+    while True:
+        pending += [row for _, row in zip(range(EXCEL_CHUNK_ROWS - len(pending)), rows, strict=False)]
+        if not pending:
+            break
+        grid = np.empty((len(pending), width), dtype=object)
+        grid[:] = [row[:width] + [""] * (width - len(row)) for row in pending]
+        columns = {name: _text_array(grid[:, j]) for j, name in enumerate(headers)}
+        columns[C.BARIS_SUMBER] = pa.array(np.arange(first_line, first_line + len(pending)))
+        tables.append(pa.table(columns))
+        first_line += len(pending)
+        pending = []
+    if not tables:
+        return pd.DataFrame(columns=[*headers, C.BARIS_SUMBER, C.LEMBAR_SUMBER])
+    body = pa.concat_tables(tables).to_pandas()
+    body = body[(body[headers] != "").any(axis=1)].reset_index(drop=True)  # empty rows are not records
+    body[C.LEMBAR_SUMBER] = sheet.name
+    return body
+
+
+def _read_excel(path: Path, sheet: str | None) -> list[pd.DataFrame]:
+    """Every sheet of a workbook that holds a table, read with calamine (Rust) a chunk at a time."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        names = [sheet] if sheet else book.sheet_names
+        sheets = [book.get_sheet_by_name(name) for name in names]
+    except python_calamine.PasswordError:
+        raise InputError(f"{path}: the workbook is password-protected; save a copy without a password") from None
+    except (python_calamine.CalamineError, python_calamine.XmlError, python_calamine.ZipError, ValueError) as exc:
         raise InputError(
             f"{path}: could not read sheet {sheet or '(all)'} ({exc}); set [households] sheet = '...' in the region TOML"
         ) from None
-    if isinstance(sheets, pd.DataFrame):
-        sheets = {sheet: sheets}
-    frames = []
-    for name, grid in sheets.items():
-        rows = grid.head(HEADER_SEARCH_ROWS).values.tolist()
-        at = find_header_row(rows)
-        if at is None:
-            if len(grid):
-                logger.warning(
-                    "%s [%s]: no household header found in the first %d rows; sheet skipped",
-                    path.name,
-                    name,
-                    HEADER_SEARCH_ROWS,
-                )
-            continue
-        headers = [str(h).strip() if str(h).strip() else f"kolom_{i + 1}" for i, h in enumerate(grid.iloc[at])]
-        if _is_member_table(headers):
-            logger.warning(
-                "%s [%s]: a member (individual) table: its %d rows are not households and are not counted; "
-                "aggregating member sheets is not supported yet",
-                path.name,
-                name,
-                len(grid) - at - 1,
-            )
-            continue
-        body = grid.iloc[at + 1 :].copy()
-        body.columns = headers
-        body = body[(body != "").any(axis=1)]  # trailing empty rows of a sheet are not records
-        body[C.BARIS_SUMBER] = body.index.to_numpy() + 1  # Excel's own row number
-        body[C.LEMBAR_SUMBER] = str(name)
-        frames.append(body.reset_index(drop=True))
+    frames = [frame for frame in (_sheet_table(s, path) for s in sheets) if frame is not None]
     if not frames:
         raise InputError(f"{path}: no sheet holds a household table (headers such as NIK, Desil, ID Keluarga)")
-    return pd.concat(frames, ignore_index=True, sort=False)
+    return frames
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -332,31 +400,70 @@ def _read_points(path: Path) -> pd.DataFrame:
     return text
 
 
-def households_from_file(
+@dataclass
+class Registers:
+    """The household and member rows of one or more register files."""
+
+    #: Household (family / ruta) rows, canonical headers, text values.
+    households: pd.DataFrame
+    #: Member (individual / ART) rows, canonical member headers, text values.
+    members: pd.DataFrame
+
+
+def _with_code_parts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """DTKS tables split the kelurahan code into KDPROP, KDKAB, KDKEC, KDDESA: join them.
+
+    The parts are read as Kemendagri codes (2.2.2.4 digits, zero-padded).
+    BPS-coded parts (a 3-digit KDKEC and KDDESA, as in BDT 2015) cannot be
+    joined to Kemendagri boundaries without a crosswalk, so they are refused.
+    """
+    headers = {header_key(c): c for c in frame.columns}
+    widths = {"kdprop": 2, "kdkab": 2, "kdkec": 2, "kddesa": 4}
+    if C.KODE_KEL in frame.columns or not set(widths) <= set(headers):
+        return frame
+    parts = {n: frame[headers[n]].astype("string").fillna("").str.strip() for n in widths}
+    if (parts["kdkec"].str.len() == 3).any() and (parts["kddesa"].str.len() == 3).any():
+        raise InputError(
+            f"{path}: KDKEC and KDDESA hold 3 digits each: these are BPS codes, not Kemendagri codes. Add a "
+            "'Kode Kemendagri' column (the Kemendagri code of each desa/kelurahan) and export again"
+        )
+    code = parts["kdprop"].str.zfill(2)
+    blank = parts["kdprop"] == ""
+    for name in ("kdkab", "kdkec", "kddesa"):
+        code = code + parts[name].str.zfill(widths[name])
+        blank = blank | (parts[name] == "")
+    return frame.assign(**{C.KODE_KEL: code.mask(blank, "")})
+
+
+def register_from_file(
     path: str | Path, *, schema: str = "auto", columns: dict[str, str] | None = None, sheet: str | None = None
-) -> pd.DataFrame:
-    """Read one household register file with canonical headers.
+) -> Registers:
+    """Read one register file: its household table(s) and member table(s).
 
     Every value is kept as text, exactly as exported: a NIK never becomes a
-    float. Headers without a canonical name are kept unchanged.
+    float. Headers without a canonical name are kept unchanged. A table is a
+    member table when it has a member ID or a relationship-to-head column
+    (:data:`MEMBER_HEADERS`); its headers are matched against
+    :data:`MEMBER_ALIASES`.
 
     Parameters
     ----------
     path
         A ``.csv``/``.txt`` (any of ``,`` ``;`` tab ``|``; UTF-8 or cp1252;
         title lines above the header are skipped), an ``.xlsx``/``.xls``
-        workbook (every sheet holding a household table; the header row is
-        detected), a ``.parquet`` file, or a point layer (``.gpkg``,
-        ``.geojson``...) whose points become ``lat``/``lon``.
+        workbook (every sheet holding a table; the header row is detected,
+        the P3KE export has it on row 13), a ``.parquet`` file, or a point
+        layer (``.gpkg``, ``.geojson``...) whose points become ``lat``/``lon``.
     schema, columns
-        See :func:`header_mapping`.
+        See :func:`header_mapping`; ``columns`` applies to household tables.
     sheet
-        Excel sheet name; the first sheet by default.
+        Excel sheet name; every sheet by default.
 
     Returns
     -------
-    DataFrame
-        One row per source row, plus ``file_sumber`` and ``baris_sumber``.
+    Registers
+        Rows of each kind, each with ``file_sumber`` and ``baris_sumber``
+        (and ``lembar_sumber`` for Excel).
 
     Raises
     ------
@@ -368,34 +475,95 @@ def households_from_file(
         raise InputError(f"household file '{path}' not found; check [households] paths in the region TOML")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        frame = _read_csv(path)
+        frames = [_read_csv(path)]
     elif suffix in EXCEL_SUFFIXES:
-        frame = _read_excel(path, sheet)
+        frames = _read_excel(path, sheet)
     elif suffix == ".parquet":
-        frame = _read_parquet(path)
+        frames = [_read_parquet(path)]
     elif suffix in POINT_SUFFIXES:
-        frame = _read_points(path)
+        frames = [_read_points(path)]
     else:
         raise InputError(
             f"{path}: file type '{suffix}' is not supported; export the register as CSV, XLSX, Parquet or a "
             "GeoPackage/GeoJSON point layer"
         )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, columns=columns))
-    frame[C.FILE_SUMBER] = path.name
-    logger.info("read %d household rows from %s", len(frame), path.name)
-    return frame
+    households, members = [], []
+    for frame in frames:
+        frame.columns = [str(c).strip() for c in frame.columns]
+        if _is_member_table(list(frame.columns)):
+            frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, aliases=MEMBER_ALIASES))
+            members.append(frame)
+        else:
+            frame = _with_code_parts(frame, path)
+            frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, columns=columns))
+            households.append(frame)
+        frame[C.FILE_SUMBER] = path.name
+    for kind, found in (("household", households), ("member", members)):
+        if found:
+            logger.info("read %d %s rows from %s", sum(len(f) for f in found), kind, path.name)
+    return Registers(_stack(households), _stack(members))
+
+
+#: Columns every loaded table has; a table with nothing else holds no rows of that kind.
+_ORIGIN: tuple[str, ...] = (C.FILE_SUMBER, C.BARIS_SUMBER)
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({C.FILE_SUMBER: pd.Series(dtype="string"), C.BARIS_SUMBER: pd.Series(dtype="int64")})
+    return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def households_from_file(
+    path: str | Path, *, schema: str = "auto", columns: dict[str, str] | None = None, sheet: str | None = None
+) -> pd.DataFrame:
+    """Read the household rows of one register file; see :func:`register_from_file`.
+
+    Raises
+    ------
+    InputError
+        If the file holds no household table (only a member table, say).
+    """
+    registers = register_from_file(path, schema=schema, columns=columns, sheet=sheet)
+    if registers.households.columns.difference(_ORIGIN).empty:
+        raise InputError(
+            f"{path}: holds a member (individual) table but no household table; list it in [households] paths "
+            "beside the household file it belongs to"
+        )
+    return registers.households
+
+
+def read_registers(source: HouseholdSource) -> Registers:
+    """Read and stack every file of a region's ``[households]`` table.
+
+    Household files and member files may be listed in any order; a workbook
+    may hold both kinds of sheet.
+
+    Raises
+    ------
+    InputError
+        If no file holds a household table.
+    """
+    read = [
+        register_from_file(p, schema=source.schema, columns=source.columns, sheet=source.sheet) for p in source.paths
+    ]
+    households = [r.households for r in read if not r.households.columns.difference(_ORIGIN).empty]
+    if not households:
+        names = ", ".join(p.name for p in source.paths)
+        raise InputError(
+            f"{names}: only member (individual) tables found; add the household (keluarga / ruta) file to "
+            "[households] paths"
+        )
+    members = [r.members for r in read if not r.members.columns.difference(_ORIGIN).empty]
+    return Registers(_stack(households), _stack(members))
 
 
 def households_from_source(source: HouseholdSource) -> pd.DataFrame:
-    """Read and stack every file of a region's ``[households]`` table.
+    """The household rows of every file of a region's ``[households]`` table (without member features).
 
     Returns
     -------
     DataFrame
         All rows of all files, with a fresh RangeIndex.
     """
-    frames = [
-        households_from_file(p, schema=source.schema, columns=source.columns, sheet=source.sheet) for p in source.paths
-    ]
-    return pd.concat(frames, ignore_index=True, sort=False)
+    return read_registers(source).households

@@ -25,8 +25,9 @@ from .errors import ValidationError
 from .export import RESTRICTED_DIR, sha256_of, to_geopackage, to_json, to_make_depfile, to_restricted, to_text
 from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
 from .join import join_households
-from .load import households_from_source
+from .load import read_registers
 from .load_boundaries import clean_boundaries, read_boundaries
+from .members import attach_members
 from .pockets import local_gi_star
 from .privacy import check_public_text, suppress_small_counts
 from .render import SYNTHETIC_NOTICE, MapContext, html_from_map, map_from_indicators
@@ -57,6 +58,10 @@ class RegionAnalysis:
     public_kecamatan: gpd.GeoDataFrame
     validation: pd.DataFrame
     validation_files: pd.DataFrame
+    #: Member-table rows per file and sheet: read = linked + not linked.
+    validation_members: pd.DataFrame
+    #: Member rows that link to no household (restricted tier only).
+    unlinked_members: pd.DataFrame
     boundary_issues: pd.DataFrame
     rows_in: int
     projected_crs: str
@@ -94,7 +99,8 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     )
     crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
     boundary_issues = diagnose_boundaries(boundaries, crs=crs, raw=raw_boundaries, region_code=config.kode)
-    raw = households_from_source(config.households)
+    registers = read_registers(config.households)
+    raw, unlinked, member_report = attach_members(registers.households, registers.members, on=config.data_date)
     rows_in = len(raw)
 
     on_stage("validate")
@@ -136,6 +142,8 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         public_kecamatan=public_kec,
         validation=validation_by_reason(rows_in, joined, quarantine),
         validation_files=validation_by_file(raw, joined, quarantine),
+        validation_members=member_report,
+        unlinked_members=unlinked,
         boundary_issues=boundary_issues,
         rows_in=rows_in,
         projected_crs=crs,
@@ -199,6 +207,7 @@ def run_region(
         "kecamatan": analysis.public_kecamatan,
         "validasi": analysis.validation,
         "validasi_file": analysis.validation_files,
+        **({"validasi_anggota": analysis.validation_members} if len(analysis.validation_members) else {}),
         "diagnostik_batas": analysis.boundary_issues,
     }
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
@@ -211,12 +220,15 @@ def run_region(
             "kecamatan": f"Indikator kemiskinan per kecamatan — {label}.",
             "validasi": f"Ringkasan validasi register per alasan dan bendera — {label}.",
             "validasi_file": f"Baris per file dan lembar register: masuk = diterima + dikarantina — {label}.",
+            "validasi_anggota": f"Baris tabel anggota per file dan lembar: masuk = tertaut + tidak tertaut — {label}.",
             "diagnostik_batas": f"Masalah pada file batas wilayah (tumpang tindih, celah, perbaikan), luas dalam m² — {label}.",
         },
     )
     html_path = to_text(page, folder / MAP_FILE)
     to_text(
-        validation_markdown(analysis.validation, analysis.validation_files, region=config.name),
+        validation_markdown(
+            analysis.validation, analysis.validation_files, region=config.name, members=analysis.validation_members
+        ),
         folder / VALIDATION_REPORT,
     )
     to_text(
@@ -229,7 +241,10 @@ def run_region(
         folder / BOUNDARY_REPORT,
     )
     if restricted:
-        to_restricted(analysis.quarantine, folder / RESTRICTED_DIR)
+        tables = {"karantina": analysis.quarantine}
+        if len(analysis.validation_members):
+            tables["karantina_anggota"] = analysis.unlinked_members
+        to_restricted(tables, folder / RESTRICTED_DIR)
     inputs = [config.boundaries.path, *config.households.paths]
     summary = {
         "slug": config.slug,

@@ -455,8 +455,14 @@ def validation_by_file(raw: pd.DataFrame, accepted: pd.DataFrame, quarantine: pd
     return table
 
 
-def validation_markdown(by_reason: pd.DataFrame, by_file: pd.DataFrame, *, region: str) -> str:
-    """The validation report as Markdown (Bahasa Indonesia), for data officers."""
+def validation_markdown(
+    by_reason: pd.DataFrame, by_file: pd.DataFrame, *, region: str, members: pd.DataFrame | None = None
+) -> str:
+    """The validation report as Markdown (Bahasa Indonesia), for data officers.
+
+    ``members`` is the member-table accounting of
+    :func:`pipeline.members.attach_members`, reported when not empty.
+    """
     lines = [
         f"# Laporan validasi register — {region}",
         "",
@@ -470,6 +476,22 @@ def validation_markdown(by_reason: pd.DataFrame, by_file: pd.DataFrame, *, regio
             f"| {row.file_sumber} | {row.lembar_sumber or '–'} | {row.baris_masuk} | {row.baris_diterima} | "
             f"{row.baris_dikarantina} | {row.baris_ganda} |"
         )
+    if members is not None and len(members):
+        lines += [
+            "",
+            "## Tabel anggota keluarga (individu/ART)",
+            "",
+            "Baris anggota bukan rumah tangga: dihitung menjadi jumlah anggota, lansia, anak usia sekolah, "
+            "disabilitas dan penyakit kronis per keluarga.",
+            "",
+            "| file | lembar | masuk | tertaut | tidak tertaut |",
+            "|---|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {r.file_sumber} | {r.lembar_sumber or '–'} | {r.anggota_masuk} | {r.anggota_tertaut} | "
+            f"{r.anggota_tidak_tertaut} |"
+            for r in members.itertuples(index=False)
+        ]
     for stage, title in (
         ("total", "Jumlah"),
         ("validasi", "Dikarantina saat validasi"),

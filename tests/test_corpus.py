@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 
@@ -11,11 +12,21 @@ import pytest
 from pipeline import columns as C
 from pipeline.config import HouseholdSource
 from pipeline.errors import PipelineError
-from pipeline.load import households_from_source
+from pipeline.indicators import vulnerable_flags
+from pipeline.load import households_from_source, read_registers
+from pipeline.members import attach_members
 from pipeline.validate import validate_households
 
 DATA = Path(__file__).resolve().parent / "data"
 EXPECTED = tomllib.loads((DATA / "expected.toml").read_text(encoding="utf-8"))
+#: The data date the corpus's ages are computed at.
+ON = dt.date(2026, 6, 30)
+
+
+def load(source: HouseholdSource) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Households with member features, unlinked members, member accounting: as the pipeline loads them."""
+    registers = read_registers(source)
+    return attach_members(registers.households, registers.members, on=ON)
 
 
 @pytest.mark.parametrize("case", list(EXPECTED), ids=list(EXPECTED))
@@ -24,9 +35,9 @@ def test_corpus_file_gives_its_expected_outcome(case: str) -> None:
     source = HouseholdSource(paths=tuple(DATA / f for f in expected["files"]))
     if "error" in expected:
         with pytest.raises(PipelineError, match=expected["error"].replace("(", r"\(").replace(")", r"\)")):
-            validate_households(households_from_source(source))
+            validate_households(load(source)[0])
         return
-    raw = households_from_source(source)
+    raw, unlinked, report = load(source)
     accepted, quarantine = validate_households(raw)
     assert len(raw) == expected["rows"] == len(accepted) + len(quarantine)
     where = quarantine[C.FILE_SUMBER] + ":" + quarantine[C.BARIS_SUMBER].astype(str)
@@ -39,6 +50,21 @@ def test_corpus_file_gives_its_expected_outcome(case: str) -> None:
         assert set(accepted[C.LEMBAR_SUMBER]) == {"Keluarga"}  # cover and individual sheets are not households
     for name in expected.get("names", []):
         assert name in set(accepted[C.NAMA_KK])
+    members = expected.get("members", {"read": 0, "linked": 0, "unlinked": {}})
+    assert int(report["anggota_masuk"].sum()) == members["read"]
+    assert int(report["anggota_tertaut"].sum()) == members["linked"]
+    assert unlinked[C.ALASAN].value_counts().to_dict() == members["unlinked"]
+    assert (report["anggota_masuk"] == report["anggota_tertaut"] + report["anggota_tidak_tertaut"]).all()
+    by_id = accepted.set_index(C.ID_KELUARGA)
+    vulnerable = pd.DataFrame(vulnerable_flags(accepted)).set_axis(by_id.index)
+    for household, values in expected.get("features", {}).items():
+        for column, value in values.items():
+            table = vulnerable if column in vulnerable else by_id
+            found = table.loc[household, column]
+            if value == "-":
+                assert pd.isna(found), (household, column, found)
+            else:
+                assert found == value, (household, column, found)
 
 
 def test_missing_column_error_names_the_closest_candidate(tmp_path: Path) -> None:

@@ -78,7 +78,9 @@ def test_killed_writer_leaves_the_previous_file_intact(tmp_path: Path) -> None:
 
 
 def test_restricted_tier_is_owner_only(tmp_path: Path) -> None:
-    folder = to_restricted(pd.DataFrame({C.NIK: ["9971010101900001"], C.ALASAN: ["id_ganda"]}), tmp_path / "terbatas")
+    folder = to_restricted(
+        {"karantina": pd.DataFrame({C.NIK: ["9971010101900001"], C.ALASAN: ["id_ganda"]})}, tmp_path / "terbatas"
+    )
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
     for name in ("README.txt", "karantina.csv"):
         assert stat.S_IMODE(os.stat(folder / name).st_mode) == 0o600
