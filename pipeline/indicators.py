@@ -167,7 +167,7 @@ def kelurahan_indicators(
 
 def count_columns(indicators: pd.DataFrame) -> list[str]:
     """The household/people count columns of an indicator frame."""
-    return [c for c in indicators.columns if c.startswith(("jumlah_", "kk_"))]
+    return [c for c in indicators.columns if c.startswith(("jumlah_", "kk_", "jiwa_"))]
 
 
 def kecamatan_indicators(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -284,7 +284,8 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     For the demo (``boundaries = true``) the kelurahan and kecamatan layers
     are generated too and written to ``[boundaries] path``. Households are
     generated on the region's boundaries and written, as a P3KE-style CSV,
-    to the first of ``[households] paths``.
+    to the first of ``[households] paths``; when a second path is given, the
+    matching individual (member) sheet is written there.
 
     Returns
     -------
@@ -299,7 +300,7 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     from .errors import ConfigError
     from .export import to_csv
     from .load_boundaries import boundaries_from_source
-    from .synth import synthetic_boundaries, synthetic_households, synthetic_kecamatan
+    from .synth import synthetic_boundaries, synthetic_households, synthetic_kecamatan, synthetic_members
 
     spec = config.synthetic
     if spec is None:
@@ -319,7 +320,10 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     households = synthetic_households(
         boundaries, n=spec.households, seed=spec.seed, pockets=spec.pockets, region_code=config.kode
     )
-    target = config.households.paths[0]
+    target, *rest = config.households.paths
     to_csv(households, target)
     written.append(target)
+    if rest:
+        to_csv(synthetic_members(households, seed=spec.seed, on=config.data_date.isoformat()), rest[0])
+        written.append(rest[0])
     return written

@@ -569,3 +569,79 @@ def synthetic_households(
         "generated %d synthetic households in %d kelurahan, %d planted pockets", n, len(boundaries), len(pocket_ids)
     )
     return frame
+
+
+#: Headers of the synthetic member table, as in the P3KE individual sheet.
+MEMBER_HEADERS: dict[str, str] = {
+    C.ID_KELUARGA: "ID Keluarga",
+    C.ID_ANGGOTA: "ID Individu",
+    C.HUBUNGAN: "Hubungan dengan Kepala Keluarga",
+    C.JENIS_KELAMIN: "Jenis Kelamin",
+    C.TANGGAL_LAHIR: "Tanggal Lahir",
+    C.PARTISIPASI_SEKOLAH: "Partisipasi Sekolah",
+    C.DISABILITAS: "Penyandang Disabilitas",
+    C.PENYAKIT_KRONIS: "Penyakit Kronis",
+}
+
+
+def synthetic_members(households: pd.DataFrame, *, seed: int = 42, on: str = "2026-07-01") -> pd.DataFrame:
+    """Generate the individual sheet that goes with :func:`synthetic_households`.
+
+    Each family gets ``Jumlah Anggota Keluarga`` members: the head (the
+    family row's own sex and birth date), a spouse when there are two or
+    more, then children, and a parent in larger families. Poorer families
+    (lower decile) keep fewer school-age children in school. Names and NIKs
+    are left out: the demo needs none.
+
+    Returns
+    -------
+    DataFrame
+        One row per member, with P3KE individual-sheet headers.
+    """
+    rng = np.random.default_rng(seed + 1)
+    h = P3KE_HEADERS
+    size = pd.to_numeric(households[h[C.JUMLAH_ART]], errors="coerce").fillna(1).astype(int).clip(1, 12).to_numpy()
+    decile = pd.to_numeric(households[h[C.DESIL]], errors="coerce").fillna(5).clip(1, 10).to_numpy()
+    family = np.repeat(np.arange(len(households)), size)
+    order = np.arange(len(family)) - np.repeat(np.cumsum(size) - size, size)  # 0 = head, 1 = spouse, ...
+    n = len(family)
+    head_birth = pd.to_datetime(households[h[C.TANGGAL_LAHIR]], errors="coerce").to_numpy()[family]
+    head_female = (households[h[C.JENIS_KELAMIN]] == "Perempuan").to_numpy()[family]
+    parent = (order == size[family] - 1) & (size[family] >= 5)
+    relation = np.select(
+        [order == 0, order == 1, parent], ["Kepala Keluarga", "Istri/Suami", "Orang Tua"], "Anak"
+    ).astype(object)
+    head_age = (pd.Timestamp(on) - pd.DatetimeIndex(head_birth)).days.to_numpy() / 365.25
+    child_age = rng.uniform(0, np.clip(head_age - 18, 1, 25), size=n)
+    age = np.select(
+        [order == 0, order == 1, parent],
+        [head_age, head_age + rng.normal(-3, 3, n), head_age + rng.uniform(22, 32, n)],
+        child_age,
+    )
+    birth = pd.Timestamp(on) - pd.to_timedelta(np.clip(age, 0, 100) * 365.25, unit="D")
+    female = np.select([order == 0, order == 1], [head_female, ~head_female], rng.random(n) < 0.5)
+    school_age = (age >= 7) & (age < 19)
+    out_of_school = school_age & (rng.random(n) < 0.02 + 0.05 * (10 - decile[family]) / 9 + 0.08 * (age >= 16))
+    schooling = np.where(
+        age < 5,
+        "Belum Sekolah",
+        np.where(
+            school_age, np.where(out_of_school, "Tidak Bersekolah Lagi", "Masih Sekolah"), "Tidak Bersekolah Lagi"
+        ),
+    )
+    yes_no = np.array(["Tidak", "Ya"], dtype=object)
+    ids = households[h[C.ID_KELUARGA]].to_numpy()[family]
+    frame = pd.DataFrame(
+        {
+            MEMBER_HEADERS[C.ID_KELUARGA]: ids,
+            MEMBER_HEADERS[C.ID_ANGGOTA]: pd.Series(ids) + "-" + pd.Series(order + 1).map("{:02d}".format),
+            MEMBER_HEADERS[C.HUBUNGAN]: relation,
+            MEMBER_HEADERS[C.JENIS_KELAMIN]: np.where(female, "Perempuan", "Laki-laki"),
+            MEMBER_HEADERS[C.TANGGAL_LAHIR]: pd.Series(birth).dt.strftime("%Y-%m-%d").fillna(""),
+            MEMBER_HEADERS[C.PARTISIPASI_SEKOLAH]: schooling,
+            MEMBER_HEADERS[C.DISABILITAS]: yes_no[(rng.random(n) < 0.015 + 0.01 * (age >= 60)).astype(int)],
+            MEMBER_HEADERS[C.PENYAKIT_KRONIS]: yes_no[(rng.random(n) < 0.03 + 0.12 * (age >= 50)).astype(int)],
+        }
+    )
+    logger.info("generated %d synthetic members for %d families", n, len(households))
+    return frame

@@ -46,7 +46,7 @@ def test_demo_run_writes_every_output(demo_run: Path) -> None:
     kelurahan = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kelurahan")
     assert len(kelurahan) == 20 and kelurahan[C.JUMLAH_KK].sum() == rows["diterima"]
     assert summary["ringkasan"][C.JUMLAH_KK] == rows["diterima"]
-    assert summary["sintetis"] is True and len(summary["masukan"]) == 2
+    assert summary["sintetis"] is True and len(summary["masukan"]) == 3  # boundaries, families, members
     validation = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="validasi")
     totals = validation.set_index(C.ALASAN)["jumlah_baris"]
     assert totals["baris_masuk"] == totals["baris_diterima"] + totals["baris_dikarantina"]
@@ -56,7 +56,23 @@ def test_demo_run_writes_every_output(demo_run: Path) -> None:
     report = (demo_run / "laporan_validasi.md").read_text(encoding="utf-8")
     assert "rumah_tangga.csv" in report and "nik_tidak_valid" in report and "Ditandai" in report
     depfile = (demo_run / "masukan.d").read_text(encoding="utf-8")
-    assert "batas_wilayah.gpkg" in depfile and "rumah_tangga.csv" in depfile
+    assert "batas_wilayah.gpkg" in depfile and "rumah_tangga.csv" in depfile and "anggota_keluarga.csv" in depfile
+
+
+def test_demo_member_sheet_is_aggregated_and_accounted_for(demo_run: Path, demo_inputs: pd.DataFrame) -> None:
+    members = pd.read_csv(demo_run.parents[1] / "data" / "anggota_keluarga.csv", dtype=str, keep_default_na=False)
+    accounting = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="validasi_anggota", read_geometry=False)
+    row = accounting.iloc[0]
+    assert row["anggota_masuk"] == len(members) == row["anggota_tertaut"] + row["anggota_tidak_tertaut"]
+    # the register's duplicate-ID rows share an ID with the row they copy, so every member links
+    assert row["anggota_tidak_tertaut"] == 0
+    assert pd.read_csv(demo_run / "terbatas" / "karantina_anggota.csv").empty
+    kelurahan = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kelurahan", read_geometry=False)
+    shown = kelurahan[C.DISEMBUNYIKAN].fillna("") == ""
+    assert kelurahan.loc[shown, "kk_dengan_data_anggota"].sum() > 0.9 * kelurahan.loc[shown, C.JUMLAH_KK].sum()
+    out_of_school = members["Partisipasi Sekolah"].eq("Tidak Bersekolah Lagi") & members["Tanggal Lahir"].gt("2007-07")
+    assert 0 < kelurahan["jiwa_anak_tidak_sekolah"].sum() <= out_of_school.sum()
+    assert "Tabel anggota keluarga" in (demo_run / "laporan_validasi.md").read_text(encoding="utf-8")
 
 
 def test_synthetic_outputs_say_so(demo_run: Path) -> None:
@@ -64,7 +80,7 @@ def test_synthetic_outputs_say_so(demo_run: Path) -> None:
     with sqlite3.connect(demo_run / "uji.gpkg") as db:
         descriptions = [r[0] for r in db.execute("SELECT description FROM gpkg_contents")]
     assert all(SYNTHETIC_NOTICE in d for d in descriptions)
-    for layer in ("kelurahan", "kecamatan", "validasi", "validasi_file", "diagnostik_batas"):
+    for layer in ("kelurahan", "kecamatan", "validasi", "validasi_file", "validasi_anggota", "diagnostik_batas"):
         frame = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer=layer, read_geometry=False)
         assert (frame["catatan"] == SYNTHETIC_NOTICE).all()
 
