@@ -22,11 +22,14 @@ import pandas as pd
 import pyogrio
 
 from .privacy import check_public
+from .styles import Style
 
 logger = logging.getLogger(__name__)
 
 #: GeoPackage 1.2 opens without warnings in older QGIS LTR (GDAL 3.6).
 GPKG_DATASET_OPTIONS: dict[str, str] = {"VERSION": "1.2"}
+#: Geometry column name of every spatial layer (GDAL's default, named explicitly for layer_styles).
+GEOMETRY_COLUMN: str = "geom"
 RESTRICTED_DIR: str = "terbatas"
 RESTRICTED_README: str = """TERBATAS — DATA PRIBADI
 ========================
@@ -45,6 +48,9 @@ dilindungi Undang-Undang Nomor 27 Tahun 2022 tentang Pelindungan Data Pribadi
 Isi:
 - karantina.csv — baris register yang ditolak validasi atau tidak dapat
   ditempatkan di kelurahan, dengan kode alasan (kolom "alasan").
+- rumah_tangga.gpkg — titik rumah tangga (hanya yang ber-GPS) dengan ID
+  samaran (id_samaran, hash berkunci; kuncinya disimpan di luar repositori),
+  kode kelurahan, desil, status miskin dan program. Tanpa NIK, nama, alamat.
 - karantina_anggota.csv — baris tabel anggota keluarga (individu/ART) yang
   tidak tertaut ke keluarga mana pun, dengan kode alasan (hanya bila ada
   tabel anggota).
@@ -111,8 +117,17 @@ def to_geopackage(
     *,
     descriptions: dict[str, str] | None = None,
     public: bool = True,
+    styles: Mapping[str, list[Style]] | None = None,
+    metadata: Mapping[str, str] | None = None,
+    mode: int | None = None,
 ) -> Path:
     """Write several layers into one GeoPackage, atomically.
+
+    Styles go into the ``layer_styles`` table that QGIS reads (created the
+    way QGIS creates it: an attribute table), so each layer opens styled.
+    Metadata goes into ``gpkg_metadata``, for the GeoPackage and for each
+    layer (GDAL metadata: ``ogrinfo`` prints it, QGIS shows it under Layer
+    Properties > Information).
 
     Parameters
     ----------
@@ -125,6 +140,12 @@ def to_geopackage(
         Layer name -> description stored in ``gpkg_contents``.
     public
         Check every layer with :func:`pipeline.privacy.check_public` first.
+    styles
+        Layer name -> its QGIS styles, the first being the default.
+    metadata
+        Key -> value, stored as dataset metadata and on each layer.
+    mode
+        Permission bits of the file (``0o600`` in the restricted tier).
 
     Returns
     -------
@@ -139,11 +160,14 @@ def to_geopackage(
     if public:
         for name, frame in layers.items():
             check_public(frame, what=f"{Path(path).name}:{name}")
-    with atomic_path(path) as tmp:
-        for i, (name, frame) in enumerate(layers.items()):
+    tables = dict(layers)
+    if styles:
+        tables[STYLE_TABLE] = _style_table(styles, layers)
+    with atomic_path(path, mode=mode) as tmp:
+        for i, (name, frame) in enumerate(tables.items()):
             options = {"DESCRIPTION": descriptions.get(name, "")}
             if isinstance(frame, gpd.GeoDataFrame):
-                options["SPATIAL_INDEX"] = "YES"
+                options.update(SPATIAL_INDEX="YES", GEOMETRY_NAME=GEOMETRY_COLUMN)
             pyogrio.write_dataframe(
                 frame.reset_index(drop=True),
                 tmp,
@@ -151,13 +175,86 @@ def to_geopackage(
                 driver="GPKG",
                 dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None,
                 layer_options=options,
+                dataset_metadata=dict(metadata) if metadata and i == 0 else None,
+                layer_metadata=dict(metadata) if metadata and name in layers else None,
             )
     logger.info("wrote %s (%s)", path, ", ".join(layers))
     return Path(path)
 
 
+#: The table QGIS reads layer styles from.
+STYLE_TABLE: str = "layer_styles"
+
+
+def _style_table(styles: Mapping[str, list[Style]], layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """``layer_styles`` rows, with QGIS's own column names."""
+    rows = []
+    for layer, layer_styles in styles.items():
+        spatial = isinstance(layers.get(layer), gpd.GeoDataFrame)
+        for style in layer_styles:
+            rows.append(
+                {
+                    "f_table_catalog": "",
+                    "f_table_schema": "",
+                    "f_table_name": layer,
+                    "f_geometry_column": GEOMETRY_COLUMN if spatial else "",
+                    "styleName": style.name,
+                    "styleQML": style.qml,
+                    "styleSLD": "",
+                    "useAsDefault": style.default,
+                    "description": style.description,
+                    "owner": "kantong",
+                    "ui": "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+#: Environment variable holding the pseudonym key itself.
+KEY_ENV: str = "KANTONG_KUNCI_SAMARAN"
+#: Environment variable naming a file that holds the pseudonym key.
+KEY_FILE_ENV: str = "KANTONG_KUNCI_SAMARAN_FILE"
+#: Where the key is kept (and created) when neither variable is set: outside the repository.
+DEFAULT_KEY_FILE: Path = Path("~/.config/kantong/kunci_samaran")
+
+
+def pseudonym_key() -> bytes:
+    """The secret key of the restricted tier's pseudonymous household IDs.
+
+    Read from ``$KANTONG_KUNCI_SAMARAN``, else from the file named by
+    ``$KANTONG_KUNCI_SAMARAN_FILE``, else from ``~/.config/kantong/kunci_samaran``,
+    which is created (mode 0600, 32 random bytes as hex) on first use. The
+    same key gives the same pseudonyms run after run; keep it out of the
+    repository and out of shared folders.
+
+    Raises
+    ------
+    PrivacyError
+        If the key file lies inside this repository.
+    """
+    import secrets
+
+    from .errors import PrivacyError
+
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].encode()
+    path = Path(os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE).expanduser().resolve()
+    repository = Path(__file__).resolve().parents[1]
+    if path.is_relative_to(repository):
+        raise PrivacyError(
+            f"pseudonym key file {path} is inside the repository, where it could be committed; "
+            f"move it elsewhere and set {KEY_FILE_ENV}"
+        )
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        to_text(secrets.token_hex(32) + "\n", path, mode=0o600)
+        logger.warning("created a new pseudonym key in %s; back it up with the restricted data", path)
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
 def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:
-    """Write the restricted tier: tables with personal data, one CSV each.
+    """Write the restricted tier: tables with personal data, one CSV each,
+    and point layers (GeoDataFrames) as GeoPackages.
 
     The folder gets mode 0700 and every file 0600, with a README stating
     that it holds personal data under UU 27/2022.
@@ -179,7 +276,10 @@ def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLi
     os.chmod(directory, 0o700)
     to_text(RESTRICTED_README, directory / "README.txt", mode=0o600)
     for stem, table in tables.items():
-        to_csv(table, directory / f"{stem}.csv", mode=0o600)
+        if isinstance(table, gpd.GeoDataFrame):
+            to_geopackage({stem: table}, directory / f"{stem}.gpkg", public=False, mode=0o600)
+        else:
+            to_csv(table, directory / f"{stem}.csv", mode=0o600)
     logger.info(
         "wrote restricted tier to %s (%s)", directory, ", ".join(f"{s}: {len(t)} rows" for s, t in tables.items())
     )

@@ -28,7 +28,8 @@ RATE_SOURCES: dict[str, str] = {
     C.PERSEN_MISKIN_EKSTREM: C.KK_MISKIN_EKSTREM,
     C.PERSEN_BERKOORDINAT: C.KK_BERKOORDINAT,
 }
-SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")  # not the decimals of a coordinate
+#: 16 digits in a row: not the decimals of a coordinate, nor part of a hex digest (the sha256 of an input file).
+SIXTEEN_DIGITS = re.compile(r"(?<![0-9a-fA-F.])\d{16}(?![0-9a-fA-F])")
 _WORD = re.compile(r"\w+")
 
 
@@ -131,3 +132,59 @@ def check_public_text(text: str, *, what: str, forbidden: tuple[str, ...] = ()) 
         if found:
             example = " ".join(next(iter(found)))
             raise PrivacyError(f"{what}: contains a household name ('{example[:3]}…'); refusing to publish it")
+
+
+#: Columns of the restricted household layer (``terbatas/rumah_tangga.gpkg``): no NIK, name or address.
+HOUSEHOLD_LAYER_COLUMNS: tuple[str, ...] = (
+    C.KODE_KEL,
+    C.DESIL,
+    C.MISKIN,
+    C.MISKIN_EKSTREM,
+    C.JUMLAH_ART,
+    C.METODE_LOKASI,
+    C.BEDA_LOKASI,
+    C.DIGESER,
+    C.DI_TUMPANG,
+)
+PSEUDONYM: str = "id_samaran"
+
+
+def pseudonymise(ids: pd.Series, *, key: bytes) -> pd.Series:
+    """Keyed-hash pseudonyms: the same ID and key always give the same 16 hex characters.
+
+    Uses keyed BLAKE2b (a MAC): without the key, a pseudonym cannot be
+    linked back to the ID by hashing candidate IDs. Each distinct ID is
+    hashed once (one C call each).
+
+    Raises
+    ------
+    PrivacyError
+        If the key is shorter than 16 bytes.
+    """
+    import hashlib
+
+    if len(key) < 16:
+        raise PrivacyError("the pseudonym key must be at least 16 bytes; generate one with: openssl rand -hex 32")
+    codes, uniques = pd.factorize(ids.astype("string").fillna(""))
+    hashed = np.array(
+        [hashlib.blake2b(u.encode(), key=key[:64], digest_size=8).hexdigest() for u in uniques], dtype=object
+    )
+    return pd.Series(hashed[codes] if len(hashed) else [], index=ids.index, dtype="string")
+
+
+def household_layer(households: pd.DataFrame, *, key: bytes):
+    """The restricted tier's household points: pseudonymous ID, location and status, no NIK/name/address.
+
+    Only households placed by their GPS point are included (the others have
+    no point). Programme flags (``penerima_*``) and member counts are kept.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
+    located = households[households[C.METODE_LOKASI] == "titik"]
+    keep = [c for c in HOUSEHOLD_LAYER_COLUMNS if c in located.columns]
+    keep += [c for c in located.columns if c.startswith((C.PENERIMA_PREFIX, "jumlah_")) and c not in keep]
+    out = located[[*keep, "geometry"]].copy()
+    out.insert(0, PSEUDONYM, pseudonymise(located[C.ID_KELUARGA], key=key))
+    return out.reset_index(drop=True)

@@ -22,15 +22,25 @@ from . import columns as C
 from .config import RegionConfig
 from .diagnostics import diagnose_boundaries, report_markdown
 from .errors import ValidationError
-from .export import RESTRICTED_DIR, sha256_of, to_geopackage, to_json, to_make_depfile, to_restricted, to_text
+from .export import (
+    RESTRICTED_DIR,
+    pseudonym_key,
+    sha256_of,
+    to_geopackage,
+    to_json,
+    to_make_depfile,
+    to_restricted,
+    to_text,
+)
 from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
 from .join import join_households
 from .load import read_registers
 from .load_boundaries import clean_boundaries, read_boundaries
 from .members import attach_members
 from .pockets import local_gi_star
-from .privacy import check_public_text, suppress_small_counts
+from .privacy import check_public_text, household_layer, suppress_small_counts
 from .render import SYNTHETIC_NOTICE, MapContext, html_from_map, map_from_indicators
+from .styles import field_dictionary, layer_styles
 from .validate import validate_households, validation_by_file, validation_by_reason, validation_markdown
 
 logger = logging.getLogger(__name__)
@@ -179,6 +189,9 @@ def run_region(
     analysis = analyse_region(config, on_stage=on_stage)
     generated = dt.datetime.now(dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     folder = Path(out_dir) / config.slug
+    for stale in [*folder.glob(".*.tmp-*"), *folder.glob(f"{RESTRICTED_DIR}/.*.tmp-*")]:
+        logger.warning("removing %s, left by an interrupted run", stale)
+        stale.unlink()
 
     on_stage("render")
     context = MapContext(
@@ -212,10 +225,27 @@ def run_region(
     }
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
         layers = {name: frame.assign(catatan=SYNTHETIC_NOTICE) for name, frame in layers.items()}
+    layers["kamus_data"] = field_dictionary(layers)
+    inputs = [config.boundaries.path, *config.households.paths]
+    input_records = [{"file": str(p), "sha256": sha256_of(p)} for p in inputs if p.is_file()]
+    metadata = {
+        "WILAYAH": f"{config.name} ({config.kode})",
+        "TANGGAL_DATA": config.data_date.isoformat(),
+        "VERSI_PIPELINE": __version__,
+        "ATURAN_KEMISKINAN": config.poverty.describe(config.data_date),
+        "AMBANG_SUPRESI_K": str(config.min_households),
+        "CRS_PROYEKSI": analysis.projected_crs,
+        "DIBUAT": generated,
+        "MASUKAN": "; ".join(f"{Path(r['file']).name} sha256:{r['sha256']}" for r in input_records),
+        "DATA_SINTETIS": SYNTHETIC_NOTICE if config.is_synthetic else "tidak",
+    }
     to_geopackage(
         layers,
         gpkg,
+        styles=layer_styles(layers),
+        metadata=metadata,
         descriptions={
+            "kamus_data": f"Kamus data: arti setiap kolom setiap lapisan — {label}.",
             "kelurahan": f"Indikator kemiskinan per kelurahan/desa — {label}. Angka < {config.min_households} KK disembunyikan.",
             "kecamatan": f"Indikator kemiskinan per kecamatan — {label}.",
             "validasi": f"Ringkasan validasi register per alasan dan bendera — {label}.",
@@ -241,11 +271,13 @@ def run_region(
         folder / BOUNDARY_REPORT,
     )
     if restricted:
-        tables = {"karantina": analysis.quarantine}
+        tables = {
+            "karantina": analysis.quarantine,
+            "rumah_tangga": household_layer(analysis.households, key=pseudonym_key()),
+        }
         if len(analysis.validation_members):
             tables["karantina_anggota"] = analysis.unlinked_members
         to_restricted(tables, folder / RESTRICTED_DIR)
-    inputs = [config.boundaries.path, *config.households.paths]
     summary = {
         "slug": config.slug,
         "nama": config.name,
@@ -261,7 +293,7 @@ def run_region(
             "diterima": int(len(analysis.households)),
             "dikarantina": int(len(analysis.quarantine)),
         },
-        "masukan": [{"file": str(p), "sha256": sha256_of(p)} for p in inputs if p.is_file()],
+        "masukan": input_records,
         "ringkasan": analysis.summary,
         "validasi": analysis.validation[[C.TAHAP, C.ALASAN, "jumlah_baris"]].to_dict("records"),
     }

@@ -19,6 +19,9 @@ from pipeline import columns as C
 from pipeline.load import P3KE_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
+# A fixed pseudonym key for the restricted tier in tests (the CLI runs inherit it),
+# so no test writes a key file into the user's home.
+os.environ.setdefault("KANTONG_KUNCI_SAMARAN", "kunci-uji-bukan-rahasia-0123456789abcdef")
 SHARED_DATA = Path(os.environ.get("KANTONG_SHARED_DATA", ROOT.parent / "shared" / "data"))
 #: Size of one grid cell in degrees (about 1.1 km at the equator).
 CELL = 0.01

@@ -1,0 +1,301 @@
+"""QGIS styles (QML) and the field dictionary of the public GeoPackage.
+
+QGIS reads a layer's default style from the GeoPackage's ``layer_styles``
+table, so a GIS officer who drags ``<region>.gpkg`` into QGIS sees the same
+classes and colours as the HTML map, with Indonesian field aliases. The
+colours and breaks come from :mod:`pipeline.render`, never from a copy.
+
+The field dictionary (:data:`FIELDS`, written as the ``kamus_data`` table and
+used for the aliases) documents every field of every public layer.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import columns as C
+from .render import GI_STYLE, HIDDEN_LABEL, NO_DATA_COLOR, RATE_BREAKS, RATE_COLORS
+
+#: QGIS version the QML claims; QGIS 3.x reads older and newer QML alike.
+QGIS_VERSION: str = "3.28.0-Firenze"
+
+#: Field -> description (Bahasa Indonesia). Families of fields are matched by
+#: :data:`FIELD_PATTERNS`.
+FIELDS: dict[str, str] = {
+    C.KODE_KEL: "Kode kelurahan/desa (Kemendagri, bertitik)",
+    C.NAMA_KEL: "Nama kelurahan/desa",
+    C.KODE_KEC: "Kode kecamatan (Kemendagri)",
+    C.NAMA_KEC: "Nama kecamatan",
+    C.JENIS_WILAYAH: "Jenis wilayah: kelurahan atau desa",
+    "luas_km2": "Luas wilayah (km²)",
+    "diperbaiki": "Geometri batas diperbaiki (make_valid) saat dimuat",
+    "perubahan_luas_m2": "Perubahan luas akibat perbaikan geometri (m²)",
+    C.JUMLAH_KK: "Jumlah keluarga (KK) di register yang diterima",
+    C.JUMLAH_JIWA: "Jumlah jiwa (anggota keluarga)",
+    C.KK_MISKIN: "KK miskin & rentan menurut aturan kemiskinan daerah",
+    C.KK_MISKIN_EKSTREM: "KK miskin ekstrem menurut aturan kemiskinan daerah",
+    C.PERSEN_MISKIN: "Persentase KK miskin & rentan (% dari jumlah KK)",
+    C.PERSEN_MISKIN_EKSTREM: "Persentase KK miskin ekstrem (% dari jumlah KK)",
+    "kk_lansia_tunggal": "KK lansia tunggal (hidup sendiri)",
+    "kk_disabilitas": "KK dengan penyandang disabilitas",
+    "kk_risiko_stunting": "KK berisiko stunting",
+    "kk_pekerja_migran": "KK dengan pekerja migran",
+    "kk_perempuan_kepala": "KK dengan perempuan kepala keluarga",
+    "kk_dengan_data_anggota": "KK yang punya data anggota (tabel individu/ART)",
+    "kk_ada_lansia": "KK dengan anggota berusia 60 tahun ke atas",
+    "jiwa_lansia": "Jiwa berusia 60 tahun ke atas",
+    "kk_anak_tidak_sekolah": "KK dengan anak usia 7-18 tahun yang tidak bersekolah",
+    "jiwa_anak_tidak_sekolah": "Anak usia 7-18 tahun yang tidak bersekolah",
+    "kk_ada_disabilitas": "KK dengan anggota penyandang disabilitas (tabel anggota)",
+    "jiwa_disabilitas": "Jiwa penyandang disabilitas (tabel anggota)",
+    "kk_ada_penyakit_kronis": "KK dengan anggota berpenyakit kronis",
+    "jiwa_penyakit_kronis": "Jiwa berpenyakit kronis",
+    "kk_miskin_tanpa_program": "KK miskin yang tidak menerima program apa pun (eksklusi)",
+    "kk_miskin_3_program": "KK miskin yang menerima tiga program atau lebih (tumpang tindih)",
+    C.KK_BERKOORDINAT: "KK dengan titik GPS",
+    C.PERSEN_BERKOORDINAT: "Persentase KK dengan titik GPS",
+    C.KK_BEDA_LOKASI: "KK yang titik GPS-nya di kelurahan lain daripada kode register",
+    C.KK_DI_TUMPANG: "KK yang titik GPS-nya di area tumpang tindih dua kelurahan",
+    C.KK_DIGESER: "KK yang titik GPS-nya di luar batas dan digeser ke kelurahan terdekat",
+    C.GI_Z: "Skor z Getis-Ord Gi* dari persentase KK miskin",
+    C.GI_P: "Nilai p (permutasi, dua arah) Gi*",
+    C.GI_KELAS: "Kelas titik panas/dingin Gi* (panas_99/95/90, tidak_signifikan, dingin_90/95/99, tanpa_data)",
+    C.TETANGGA_KNN: "1 = kelurahan tanpa tetangga bersinggungan; tetangga diambil dari k terdekat",
+    C.DISEMBUNYIKAN: "Kolom yang disembunyikan karena jumlahnya di bawah ambang privasi",
+    "catatan": "Catatan (DATA SINTETIS untuk data contoh)",
+    C.TAHAP: "Tahap: total, validasi, gabung, atau bendera",
+    C.ALASAN: "Kode alasan karantina atau bendera",
+    "jumlah_baris": "Jumlah baris",
+    "keterangan": "Keterangan",
+    C.FILE_SUMBER: "File register sumber",
+    C.LEMBAR_SUMBER: "Lembar (sheet) Excel sumber",
+    "baris_masuk": "Baris di file register",
+    "baris_diterima": "Baris yang dipakai dalam analisis",
+    "baris_dikarantina": "Baris di karantina (folder terbatas)",
+    "baris_ganda": "Baris ganda (id_ganda) yang dikarantina",
+    "anggota_masuk": "Baris tabel anggota di file",
+    "anggota_tertaut": "Baris anggota yang tertaut ke keluarga",
+    "anggota_tidak_tertaut": "Baris anggota tanpa keluarga (karantina_anggota)",
+    "masalah": "Jenis masalah batas wilayah",
+    "kode_kel_lain": "Kode kelurahan lain yang terlibat",
+    "luas_m2": "Luas (m²)",
+    "lapisan": "Nama lapisan (layer)",
+    "kolom": "Nama kolom",
+    "tipe": "Tipe data",
+}
+#: Families of fields: regular expression -> description template ({0} = the code).
+FIELD_PATTERNS: dict[str, str] = {
+    r"kk_penerima_(\w+)": "KK penerima program {0}",
+    r"persen_penerima_(\w+)": "Persentase KK penerima program {0}",
+}
+
+
+def describe_field(name: str) -> str | None:
+    """The dictionary entry of a field, or None when it is undocumented."""
+    if name in FIELDS:
+        return FIELDS[name]
+    for pattern, template in FIELD_PATTERNS.items():
+        match = re.fullmatch(pattern, name)
+        if match:
+            return template.format(match.group(1).upper())
+    return None
+
+
+def field_dictionary(layers: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The ``kamus_data`` table: one row per layer and field.
+
+    Returns
+    -------
+    DataFrame
+        ``lapisan``, ``kolom``, ``tipe`` (GeoPackage-ish type), ``keterangan``.
+        Undocumented fields get an empty ``keterangan`` (tests forbid them).
+    """
+    rows = []
+    for layer, frame in layers.items():
+        for column, dtype in frame.dtypes.items():
+            if column == "geometry":
+                continue
+            kind = (
+                "INTEGER"
+                if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+                else "REAL"
+                if pd.api.types.is_float_dtype(dtype)
+                else "DATE"
+                if pd.api.types.is_datetime64_any_dtype(dtype)
+                else "TEXT"
+            )
+            rows.append({"lapisan": layer, "kolom": column, "tipe": kind, "keterangan": describe_field(column) or ""})
+    return pd.DataFrame(rows, columns=["lapisan", "kolom", "tipe", "keterangan"])
+
+
+@dataclass(frozen=True)
+class Style:
+    """One row of ``layer_styles``."""
+
+    name: str
+    qml: str
+    description: str
+    default: bool = True
+
+
+def _rgba(color: str, alpha: int = 255) -> str:
+    color = color.lstrip("#")
+    return ",".join(str(int(color[i : i + 2], 16)) for i in (0, 2, 4)) + f",{alpha}"
+
+
+def _option(parent: ET.Element, name: str, value: str) -> None:
+    ET.SubElement(parent, "Option", type="QString", name=name, value=value)
+
+
+def _fill_symbol(parent: ET.Element, name: str, color: str | None, *, outline: str, width: float, dash: bool = False):
+    symbol = ET.SubElement(parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0")
+    layer = ET.SubElement(symbol, "layer", attrib={"class": "SimpleFill", "enabled": "1", "locked": "0", "pass": "0"})
+    options = ET.SubElement(layer, "Option", type="Map")
+    _option(options, "color", _rgba(color) if color else "0,0,0,0")
+    _option(options, "style", "solid" if color else "no")
+    _option(options, "outline_color", _rgba(outline))
+    _option(options, "outline_style", "dash" if dash else "solid")
+    _option(options, "outline_width", f"{width:g}")
+    _option(options, "outline_width_unit", "MM")
+
+
+def _quote(field: str) -> str:
+    return f'"{field}"'
+
+
+def _document(geometry: bool) -> ET.Element:
+    root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="Symbology|Labeling|Fields|Forms")
+    if geometry:
+        ET.SubElement(root, "layerGeometryType").text = "2"  # polygon
+    return root
+
+
+def _aliases(root: ET.Element, fields: list[str]) -> None:
+    aliases = ET.SubElement(root, "aliases")
+    for i, field in enumerate(fields):
+        ET.SubElement(aliases, "alias", field=field, index=str(i), name=describe_field(field) or "")
+
+
+def _labels(root: ET.Element, field: str, *, size: float, bold: bool) -> None:
+    labeling = ET.SubElement(root, "labeling", type="simple")
+    settings = ET.SubElement(labeling, "settings", calloutType="simple")
+    ET.SubElement(
+        settings,
+        "text-style",
+        fieldName=field,
+        isExpression="0",
+        fontSize=f"{size:g}",
+        fontSizeUnit="Point",
+        fontWeight="75" if bold else "50",
+        textColor="34,34,34,255",
+        textOpacity="1",
+        namedStyle="Bold" if bold else "Regular",
+    )
+    buffer = ET.SubElement(settings, "text-buffer")
+    buffer.attrib.update(bufferDraw="1", bufferSize="0.8", bufferSizeUnits="MM", bufferColor="255,255,255,255")
+    ET.SubElement(settings, "placement", placement="0", priority="5")  # around/over the polygon's centroid
+    ET.SubElement(settings, "rendering", obstacle="1", drawLabels="1", scaleVisibility="0")
+
+
+def _serialise(root: ET.Element) -> str:
+    ET.indent(root)
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
+
+
+def rule_style(
+    fields: list[str],
+    rules: list[tuple[str, str, str]],
+    *,
+    label_field: str | None = None,
+    outline: str = "#555555",
+) -> str:
+    """QML of a polygon layer drawn by rules, with aliases and labels.
+
+    Parameters
+    ----------
+    fields
+        The layer's fields, for the Indonesian aliases.
+    rules
+        ``(filter expression, colour, legend label)``; ``"ELSE"`` is QGIS's
+        catch-all rule.
+    label_field
+        Field to label polygons with.
+    """
+    root = _document(geometry=True)
+    renderer = ET.SubElement(root, "renderer-v2", type="RuleRenderer", symbollevels="0", enableorderby="0")
+    renderer.set("forceraster", "0")
+    rules_node = ET.SubElement(renderer, "rules", key="{kantong-root}")
+    symbols = ET.SubElement(renderer, "symbols")
+    for i, (expression, color, label) in enumerate(rules):
+        ET.SubElement(rules_node, "rule", key=f"{{kantong-{i}}}", filter=expression, symbol=str(i), label=label)
+        _fill_symbol(symbols, str(i), color, outline=outline, width=0.26)
+    if label_field:
+        _labels(root, label_field, size=7.5, bold=False)
+    _aliases(root, fields)
+    return _serialise(root)
+
+
+def outline_style(fields: list[str], *, label_field: str) -> str:
+    """QML of a boundary layer: dashed dark outline, no fill, bold labels (as the map's kecamatan layer)."""
+    root = _document(geometry=True)
+    renderer = ET.SubElement(root, "renderer-v2", type="singleSymbol", symbollevels="0", enableorderby="0")
+    renderer.set("forceraster", "0")
+    symbols = ET.SubElement(renderer, "symbols")
+    _fill_symbol(symbols, "0", None, outline="#222222", width=0.7, dash=True)
+    _labels(root, label_field, size=9, bold=True)
+    _aliases(root, fields)
+    return _serialise(root)
+
+
+def table_style(fields: list[str]) -> str:
+    """QML of an attribute table: the Indonesian aliases of its fields."""
+    root = _document(geometry=False)
+    _aliases(root, fields)
+    return _serialise(root)
+
+
+def rate_rules(field: str) -> list[tuple[str, str, str]]:
+    """The HTML map's poverty-rate classes as QGIS rules, hidden/no data last."""
+    rules = []
+    for lo, hi, color in zip(RATE_BREAKS[:-1], RATE_BREAKS[1:], RATE_COLORS, strict=True):
+        label = f"{lo:g}–{hi:g} %" if hi <= 100 else f"≥ {lo:g} %"
+        rules.append((f"{_quote(field)} >= {lo:g} AND {_quote(field)} < {hi:g}", color, label))
+    rules.append(("ELSE", NO_DATA_COLOR, f"{HIDDEN_LABEL} / tanpa data"))
+    return rules
+
+
+def hotspot_rules(field: str = C.GI_KELAS) -> list[tuple[str, str, str]]:
+    """The HTML map's Gi* classes as QGIS rules."""
+    return [
+        (f"{_quote(field)} = '{cls}'", color, label) for cls, (color, label) in GI_STYLE.items() if cls != "tanpa_data"
+    ] + [("ELSE", GI_STYLE["tanpa_data"][0], GI_STYLE["tanpa_data"][1])]
+
+
+def layer_styles(layers: dict[str, pd.DataFrame]) -> dict[str, list[Style]]:
+    """Default (and alternative) styles for each public layer.
+
+    ``kelurahan`` opens coloured by the poverty rate, with a second style
+    for the Gi* hot spots; ``kecamatan`` opens as dashed outlines with
+    names; attribute tables get their aliases.
+    """
+    out: dict[str, list[Style]] = {}
+    for name, frame in layers.items():
+        fields = [c for c in frame.columns if c != "geometry"]
+        if name == "kelurahan":
+            out[name] = [
+                Style("Persentase KK miskin", rule_style(fields, rate_rules(C.PERSEN_MISKIN), label_field=C.NAMA_KEL),
+                      "Sama dengan lapisan peta HTML 'Persentase KK miskin & rentan'"),
+                Style("Titik panas (Gi*)", rule_style(fields, hotspot_rules(), label_field=C.NAMA_KEL),
+                      "Kelas titik panas/dingin Getis-Ord Gi*", default=False),
+            ]  # fmt: skip
+        elif name == "kecamatan":
+            out[name] = [Style("Batas kecamatan", outline_style(fields, label_field=C.NAMA_KEC), "Batas kecamatan")]
+        elif "geometry" in frame.columns:
+            out[name] = [Style(name, rule_style(fields, [("ELSE", "#bdbdbd", name)]), name)]
+        else:
+            out[name] = [Style(name, table_style(fields), f"Alias kolom {name}")]
+    return out

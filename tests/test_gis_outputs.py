@@ -1,0 +1,202 @@
+"""The GeoPackage as QGIS users get it, read back with real GDAL clients;
+the restricted tier; atomic and repeatable writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from pipeline import columns as C
+from pipeline.errors import PrivacyError
+from pipeline.export import KEY_ENV, KEY_FILE_ENV, pseudonym_key, sha256_of
+from pipeline.privacy import PSEUDONYM
+from pipeline.render import GI_STYLE, RATE_COLORS
+
+from .conftest import ROOT, cli, write_region
+
+OGRINFO = shutil.which("ogrinfo") or "/usr/bin/ogrinfo"
+PUBLIC_LAYERS = {"kelurahan", "kecamatan", "validasi", "validasi_file", "validasi_anggota", "diagnostik_batas"}
+
+
+def ogrinfo(*args: str) -> str:
+    """Run Debian's ogrinfo (installed by `make test`, like Chromium)."""
+    result = subprocess.run([OGRINFO, "-ro", *args], capture_output=True, text=True, check=True, timeout=120)
+    return result.stdout
+
+
+def test_ogrinfo_lists_layers_fields_index_and_metadata(demo_run: Path) -> None:
+    gpkg = str(demo_run / "uji.gpkg")
+    layer_lines = re.findall(r"(?m)^\d+: (\w+) \(", ogrinfo("-q", gpkg))
+    listed = set(layer_lines)
+    assert PUBLIC_LAYERS | {"kamus_data", "layer_styles"} == listed
+    summary = ogrinfo("-so", gpkg, "kelurahan")
+    assert "Geometry: Polygon" in summary and 'ID["EPSG",4326]' in summary
+    for field, kind in (
+        (C.JUMLAH_KK, "Integer64"),
+        (C.PERSEN_MISKIN, "Real"),
+        (C.GI_KELAS, "String"),
+        ("kk_penerima_pkh", "Integer64"),
+    ):
+        assert f"{field}: {kind}" in summary, field
+    for key in (
+        "TANGGAL_DATA=",
+        "VERSI_PIPELINE=",
+        "ATURAN_KEMISKINAN=",
+        "AMBANG_SUPRESI_K=5",
+        "DIBUAT=",
+        "CRS_PROYEKSI=EPSG:",
+    ):
+        assert key in summary, key
+    assert "MASUKAN=batas_wilayah.gpkg sha256:" in summary and "DATA_SINTETIS=DATA SINTETIS" in summary
+    rtree = ogrinfo(
+        "-sql",
+        "SELECT table_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'",
+        gpkg,
+    )
+    assert "table_name (String) = kelurahan" in rtree and "table_name (String) = kecamatan" in rtree
+
+
+def test_every_layer_has_a_valid_default_qml_style(demo_run: Path) -> None:
+    styles = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="layer_styles", read_geometry=False)
+    defaults = styles[styles["useAsDefault"].astype(bool)]
+    assert sorted(defaults["f_table_name"]) == sorted(PUBLIC_LAYERS | {"kamus_data"})  # one default per layer
+    for row in styles.itertuples():
+        root = ET.fromstring(row.styleQML.split("\n", 1)[1])  # after the DOCTYPE line
+        assert root.tag == "qgis", row.f_table_name
+        fields = pyogrio.read_info(demo_run / "uji.gpkg", layer=row.f_table_name)["fields"]
+        aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+        assert set(aliases) == set(fields), row.f_table_name
+    kelurahan = styles[(styles["f_table_name"] == "kelurahan") & styles["useAsDefault"].astype(bool)].iloc[0]
+    root = ET.fromstring(kelurahan.styleQML.split("\n", 1)[1])
+    assert root.find("renderer-v2").get("type") == "RuleRenderer"
+    colors = [o.get("value") for o in root.iter("Option") if o.get("name") == "color"]
+    wanted = [",".join(str(int(c[i : i + 2], 16)) for i in (1, 3, 5)) + ",255" for c in RATE_COLORS]
+    assert colors[: len(wanted)] == wanted  # the same classes and colours as the HTML map
+    assert root.find(".//text-style").get("fieldName") == C.NAMA_KEL
+    hotspots = styles[styles["styleName"] == "Titik panas (Gi*)"].iloc[0]
+    assert all(f"'{cls}'" in hotspots.styleQML for cls in GI_STYLE if cls != "tanpa_data")
+    assert kelurahan.f_geometry_column == "geom"
+
+
+def test_field_dictionary_documents_every_field(demo_run: Path) -> None:
+    kamus = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kamus_data", read_geometry=False)
+    assert not kamus.loc[kamus["keterangan"] == "", ["lapisan", "kolom"]].to_numpy().tolist()
+    for layer in PUBLIC_LAYERS:
+        fields = set(pyogrio.read_info(demo_run / "uji.gpkg", layer=layer)["fields"])
+        assert fields == set(kamus.loc[kamus["lapisan"] == layer, "kolom"]), layer
+    types = kamus.set_index(["lapisan", "kolom"])["tipe"]
+    assert types[("kelurahan", C.JUMLAH_KK)] == "INTEGER" and types[("kelurahan", C.PERSEN_MISKIN)] == "REAL"
+
+
+def test_restricted_tier_modes_readme_and_pseudonymous_points(demo_run: Path, demo_inputs: pd.DataFrame) -> None:
+    folder = demo_run / "terbatas"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    files = {p.name for p in folder.iterdir()}
+    assert {"README.txt", "karantina.csv", "karantina_anggota.csv", "rumah_tangga.gpkg"} <= files
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    assert "UU 27/2022" in readme and "JANGAN dipublikasikan" in readme
+    points = pyogrio.read_dataframe(folder / "rumah_tangga.gpkg")
+    assert not set(points.columns) & {C.NIK, C.NAMA_KK, C.ALAMAT, C.NO_KK, C.ID_KELUARGA}
+    assert points[PSEUDONYM].str.fullmatch(r"[0-9a-f]{16}").all() and points[PSEUDONYM].is_unique
+    assert not set(points[PSEUDONYM]) & set(demo_inputs[demo_inputs.columns[0]])
+    assert (points.geom_type == "Point").all() and points.crs.to_epsg() == 4326
+    summary = pd.read_json(demo_run / "ringkasan.json", typ="series")
+    assert 0.85 * summary["baris"]["diterima"] < len(points) <= summary["baris"]["diterima"]
+
+
+def test_pseudonym_key_comes_from_outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / "kunci" / "samaran"))
+    key = pseudonym_key()
+    assert len(key) == 64 and pseudonym_key() == key  # created once, then reused
+    assert stat.S_IMODE((tmp_path / "kunci" / "samaran").stat().st_mode) == 0o600
+    monkeypatch.setenv(KEY_FILE_ENV, str(ROOT / "kunci_samaran"))
+    with pytest.raises(PrivacyError, match="inside the repository"):
+        pseudonym_key()
+    assert not (ROOT / "kunci_samaran").exists()
+
+
+def _layers(gpkg: Path) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name, _ in pyogrio.list_layers(gpkg):
+        frame = pyogrio.read_dataframe(gpkg, layer=name)
+        if "geometry" in frame:
+            frame = pd.DataFrame(frame.drop(columns="geometry")).assign(wkb=frame.geometry.to_wkb())
+        out[name] = frame
+    return out
+
+
+def test_same_inputs_give_the_same_outputs(tmp_path: Path) -> None:
+    config = write_region(tmp_path, households=2500)
+    cli("synth", str(config))
+    for out in ("a", "b"):
+        cli("run", str(config), "--out", str(tmp_path / out))
+    first, second = _layers(tmp_path / "a" / "uji" / "uji.gpkg"), _layers(tmp_path / "b" / "uji" / "uji.gpkg")
+    assert first.keys() == second.keys()
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], second[name], obj=name)
+    restricted = [_layers(tmp_path / o / "uji" / "terbatas" / "rumah_tangga.gpkg")["rumah_tangga"] for o in "ab"]
+    pd.testing.assert_frame_equal(*restricted)
+
+
+def test_a_run_killed_mid_write_leaves_the_previous_outputs_intact(tmp_path: Path) -> None:
+    config = write_region(tmp_path, households=4000)
+    cli("synth", str(config))
+    out = tmp_path / "outputs"
+    cli("run", str(config), "--out", str(out))
+    folder = out / "uji"
+    before = {p.name: sha256_of(p) for p in folder.iterdir() if p.is_file()}
+    # change the inputs so that a finished second run would change every output
+    data = tmp_path / "data" / "rumah_tangga.csv"
+    data.write_text(data.read_text(encoding="utf-8").replace(",1,", ",2,"), encoding="utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(config), "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    caught = None
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        temporary = [p for p in folder.iterdir() if ".tmp-" in p.name]
+        if temporary:
+            process.send_signal(signal.SIGKILL)
+            caught = temporary[0].name
+            break
+        time.sleep(0.002)
+    process.wait(timeout=60)
+    assert caught, "the run finished before any output was being written; cannot test the interruption"
+    after = {p.name: sha256_of(p) for p in folder.iterdir() if p.is_file() and ".tmp-" not in p.name}
+    assert after == before, f"killed while writing {caught}: an output changed"
+    assert len(pyogrio.read_dataframe(folder / "uji.gpkg", layer="kelurahan")) == 20
+    # the next run clears the leftover temporary file and completes
+    cli("run", str(config), "--out", str(out))
+    assert not [p for p in folder.iterdir() if ".tmp-" in p.name]
+    assert sha256_of(folder / "uji.gpkg") != before["uji.gpkg"]
+
+
+def test_public_geopackage_holds_no_personal_column_or_nik(demo_run: Path) -> None:
+    with sqlite3.connect(demo_run / "uji.gpkg") as db:
+        columns = {
+            (table, row[1])
+            for (table,) in db.execute("SELECT table_name FROM gpkg_contents")
+            for row in db.execute(f'PRAGMA table_info("{table}")')
+        }
+    assert not {c for _, c in columns} & set(C.PERSONAL)
