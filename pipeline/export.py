@@ -189,6 +189,7 @@ STYLE_TABLE: str = "layer_styles"
 def _style_table(styles: Mapping[str, list[Style]], layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """``layer_styles`` rows, with QGIS's own column names."""
     rows = []
+    now = pd.Timestamp.now(tz="UTC").floor("s")
     for layer, layer_styles in styles.items():
         spatial = isinstance(layers.get(layer), gpd.GeoDataFrame)
         for style in layer_styles:
@@ -205,6 +206,7 @@ def _style_table(styles: Mapping[str, list[Style]], layers: Mapping[str, pd.Data
                     "description": style.description,
                     "owner": "kantong",
                     "ui": "",
+                    "update_time": now,  # QGIS orders a layer's styles by it
                 }
             )
     return pd.DataFrame(rows)

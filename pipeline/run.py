@@ -246,6 +246,7 @@ def run_region(
         metadata=metadata,
         descriptions={
             "kamus_data": f"Kamus data: arti setiap kolom setiap lapisan — {label}.",
+            "layer_styles": f"Gaya tampilan QGIS (QML) setiap lapisan — {label}.",
             "kelurahan": f"Indikator kemiskinan per kelurahan/desa — {label}. Angka < {config.min_households} KK disembunyikan.",
             "kecamatan": f"Indikator kemiskinan per kecamatan — {label}.",
             "validasi": f"Ringkasan validasi register per alasan dan bendera — {label}.",
