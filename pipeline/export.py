@@ -125,9 +125,10 @@ def to_geopackage(
 
     Styles go into the ``layer_styles`` table that QGIS reads (created the
     way QGIS creates it: an attribute table), so each layer opens styled.
-    Metadata goes into ``gpkg_metadata``, for the GeoPackage and for each
-    layer (GDAL metadata: ``ogrinfo`` prints it, QGIS shows it under Layer
-    Properties > Information).
+    Metadata goes into ``gpkg_metadata`` on each layer (GDAL metadata:
+    ``ogrinfo`` prints it, QGIS shows it under Layer Properties >
+    Information). Not at dataset level: GDAL then writes a ``.aux.xml``
+    beside the file whenever a client opens it read-only.
 
     Parameters
     ----------
@@ -143,7 +144,7 @@ def to_geopackage(
     styles
         Layer name -> its QGIS styles, the first being the default.
     metadata
-        Key -> value, stored as dataset metadata and on each layer.
+        Key -> value, stored on each layer.
     mode
         Permission bits of the file (``0o600`` in the restricted tier).
 
@@ -175,7 +176,6 @@ def to_geopackage(
                 driver="GPKG",
                 dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None,
                 layer_options=options,
-                dataset_metadata=dict(metadata) if metadata and i == 0 else None,
                 layer_metadata=dict(metadata) if metadata and name in layers else None,
             )
     logger.info("wrote %s (%s)", path, ", ".join(layers))

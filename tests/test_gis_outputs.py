@@ -67,6 +67,8 @@ def test_ogrinfo_lists_layers_fields_index_and_metadata(demo_run: Path) -> None:
         gpkg,
     )
     assert "table_name (String) = kelurahan" in rtree and "table_name (String) = kecamatan" in rtree
+    pyogrio.read_dataframe(gpkg, layer="kelurahan")
+    assert not list(demo_run.glob("*.aux.xml")), "reading the GeoPackage made GDAL write a sidecar file"
 
 
 def test_every_layer_has_a_valid_default_qml_style(demo_run: Path) -> None:
