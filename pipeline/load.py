@@ -314,18 +314,18 @@ def _text_array(values: np.ndarray) -> pa.Array:
     """An object column of Excel cells as an Arrow string array (fast when all cells are text)."""
     try:
         return pa.array(values, type=pa.large_string())
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        text = np.where([type(v) is str for v in values], values, _to_text(values))
-        return pa.array(text, type=pa.large_string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers, dates or booleans among the text
+        return pa.array(_to_text(values), type=pa.large_string())
 
 
 def _sheet_table(sheet: python_calamine.CalamineSheet, path: Path) -> pd.DataFrame | None:
     """One sheet's table below its detected header row, all text; None when no header is found."""
     rows = sheet.iter_rows()  # from Excel row 1, even when the sheet's first rows are empty
     head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
-    at = find_header_row([[_cell_text(v) for v in row] for row in head])
+    head_text = [[_cell_text(v).strip() for v in row] for row in head]
+    at = find_header_row(head_text)
     if at is None:
-        if any(any(_cell_text(v).strip() for v in row) for row in head):
+        if any(any(row) for row in head_text):
             logger.warning(
                 "%s [%s]: no household or member header found in the first %d rows; sheet skipped",
                 path.name,
@@ -333,7 +333,7 @@ def _sheet_table(sheet: python_calamine.CalamineSheet, path: Path) -> pd.DataFra
                 HEADER_SEARCH_ROWS,
             )
         return None
-    headers = [_cell_text(h).strip() or f"kolom_{i + 1}" for i, h in enumerate(head[at])]
+    headers = [h or f"kolom_{i + 1}" for i, h in enumerate(head_text[at])]
     width = len(headers)
     tables, first_line = [], at + 2  # Excel's own row number of the first row below the header
     pending = head[at + 1 :]
@@ -508,6 +508,11 @@ def register_from_file(
 _ORIGIN: tuple[str, ...] = (C.FILE_SUMBER, C.BARIS_SUMBER)
 
 
+def _holds_rows(frame: pd.DataFrame) -> bool:
+    """Whether a stacked table came from at least one table of its kind (see :func:`_stack`)."""
+    return not frame.columns.difference(_ORIGIN).empty
+
+
 def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({C.FILE_SUMBER: pd.Series(dtype="string"), C.BARIS_SUMBER: pd.Series(dtype="int64")})
@@ -525,7 +530,7 @@ def households_from_file(
         If the file holds no household table (only a member table, say).
     """
     registers = register_from_file(path, schema=schema, columns=columns, sheet=sheet)
-    if registers.households.columns.difference(_ORIGIN).empty:
+    if not _holds_rows(registers.households):
         raise InputError(
             f"{path}: holds a member (individual) table but no household table; list it in [households] paths "
             "beside the household file it belongs to"
@@ -547,14 +552,14 @@ def read_registers(source: HouseholdSource) -> Registers:
     read = [
         register_from_file(p, schema=source.schema, columns=source.columns, sheet=source.sheet) for p in source.paths
     ]
-    households = [r.households for r in read if not r.households.columns.difference(_ORIGIN).empty]
+    households = [r.households for r in read if _holds_rows(r.households)]
     if not households:
         names = ", ".join(p.name for p in source.paths)
         raise InputError(
             f"{names}: only member (individual) tables found; add the household (keluarga / ruta) file to "
             "[households] paths"
         )
-    members = [r.members for r in read if not r.members.columns.difference(_ORIGIN).empty]
+    members = [r.members for r in read if _holds_rows(r.members)]
     return Registers(_stack(households), _stack(members))
 
 

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from .validate import _strip_id, _text, parse_date, parse_number
+from .validate import _strip_id, _text, parse_date, parse_number, rows_per_source
 
 logger = logging.getLogger(__name__)
 
@@ -218,13 +218,6 @@ def attach_members(
 
 
 def _report(members: pd.DataFrame, unlinked: pd.DataFrame) -> pd.DataFrame:
-    keys = [C.FILE_SUMBER, C.LEMBAR_SUMBER]
-
-    def count(frame: pd.DataFrame, name: str) -> pd.Series:
-        frame = frame.assign(**{k: _text(frame, k) for k in keys})
-        return frame.groupby(keys).size().rename(name)
-
-    table = pd.concat([count(members, "anggota_masuk"), count(unlinked, "anggota_tidak_tertaut")], axis=1)
-    table = table.fillna(0).astype("int64")
-    table.insert(1, "anggota_tertaut", table["anggota_masuk"] - table["anggota_tidak_tertaut"])
-    return table.reset_index()
+    table = rows_per_source({"anggota_masuk": members, "anggota_tidak_tertaut": unlinked})
+    table.insert(3, "anggota_tertaut", table["anggota_masuk"] - table["anggota_tidak_tertaut"])
+    return table

@@ -105,6 +105,17 @@ def describe_field(name: str) -> str | None:
     return None
 
 
+def _field_type(dtype: object) -> str:
+    """The GeoPackage type a pandas column is written as."""
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return "INTEGER"
+    if pd.api.types.is_float_dtype(dtype):
+        return "REAL"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "DATE"
+    return "TEXT"
+
+
 def field_dictionary(layers: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The ``kamus_data`` table: one row per layer and field.
 
@@ -119,16 +130,14 @@ def field_dictionary(layers: dict[str, pd.DataFrame]) -> pd.DataFrame:
         for column, dtype in frame.dtypes.items():
             if column == "geometry":
                 continue
-            kind = (
-                "INTEGER"
-                if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-                else "REAL"
-                if pd.api.types.is_float_dtype(dtype)
-                else "DATE"
-                if pd.api.types.is_datetime64_any_dtype(dtype)
-                else "TEXT"
+            rows.append(
+                {
+                    "lapisan": layer,
+                    "kolom": column,
+                    "tipe": _field_type(dtype),
+                    "keterangan": describe_field(column) or "",
+                }
             )
-            rows.append({"lapisan": layer, "kolom": column, "tipe": kind, "keterangan": describe_field(column) or ""})
     return pd.DataFrame(rows, columns=["lapisan", "kolom", "tipe", "keterangan"])
 
 

@@ -421,6 +421,32 @@ def validation_by_reason(rows_in: int, accepted: pd.DataFrame, quarantine: pd.Da
     return pd.concat([totals, by_reason, flags], ignore_index=True).astype({"jumlah_baris": "int64"})
 
 
+def rows_per_source(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Count rows per file and Excel sheet, for several frames side by side.
+
+    Parameters
+    ----------
+    frames
+        Output column -> rows with ``file_sumber`` (and ``lembar_sumber``
+        when read from Excel).
+
+    Returns
+    -------
+    DataFrame
+        ``file_sumber``, ``lembar_sumber`` (``""`` for non-Excel files), then
+        one integer column per entry of ``frames``; 0 where a frame has no
+        row from that file.
+    """
+    keys = [C.FILE_SUMBER, C.LEMBAR_SUMBER]
+
+    def count(frame: pd.DataFrame, name: str) -> pd.Series:
+        frame = frame.assign(**{k: frame[k].fillna("") if k in frame else "" for k in keys})
+        return frame.groupby(keys).size().rename(name)
+
+    counts = [count(frame, name) for name, frame in frames.items()]
+    return pd.concat(counts, axis=1).fillna(0).astype("int64").reset_index()
+
+
 def validation_by_file(raw: pd.DataFrame, accepted: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFrame:
     """Rows read, accepted and quarantined per file (and Excel sheet).
 
@@ -431,28 +457,15 @@ def validation_by_file(raw: pd.DataFrame, accepted: pd.DataFrame, quarantine: pd
         ``baris_dikarantina``, ``baris_ganda``: for every file, rows read =
         accepted + quarantined.
     """
-    keys = [C.FILE_SUMBER, C.LEMBAR_SUMBER]
-
-    def count(frame: pd.DataFrame, name: str) -> pd.Series:
-        frame = frame.assign(**{k: frame[k].fillna("") if k in frame else "" for k in keys})
-        return frame.groupby(keys).size().rename(name)
-
     duplicates = quarantine[quarantine[C.ALASAN].str.contains("id_ganda", regex=False)]
-    table = (
-        pd.concat(
-            [
-                count(raw, "baris_masuk"),
-                count(accepted, "baris_diterima"),
-                count(quarantine, "baris_dikarantina"),
-                count(duplicates, "baris_ganda"),
-            ],
-            axis=1,
-        )
-        .fillna(0)
-        .astype("int64")
-        .reset_index()
+    return rows_per_source(
+        {
+            "baris_masuk": raw,
+            "baris_diterima": accepted,
+            "baris_dikarantina": quarantine,
+            "baris_ganda": duplicates,
+        }
     )
-    return table
 
 
 def validation_markdown(
