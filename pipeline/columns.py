@@ -40,6 +40,8 @@ SUMBER_AIR: Final = "sumber_air_minum"
 PENERANGAN: Final = "sumber_penerangan"
 BAHAN_BAKAR: Final = "bahan_bakar_memasak"
 FASILITAS_BAB: Final = "fasilitas_bab"
+#: Highest schooling of the household head.
+PENDIDIKAN_KK: Final = "pendidikan_kk"
 
 # --- households: vulnerability flags (0/1) ----------------------------------
 LANSIA_TUNGGAL: Final = "lansia_tunggal"
@@ -129,6 +131,31 @@ KK_BEDA_LOKASI: Final = "kk_beda_lokasi"
 KK_DI_TUMPANG: Final = "kk_di_tumpang_tindih"
 KK_DIGESER: Final = "kk_digeser"
 DISEMBUNYIKAN: Final = "disembunyikan"
+
+#: Empirical-Bayes-smoothed poverty rate (esda), in percent.
+PERSEN_MISKIN_EB: Final = "persen_miskin_eb"
+#: The kelurahan has too few households for its raw rates to be trusted.
+BASIS_KECIL: Final = "basis_kecil"
+#: Households by welfare decile are ``kk_desil_<1..10>``.
+KK_DESIL_PREFIX: Final = "kk_desil_"
+
+# --- multidimensional deprivation (Alkire-Foster) ---------------------------------
+#: Household deprivation score c_i: the weighted sum of its deprivations (0..1).
+SKOR_DEPRIVASI: Final = "skor_deprivasi"
+#: The household is multidimensionally poor: c_i >= k (and was assessed).
+MISKIN_MULTIDIMENSI: Final = "miskin_multidimensi"
+#: The household has data for every indicator and was assessed.
+DINILAI_MPI: Final = "dinilai_mpi"
+KK_DINILAI_MPI: Final = "kk_dinilai_mpi"
+KK_MISKIN_MULTIDIMENSI: Final = "kk_miskin_multidimensi"
+MPI_H: Final = "mpi_h"
+MPI_A: Final = "mpi_a"
+MPI_M0: Final = "mpi_m0"
+RATA_SKOR_DEPRIVASI: Final = "rata_skor_deprivasi"
+
+# --- priority ranking -------------------------------------------------------------
+SKOR_PRIORITAS: Final = "skor_prioritas"
+PERINGKAT: Final = "peringkat_prioritas"
 
 # --- pockets (Gi*) ---------------------------------------------------------------
 GI_Z: Final = "gi_z"

@@ -26,6 +26,13 @@ DEFAULT_SNAP_DISTANCE_M: float = 100.0
 DEFAULT_PERMUTATIONS: int = 999
 DEFAULT_SEED: int = 20_261_123
 DEFAULT_SIGNIFICANCE: float = 0.05
+DEFAULT_H3_RESOLUTION: int = 9
+#: Kelurahan with fewer households than this get the flag ``basis_kecil``.
+DEFAULT_SMALL_BASE: int = 30
+#: Alkire-Foster poverty cutoff: deprived in at least a third of the weighted indicators.
+DEFAULT_POVERTY_CUTOFF: float = 1 / 3
+COMPARISONS: tuple[str, ...] = ("<", "<=", ">", ">=", "==", "!=")
+PRIORITY_COMPONENTS: tuple[str, ...] = ("kk_miskin_ekstrem", "persen_miskin_eb", "titik_panas", "mpi_m0")
 POVERTY_METHODS: tuple[str, ...] = ("desil", "garis_kemiskinan")
 HOUSEHOLD_SCHEMAS: tuple[str, ...] = ("auto", "p3ke", "kanonik")
 FUNDING_SOURCES: tuple[str, ...] = ("APBN", "APBD", "Dana Desa", "CSR", "BAZNAS", "Lainnya")
@@ -131,12 +138,84 @@ class Program:
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    """Settings of the spatial statistics."""
+    """Settings of the spatial statistics.
+
+    ``significance`` is the level of the Benjamini-Hochberg false discovery
+    rate and of the pocket cells' test; ``h3_resolution`` is the size of the
+    hexagonal cells (9: about 0.1 km²); kelurahan with fewer than
+    ``small_base_households`` households are flagged ``basis_kecil``.
+    """
 
     projected_crs: str | None = None
     permutations: int = DEFAULT_PERMUTATIONS
     seed: int = DEFAULT_SEED
     significance: float = DEFAULT_SIGNIFICANCE
+    h3_resolution: int = DEFAULT_H3_RESOLUTION
+    small_base_households: int = DEFAULT_SMALL_BASE
+
+
+@dataclass(frozen=True)
+class DeprivationIndicator:
+    """One indicator of the Alkire-Foster deprivation index.
+
+    A household is deprived in it when its ``column`` holds one of
+    ``values`` (text, compared ignoring case, spaces and punctuation), or
+    when ``column <op> threshold`` holds (numbers).
+    """
+
+    name: str
+    dimension: str
+    column: str
+    weight: float
+    values: tuple[str, ...] = ()
+    op: str | None = None
+    threshold: float | None = None
+
+    def describe(self) -> str:
+        """The deprivation cutoff as one line of text."""
+        if self.values:
+            return f"{self.column} salah satu dari: {', '.join(self.values)}"
+        return f"{self.column} {self.op} {self.threshold:g}"
+
+
+#: The documented default indicators (weights: six equal dimensions, equal
+#: indicators within a dimension), after the global MPI and the government's
+#: definition of extreme poverty: food aside, clean water, sanitation,
+#: health, shelter, education and energy.
+DEFAULT_DEPRIVATION: tuple[DeprivationIndicator, ...] = (
+    DeprivationIndicator("lantai", "perumahan", C.JENIS_LANTAI, 1 / 18,
+                         values=("Tanah", "Bambu", "Kayu/Papan Kualitas Rendah")),
+    DeprivationIndicator("dinding", "perumahan", C.JENIS_DINDING, 1 / 18,
+                         values=("Bambu", "Anyaman Bambu", "Plesteran Anyaman Bambu/Kawat", "Rumbia")),
+    DeprivationIndicator("atap", "perumahan", C.JENIS_ATAP, 1 / 18,
+                         values=("Ijuk/Rumbia", "Bambu", "Jerami/Ijuk/Daun-daunan/Rumbia")),
+    DeprivationIndicator("air_minum", "air_bersih", C.SUMBER_AIR, 1 / 6,
+                         values=("Sungai/Danau/Waduk", "Mata Air Tidak Terlindung", "Sumur Tidak Terlindung",
+                                 "Air Hujan")),
+    DeprivationIndicator("sanitasi", "sanitasi", C.FASILITAS_BAB, 1 / 6, values=("Tidak Ada", "Bersama/Umum")),
+    DeprivationIndicator("penerangan", "energi", C.PENERANGAN, 1 / 12, values=("Bukan Listrik",)),
+    DeprivationIndicator("bahan_bakar", "energi", C.BAHAN_BAKAR, 1 / 12, values=("Kayu Bakar", "Arang")),
+    DeprivationIndicator("pendidikan_kk", "pendidikan", C.PENDIDIKAN_KK, 1 / 12,
+                         values=("Tidak/Belum Sekolah", "Tidak Pernah Sekolah", "Tidak Tamat SD")),
+    DeprivationIndicator("anak_tidak_sekolah", "pendidikan", C.JUMLAH_TIDAK_SEKOLAH, 1 / 12, op=">", threshold=0),
+    DeprivationIndicator("jaminan_kesehatan", "kesehatan", f"{C.PENERIMA_PREFIX}pbi_jkn", 1 / 6, op="==",
+                         threshold=0),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeprivationSettings:
+    """Alkire-Foster settings: the indicators and the poverty cutoff ``k``."""
+
+    indicators: tuple[DeprivationIndicator, ...] = DEFAULT_DEPRIVATION
+    poverty_cutoff: float = DEFAULT_POVERTY_CUTOFF
+
+
+@dataclass(frozen=True)
+class PrioritySettings:
+    """Weights of the kelurahan priority composite (see :mod:`pipeline.priority`)."""
+
+    weights: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PRIORITY_COMPONENTS, 1.0))
 
 
 @dataclass(frozen=True)
@@ -161,6 +240,8 @@ class RegionConfig:
     households: HouseholdSource
     poverty: PovertyRule = PovertyRule()
     analysis: AnalysisSettings = AnalysisSettings()
+    deprivation: DeprivationSettings = DeprivationSettings()
+    priority: PrioritySettings = field(default_factory=PrioritySettings)
     programs: tuple[Program, ...] = ()
     min_households: int = DEFAULT_MIN_HOUSEHOLDS
     synthetic: SyntheticSpec | None = None
@@ -252,6 +333,57 @@ def _poverty(table: dict[str, Any], where: str) -> PovertyRule:
     return rule
 
 
+def _deprivation(table: dict[str, Any], where: str) -> DeprivationSettings:
+    cutoff = float(table.get("poverty_cutoff", DEFAULT_POVERTY_CUTOFF))
+    if not 0 < cutoff <= 1:
+        raise ConfigError(f"{where}: poverty_cutoff must be in (0, 1], found {cutoff}")
+    if "indicators" not in table:
+        return DeprivationSettings(poverty_cutoff=cutoff)
+    indicators = []
+    for i, raw in enumerate(table["indicators"]):
+        at = f"{where}.indicators[{i}]"
+        values = raw.get("values", [])
+        op = raw.get("op")
+        if bool(values) == (op is not None):
+            raise ConfigError(f"{at}: give either 'values' (a list of text values) or 'op' and 'threshold'")
+        if op is not None and op not in COMPARISONS:
+            raise ConfigError(f"{at}: op '{op}' is unknown; use one of {' '.join(COMPARISONS)}")
+        weight = float(_require(raw, "weight", at, (int, float)))
+        if weight <= 0:
+            raise ConfigError(f"{at}: weight must be > 0, found {weight}")
+        indicators.append(
+            DeprivationIndicator(
+                name=_require(raw, "name", at, str),
+                dimension=_require(raw, "dimension", at, str),
+                column=_require(raw, "column", at, str),
+                weight=weight,
+                values=tuple(str(v) for v in values),
+                op=op,
+                threshold=float(_require(raw, "threshold", at, (int, float))) if op is not None else None,
+            )
+        )
+    total = sum(i.weight for i in indicators)
+    if not indicators or abs(total - 1) > 1e-6:
+        raise ConfigError(f"{where}: indicator weights must sum to 1, found {total:.6f}; e.g. 1/18 is 0.0555556")
+    names = [i.name for i in indicators]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: indicator names must be unique, found {names}")
+    return DeprivationSettings(indicators=tuple(indicators), poverty_cutoff=cutoff)
+
+
+def _priority(table: dict[str, Any], where: str) -> PrioritySettings:
+    weights = dict.fromkeys(PRIORITY_COMPONENTS, 1.0)
+    for key, value in _table(table, "weights", where).items():
+        if key not in weights:
+            raise ConfigError(f"{where}: weight '{key}' is unknown; use {', '.join(PRIORITY_COMPONENTS)}")
+        if not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{where}: weight '{key}' must be a number >= 0, found {value!r}")
+        weights[key] = float(value)
+    if sum(weights.values()) <= 0:
+        raise ConfigError(f"{where}: at least one priority weight must be > 0")
+    return PrioritySettings(weights=weights)
+
+
 def _programs(items: list[Any], where: str) -> tuple[Program, ...]:
     programs = []
     for i, raw in enumerate(items):
@@ -338,9 +470,17 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         permutations=int(a.get("permutations", DEFAULT_PERMUTATIONS)),
         seed=int(a.get("seed", DEFAULT_SEED)),
         significance=float(a.get("significance", DEFAULT_SIGNIFICANCE)),
+        h3_resolution=int(a.get("h3_resolution", DEFAULT_H3_RESOLUTION)),
+        small_base_households=int(a.get("small_base_households", DEFAULT_SMALL_BASE)),
     )
     if analysis.permutations < 99:
         raise ConfigError(f"{where} [analysis]: permutations must be at least 99, found {analysis.permutations}")
+    if not 5 <= analysis.h3_resolution <= 12:
+        raise ConfigError(
+            f"{where} [analysis]: h3_resolution must be 5..12 (9 is about 0.1 km²), found {analysis.h3_resolution}"
+        )
+    if not 0 < analysis.significance < 0.5:
+        raise ConfigError(f"{where} [analysis]: significance must be in (0, 0.5), found {analysis.significance}")
 
     privacy = _table(data, "privacy", where)
     k = int(privacy.get("min_households", DEFAULT_MIN_HOUSEHOLDS))
@@ -366,6 +506,8 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         households=households,
         poverty=_poverty(_table(data, "poverty", where), f"{where} [poverty]"),
         analysis=analysis,
+        deprivation=_deprivation(_table(data, "deprivation", where), f"{where} [deprivation]"),
+        priority=_priority(_table(data, "priority", where), f"{where} [priority]"),
         programs=_programs(data.get("programs", []), f"{where} [[programs]]"),
         min_households=k,
         synthetic=synthetic,

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from .config import PovertyRule, Program
+from .config import DEFAULT_SMALL_BASE, DeprivationIndicator, PovertyRule, Program
+from .deprivation import mpi_counts, mpi_from_counts
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,11 @@ MEMBER_COUNTS: dict[str, tuple[str, str]] = {
 KK_DATA_ANGGOTA: str = "kk_dengan_data_anggota"
 KK_MISKIN_TANPA_PROGRAM: str = "kk_miskin_tanpa_program"
 KK_MISKIN_3_PROGRAM: str = "kk_miskin_3_program"
+#: Raw rate -> (its count, its Empirical-Bayes-smoothed column).
+EB_RATES: dict[str, tuple[str, str]] = {
+    C.PERSEN_MISKIN: (C.KK_MISKIN, C.PERSEN_MISKIN_EB),
+    C.PERSEN_MISKIN_EKSTREM: (C.KK_MISKIN_EKSTREM, "persen_miskin_ekstrem_eb"),
+}
 
 
 def classify_poverty(households: gpd.GeoDataFrame, *, rule: PovertyRule, on: dt.date | None = None) -> gpd.GeoDataFrame:
@@ -100,8 +106,58 @@ def _percent(part: pd.Series, whole: pd.Series) -> pd.Series:
     return (100.0 * part / whole.where(whole > 0)).astype("float64")
 
 
+def eb_rates(frame: pd.DataFrame, *, small_base: int = DEFAULT_SMALL_BASE) -> pd.DataFrame:
+    """Empirical-Bayes-smoothed poverty rates and the small-base flag.
+
+    A kelurahan of 12 households with 9 poor has a raw rate of 75 %, but
+    that figure could as well be 50 % next year. Aspatial Empirical Bayes
+    (``esda.smoothing.Empirical_Bayes``, Marshall 1991) pulls each rate
+    towards the regional rate, more strongly the fewer households it
+    rests on; large kelurahan keep their raw rate.
+
+    Parameters
+    ----------
+    frame
+        Kelurahan with ``jumlah_kk`` and the counts of :data:`EB_RATES`.
+    small_base
+        Kelurahan with fewer households are flagged ``basis_kecil``.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``persen_miskin_eb``, ``persen_miskin_ekstrem_eb``
+        (NaN where there are no households) and ``basis_kecil``.
+    """
+    from esda.smoothing import Empirical_Bayes
+
+    out = frame.copy()
+    base = out[C.JUMLAH_KK].to_numpy(dtype="float64")
+    has = base > 0
+    for count, smoothed in EB_RATES.values():
+        out[smoothed] = np.nan
+        if has.sum() < 2:
+            continue
+        events = out[count].to_numpy(dtype="float64")[has]
+        rate = events / base[has]
+        mean = events.sum() / base[has].sum()
+        with np.errstate(divide="ignore", invalid="ignore"):  # zero variance: handled below
+            eb = Empirical_Bayes(events, base[has]).r.ravel()
+        # Marshall's between-area variance estimate can be negative (less
+        # spread than chance alone): then every area is its mean rate.
+        if np.any(np.sign(eb - mean) * np.sign(rate - mean) < 0) or not np.isfinite(eb).all():
+            eb = np.full_like(rate, mean)
+        out.loc[has, smoothed] = 100.0 * eb
+    out[C.BASIS_KECIL] = out[C.JUMLAH_KK] < small_base
+    return out
+
+
 def kelurahan_indicators(
-    households: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, *, programs: tuple[Program, ...] = ()
+    households: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame,
+    *,
+    programs: tuple[Program, ...] = (),
+    deprivation: tuple[DeprivationIndicator, ...] = (),
+    small_base: int = DEFAULT_SMALL_BASE,
 ) -> gpd.GeoDataFrame:
     """Aggregate classified households to one row per kelurahan.
 
@@ -114,13 +170,22 @@ def kelurahan_indicators(
         where no household lives.
     programs
         The region's programmes; recipients are counted per programme.
+    deprivation
+        The deprivation indicators used by
+        :func:`pipeline.deprivation.score_households` (with their effective
+        weights); empty when the households were not scored.
+    small_base
+        See :func:`eb_rates`.
 
     Returns
     -------
     GeoDataFrame
         The boundaries' columns and geometry plus ``jumlah_kk``,
-        ``jumlah_jiwa``, ``kk_miskin``, ``kk_miskin_ekstrem``,
-        ``persen_miskin``, ``persen_miskin_ekstrem``, vulnerable-group counts,
+        ``jumlah_jiwa``, households by decile (``kk_desil_1..10``),
+        ``kk_miskin``, ``kk_miskin_ekstrem``, ``persen_miskin``,
+        ``persen_miskin_ekstrem``, their EB-smoothed rates and the
+        ``basis_kecil`` flag, Alkire-Foster figures (``mpi_h``, ``mpi_a``,
+        ``mpi_m0``, censored headcounts and contributions), vulnerable-group counts,
         recipients per programme (``kk_penerima_<code>``), poor households
         with no programme and with three or more, and data-quality counts.
     """
@@ -130,6 +195,10 @@ def kelurahan_indicators(
     flags[C.JUMLAH_JIWA] = h[C.JUMLAH_ART].fillna(1).astype("int64") if C.JUMLAH_ART in h else 1
     flags[C.KK_MISKIN] = h[C.MISKIN].astype("int64")
     flags[C.KK_MISKIN_EKSTREM] = h[C.MISKIN_EKSTREM].astype("int64")
+    if C.DESIL in h:
+        decile = pd.to_numeric(h[C.DESIL], errors="coerce")
+        for d in range(1, 11):
+            flags[f"{C.KK_DESIL_PREFIX}{d}"] = (decile == d).astype("int64")
     for flag, values in vulnerable_flags(h).items():
         flags[VULNERABLE[flag]] = values
     if C.JUMLAH_ANGGOTA_TERCATAT in h:
@@ -146,6 +215,8 @@ def kelurahan_indicators(
     n_programs = received.sum(axis=1) if len(received.columns) else pd.Series(0, index=h.index)
     flags[KK_MISKIN_TANPA_PROGRAM] = (h[C.MISKIN] & (n_programs == 0)).astype("int64")
     flags[KK_MISKIN_3_PROGRAM] = (h[C.MISKIN] & (n_programs >= 3)).astype("int64")
+    if deprivation:
+        flags = flags.join(mpi_counts(h, indicators=deprivation))
     flags[C.KK_BERKOORDINAT] = (h[C.METODE_LOKASI] == "titik").astype("int64")
     flags[C.KK_BEDA_LOKASI] = h[C.BEDA_LOKASI].astype("int64")
     flags[C.KK_DI_TUMPANG] = h[C.DI_TUMPANG].astype("int64")
@@ -158,6 +229,7 @@ def kelurahan_indicators(
     out[C.PERSEN_MISKIN] = _percent(out[C.KK_MISKIN], out[C.JUMLAH_KK])
     out[C.PERSEN_MISKIN_EKSTREM] = _percent(out[C.KK_MISKIN_EKSTREM], out[C.JUMLAH_KK])
     out[C.PERSEN_BERKOORDINAT] = _percent(out[C.KK_BERKOORDINAT], out[C.JUMLAH_KK])
+    out = eb_rates(mpi_from_counts(out, indicators=deprivation), small_base=small_base)
     unknown = set(sums.index) - set(boundaries[C.KODE_KEL])
     if unknown:  # join guarantees this never happens; guard the invariant
         raise AssertionError(f"households assigned to codes not in the boundaries: {sorted(unknown)[:5]}")
@@ -170,8 +242,18 @@ def count_columns(indicators: pd.DataFrame) -> list[str]:
     return [c for c in indicators.columns if c.startswith(("jumlah_", "kk_", "jiwa_"))]
 
 
-def kecamatan_indicators(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def kecamatan_indicators(
+    kelurahan: gpd.GeoDataFrame, *, deprivation: tuple[DeprivationIndicator, ...] = ()
+) -> gpd.GeoDataFrame:
     """Sum kelurahan counts into kecamatan and recompute the rates.
+
+    Parameters
+    ----------
+    kelurahan
+        Output of :func:`kelurahan_indicators`.
+    deprivation
+        The deprivation indicators with their effective weights, to
+        recompute H, A and M0 from the summed counts.
 
     Returns
     -------
@@ -186,11 +268,21 @@ def kecamatan_indicators(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out[C.PERSEN_MISKIN] = _percent(out[C.KK_MISKIN], out[C.JUMLAH_KK])
     out[C.PERSEN_MISKIN_EKSTREM] = _percent(out[C.KK_MISKIN_EKSTREM], out[C.JUMLAH_KK])
     out[C.PERSEN_BERKOORDINAT] = _percent(out[C.KK_BERKOORDINAT], out[C.JUMLAH_KK])
-    return out
+    return mpi_from_counts(out, indicators=deprivation)
 
 
-def region_summary(kelurahan: pd.DataFrame) -> dict[str, float | int]:
+def region_summary(
+    kelurahan: pd.DataFrame, *, deprivation: tuple[DeprivationIndicator, ...] = ()
+) -> dict[str, float | int]:
     """Headline figures of a region from its kelurahan indicators."""
+    mpi = {}
+    if C.KK_DINILAI_MPI in kelurahan:
+        pooled = mpi_from_counts(kelurahan[count_columns(kelurahan)].sum().to_frame().T, indicators=deprivation)
+        mpi = {
+            C.KK_DINILAI_MPI: int(pooled[C.KK_DINILAI_MPI].iloc[0]),
+            C.KK_MISKIN_MULTIDIMENSI: int(pooled[C.KK_MISKIN_MULTIDIMENSI].iloc[0]),
+            **{key: float(np.round(pooled[key].iloc[0], 4)) for key in (C.MPI_H, C.MPI_A, C.MPI_M0)},
+        }
     total = int(kelurahan[C.JUMLAH_KK].sum())
     poor = int(kelurahan[C.KK_MISKIN].sum())
     extreme = int(kelurahan[C.KK_MISKIN_EKSTREM].sum())
@@ -204,4 +296,5 @@ def region_summary(kelurahan: pd.DataFrame) -> dict[str, float | int]:
         C.PERSEN_MISKIN_EKSTREM: float(np.round(100 * extreme / total, 4)) if total else float("nan"),
         KK_MISKIN_TANPA_PROGRAM: int(kelurahan[KK_MISKIN_TANPA_PROGRAM].sum()),
         KK_MISKIN_3_PROGRAM: int(kelurahan[KK_MISKIN_3_PROGRAM].sum()),
+        **mpi,
     }

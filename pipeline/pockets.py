@@ -1,8 +1,17 @@
-"""Pockets stage: where poverty concentrates (kantong kemiskinan).
+"""Pockets stage, kelurahan level: where poverty concentrates.
 
-Getis-Ord Gi* (``esda.G_Local`` with ``star=True``) on the kelurahan poverty
-rate, with binary contiguity weights, conditional permutation inference and a
-fixed seed, so that the same data always gives the same classes.
+Getis-Ord Gi* (``esda.G_Local`` with ``star=True``, binary weights) and
+Local Moran's I (``esda.Moran_Local``, row-standardised weights) on the
+kelurahan poverty rate and on its Empirical-Bayes-smoothed rate, with
+conditional permutation inference and a fixed seed, so that the same data
+always gives the same classes. Beside each raw pseudo p-value, a flag says
+whether the kelurahan stays significant under the Benjamini-Hochberg false
+discovery rate (``esda.fdr``) at the configured level. With 999
+permutations the smallest two-sided p-value is 0.002, so among *n*
+kelurahan the FDR keeps only clusters of very small p-values: a lone
+kelurahan at p = 0.002 passes only where n <= 25.
+
+Sub-kelurahan pockets (H3 cells) are in :mod:`pipeline.cells`.
 
 Contiguity is *queen* contiguity made robust to real boundary files: each
 polygon in the shared boundary data was simplified on its own, so neighbours
@@ -41,6 +50,10 @@ HOT_COLD_CLASSES: tuple[str, ...] = (
     "dingin_99",
 )
 NO_DATA_CLASS: str = "tanpa_data"
+#: Local Moran quadrants (esda's q: 1 HH, 2 LH, 3 LL, 4 HL) -> class codes.
+LISA_CLASSES: dict[int, str] = {1: "tinggi_tinggi", 2: "rendah_tinggi", 3: "rendah_rendah", 4: "tinggi_rendah"}
+#: Variables analysed for each kelurahan: column suffix -> rate column.
+HOTSPOT_VARIABLES: dict[str, str] = {"": C.PERSEN_MISKIN, "_eb": C.PERSEN_MISKIN_EB}
 CONFIDENCE_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 
 
@@ -104,15 +117,43 @@ def classify_gi(z: np.ndarray, p: np.ndarray) -> np.ndarray:
     return out
 
 
+def fdr_significant(p: np.ndarray, alpha: float) -> np.ndarray:
+    """True where ``p`` survives the Benjamini-Hochberg FDR at ``alpha`` (``esda.fdr``; NaN never does)."""
+    finite = np.isfinite(p)
+    out = np.zeros(p.shape, dtype=bool)
+    if finite.any():
+        cutoff = esda.fdr(p[finite], alpha)
+        # esda returns alpha/n when BH rejects nothing; no p-value is below it then
+        out[finite] = p[finite] <= cutoff
+    return out
+
+
+def _permutation_statistics(y: np.ndarray, w: libpysal.weights.W, *, permutations: int, seed: int):
+    """Gi* (binary weights) and Local Moran (row-standardised) on one variable."""
+    with warnings.catch_warnings():
+        # esda warns that its permutation p-value is "directed" (one-sided in
+        # the observed direction); we turn it into a two-sided value.
+        warnings.filterwarnings("ignore", message="The alternative hypothesis", category=DeprecationWarning)
+        # A kelurahan whose neighbourhood is the whole region has no defined
+        # Gi* (its local sum is the global sum): esda divides by zero there.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gi = esda.G_Local(y, w, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1)
+            lisa = esda.Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed, n_jobs=1)
+    w.transform = "B"
+    return gi, lisa
+
+
 def local_gi_star(
     kelurahan: gpd.GeoDataFrame,
     *,
     column: str = C.PERSEN_MISKIN,
+    suffix: str = "",
     crs: str | int | object,
     permutations: int = 999,
     seed: int = 0,
+    significance: float = 0.05,
 ) -> gpd.GeoDataFrame:
-    """Getis-Ord Gi* hot and cold spots of ``column``.
+    """Getis-Ord Gi* hot and cold spots and Local Moran clusters of ``column``.
 
     Kelurahan without a value (no households) are left out of the
     analysis and classed ``tanpa_data``.
@@ -123,28 +164,42 @@ def local_gi_star(
         Kelurahan indicators.
     column
         The variable, e.g. ``persen_miskin``.
+    suffix
+        Appended to every output column (``"_eb"`` for the EB rate).
     crs
         The region's projected CRS, for the contiguity tolerance.
     permutations
         Conditional permutations for the pseudo p-values.
     seed
         Random seed for the permutations.
+    significance
+        Level of the Benjamini-Hochberg FDR flags.
 
     Returns
     -------
     GeoDataFrame
         A copy with ``gi_z`` (standardised Gi*), ``gi_p`` (two-sided pseudo
         p-value: twice esda's directed ``p_sim``, capped at 1),
-        ``gi_kelas`` (see :data:`HOT_COLD_CLASSES`) and ``tetangga_knn``.
-        Where a kelurahan's neighbourhood covers the whole region, Gi* is
-        undefined: ``gi_z`` and ``gi_p`` are NaN and the class is
-        ``tidak_signifikan``.
+        ``gi_kelas`` (see :data:`HOT_COLD_CLASSES`), ``gi_fdr`` (significant
+        under the FDR), ``lisa_i``, ``lisa_p``, ``lisa_kelas`` (see
+        :data:`LISA_CLASSES`, at ``significance``), ``lisa_fdr`` — each with
+        ``suffix`` — and ``tetangga_knn``. Where a kelurahan's neighbourhood
+        covers the whole region, Gi* is undefined: ``gi_z`` and ``gi_p`` are
+        NaN and the class is ``tidak_signifikan``.
     """
+    names = {
+        key: f"{key}{suffix}"
+        for key in ("gi_z", "gi_p", "gi_kelas", "gi_fdr", "lisa_i", "lisa_p", "lisa_kelas", "lisa_fdr")
+    }
     out = kelurahan.copy()
-    out[C.GI_Z] = np.nan
-    out[C.GI_P] = np.nan
-    out[C.GI_KELAS] = NO_DATA_CLASS
-    out[C.TETANGGA_KNN] = False
+    for key in ("gi_z", "gi_p", "lisa_i", "lisa_p"):
+        out[names[key]] = np.nan
+    out[names["gi_kelas"]] = NO_DATA_CLASS
+    out[names["lisa_kelas"]] = NO_DATA_CLASS
+    out[names["gi_fdr"]] = False
+    out[names["lisa_fdr"]] = False
+    if C.TETANGGA_KNN not in out:
+        out[C.TETANGGA_KNN] = False
     valid = out[column].notna().to_numpy()
     if valid.sum() < 3:
         logger.warning("Gi*: only %d kelurahan have a value; no hot-spot analysis", int(valid.sum()))
@@ -152,30 +207,75 @@ def local_gi_star(
     subset = out.loc[valid]
     w, knn = contiguity_weights(subset, crs=crs)
     y = subset[column].to_numpy(dtype="float64")
-    if np.allclose(y, y[0]):
-        out.loc[valid, C.GI_KELAS] = "tidak_signifikan"
-        return out
-    with warnings.catch_warnings():
-        # esda warns that its permutation p-value is "directed" (one-sided in
-        # the observed direction); we turn it into a two-sided value below.
-        warnings.filterwarnings("ignore", message="The alternative hypothesis", category=DeprecationWarning)
-        # A kelurahan whose neighbourhood is the whole region has no defined
-        # Gi* (its local sum is the global sum): esda divides by zero there.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gi = esda.G_Local(y, w, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1)
-    z = np.where(np.isfinite(gi.Zs), gi.Zs, np.nan)
-    p_two_sided = np.where(np.isfinite(z), np.minimum(1.0, 2.0 * gi.p_sim), np.nan)
     positions = np.flatnonzero(valid)
-    out.iloc[positions, out.columns.get_loc(C.GI_Z)] = z
-    out.iloc[positions, out.columns.get_loc(C.GI_P)] = p_two_sided
-    out.iloc[positions, out.columns.get_loc(C.GI_KELAS)] = classify_gi(z, p_two_sided)
+
+    def put(key: str, values: np.ndarray) -> None:
+        out.iloc[positions, out.columns.get_loc(names[key])] = values
+
     out.iloc[positions, out.columns.get_loc(C.TETANGGA_KNN)] = knn
+    if np.allclose(y, y[0]):
+        put("gi_kelas", np.full(len(y), "tidak_signifikan", dtype=object))
+        put("lisa_kelas", np.full(len(y), "tidak_signifikan", dtype=object))
+        return out
+    gi, lisa = _permutation_statistics(y, w, permutations=permutations, seed=seed)
+    z = np.where(np.isfinite(gi.Zs), gi.Zs, np.nan)
+    gi_p = np.where(np.isfinite(z), np.minimum(1.0, 2.0 * gi.p_sim), np.nan)
+    lisa_p = np.minimum(1.0, 2.0 * lisa.p_sim)
+    lisa_class = np.where(
+        lisa_p <= significance, pd.Series(lisa.q).map(LISA_CLASSES).to_numpy(dtype=object), "tidak_signifikan"
+    )
+    put("gi_z", z)
+    put("gi_p", gi_p)
+    put("gi_kelas", classify_gi(z, gi_p))
+    put("gi_fdr", fdr_significant(gi_p, significance))
+    put("lisa_i", lisa.Is)
+    put("lisa_p", lisa_p)
+    put("lisa_kelas", lisa_class)
+    put("lisa_fdr", fdr_significant(lisa_p, significance) & (lisa_p <= significance))
     if knn.any():
         logger.info(
             "Gi*: %d kelurahan had no contiguous neighbour and use their nearest: %s",
             int(knn.sum()),
             ", ".join(subset.loc[knn, C.NAMA_KEL].astype(str)),
         )
-    counts = pd.Series(out[C.GI_KELAS]).value_counts().to_dict()
+    counts = pd.Series(out[names["gi_kelas"]]).value_counts().to_dict()
     logger.info("Gi* on %s (%d permutations, seed %d): %s", column, permutations, seed, counts)
     return out
+
+
+def kelurahan_hotspots(
+    kelurahan: gpd.GeoDataFrame,
+    *,
+    crs: str | int | object,
+    permutations: int = 999,
+    seed: int = 0,
+    significance: float = 0.05,
+) -> gpd.GeoDataFrame:
+    """Gi* and Local Moran on every variable of :data:`HOTSPOT_VARIABLES` present.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with the columns of :func:`local_gi_star` for the raw rate
+        (no suffix) and for the EB rate (suffix ``_eb``).
+    """
+    out = kelurahan
+    for suffix, column in HOTSPOT_VARIABLES.items():
+        if column in out:
+            out = local_gi_star(
+                out,
+                column=column,
+                suffix=suffix,
+                crs=crs,
+                permutations=permutations,
+                seed=seed,
+                significance=significance,
+            )
+    return out
+
+
+def knn_fallback_names(kelurahan: pd.DataFrame) -> list[str]:
+    """Names of the kelurahan that had no contiguous neighbour (islands)."""
+    if C.TETANGGA_KNN not in kelurahan:
+        return []
+    return kelurahan.loc[kelurahan[C.TETANGGA_KNN].astype(bool), C.NAMA_KEL].astype(str).tolist()

@@ -27,7 +27,31 @@ RATE_SOURCES: dict[str, str] = {
     C.PERSEN_MISKIN: C.KK_MISKIN,
     C.PERSEN_MISKIN_EKSTREM: C.KK_MISKIN_EKSTREM,
     C.PERSEN_BERKOORDINAT: C.KK_BERKOORDINAT,
+    C.PERSEN_MISKIN_EB: C.KK_MISKIN,
+    "persen_miskin_ekstrem_eb": C.KK_MISKIN_EKSTREM,
+    C.MPI_H: C.KK_MISKIN_MULTIDIMENSI,
+    C.MPI_A: C.KK_MISKIN_MULTIDIMENSI,
+    C.MPI_M0: C.KK_MISKIN_MULTIDIMENSI,
+    C.RATA_SKOR_DEPRIVASI: C.KK_DINILAI_MPI,
 }
+#: Families of rates: (rate prefix, count prefix), e.g. persen_sensor_<x> from kk_sensor_<x>.
+RATE_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("persen_sensor_", "kk_sensor_"),
+    ("kontribusi_", "kk_sensor_"),
+    ("persen_penerima_", "kk_penerima_"),
+)
+
+
+def rate_sources(columns) -> dict[str, str]:
+    """Rate column -> the count it rests on, for the columns present."""
+    out = {rate: count for rate, count in RATE_SOURCES.items() if rate in columns}
+    for rate_prefix, count_prefix in RATE_FAMILIES:
+        for column in columns:
+            if column.startswith(rate_prefix):
+                out[column] = count_prefix + column.removeprefix(rate_prefix)
+    return out
+
+
 #: 16 digits in a row: not the decimals of a coordinate, nor part of a hex digest (the sha256 of an input file).
 SIXTEEN_DIGITS = re.compile(r"(?<![0-9a-fA-F.])\d{16}(?![0-9a-fA-F])")
 _WORD = re.compile(r"\w+")
@@ -57,8 +81,8 @@ def suppress_small_counts(frame: pd.DataFrame, *, k: int, counts: list[str]) -> 
     small_base = out[C.JUMLAH_KK] < k
     for column in counts:
         hidden[column] = out[column].between(1, k - 1) | small_base
-    for rate, source in RATE_SOURCES.items():
-        if rate in out.columns and source in hidden:
+    for rate, source in rate_sources(out.columns).items():
+        if source in hidden:
             hidden[rate] = hidden[source] | small_base
     for column in hidden.columns:
         if column in counts:

@@ -19,7 +19,9 @@ import pandas as pd
 
 from . import __version__
 from . import columns as C
+from .cells import aggregate_cells, cell_hotspots, merge_pockets, public_cells
 from .config import RegionConfig
+from .deprivation import indicator_table, score_households
 from .diagnostics import diagnose_boundaries, report_markdown
 from .errors import ValidationError
 from .export import (
@@ -37,7 +39,8 @@ from .join import join_households
 from .load import read_registers
 from .load_boundaries import clean_boundaries, read_boundaries
 from .members import attach_members
-from .pockets import local_gi_star
+from .pockets import kelurahan_hotspots, knn_fallback_names
+from .priority import prioritise
 from .privacy import check_public_text, household_layer, suppress_small_counts
 from .render import SYNTHETIC_NOTICE, MapContext, html_from_map, map_from_indicators
 from .styles import field_dictionary, layer_styles
@@ -75,6 +78,14 @@ class RegionAnalysis:
     boundary_issues: pd.DataFrame
     rows_in: int
     projected_crs: str
+    #: H3 cells with their Gi* classes (all cells, restricted: small cells included).
+    cells: gpd.GeoDataFrame
+    #: The cells as published: figures of cells under k households hidden.
+    public_cells: gpd.GeoDataFrame
+    #: Pocket polygons (kantong), ranked.
+    pockets: gpd.GeoDataFrame
+    #: The deprivation indicators used, with their effective weights.
+    deprivation: tuple = ()
     summary: dict[str, float | int] = field(default_factory=dict)
 
 
@@ -129,19 +140,31 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
 
     on_stage("indicators")
     classified = classify_poverty(joined, rule=config.poverty, on=config.data_date)
-    kelurahan = kelurahan_indicators(classified, boundaries, programs=config.programs)
+    classified, deprivation = score_households(classified, settings=config.deprivation)
+    settings = config.analysis
+    kelurahan = kelurahan_indicators(
+        classified,
+        boundaries,
+        programs=config.programs,
+        deprivation=deprivation,
+        small_base=settings.small_base_households,
+    )
 
     on_stage("pockets")
-    kelurahan = local_gi_star(
-        kelurahan,
-        column=C.PERSEN_MISKIN,
-        crs=crs,
-        permutations=config.analysis.permutations,
-        seed=config.analysis.seed,
+    kelurahan = kelurahan_hotspots(
+        kelurahan, crs=crs, permutations=settings.permutations, seed=settings.seed, significance=settings.significance
     )
+    kelurahan = prioritise(kelurahan, weights=config.priority.weights)
+    cells = cell_hotspots(
+        aggregate_cells(classified, resolution=settings.h3_resolution), significance=settings.significance
+    )
+    names = dict(zip(boundaries[C.KODE_KEL], boundaries[C.NAMA_KEL].astype(str), strict=True))
+    pockets = merge_pockets(cells, kelurahan_names=names, min_households=config.min_households)
+    k = config.min_households
     counts = count_columns(kelurahan)
-    public_kel = suppress_small_counts(kelurahan, k=config.min_households, counts=counts)
-    public_kec = suppress_small_counts(kecamatan_indicators(kelurahan), k=config.min_households, counts=counts)
+    public_kel = suppress_small_counts(kelurahan, k=k, counts=counts)
+    public_kec = suppress_small_counts(kecamatan_indicators(kelurahan, deprivation=deprivation), k=k, counts=counts)
+    public_pockets = suppress_small_counts(pockets, k=k, counts=count_columns(pockets))
     return RegionAnalysis(
         config=config,
         boundaries=boundaries,
@@ -157,7 +180,21 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         boundary_issues=boundary_issues,
         rows_in=rows_in,
         projected_crs=crs,
-        summary=region_summary(kelurahan),
+        cells=cells,
+        public_cells=public_cells(cells, k=k),
+        pockets=public_pockets,
+        deprivation=deprivation,
+        summary={
+            **region_summary(kelurahan, deprivation=deprivation),
+            "jumlah_kantong": int(len(pockets)),
+            "kk_dalam_kantong": int(pockets["jumlah_kk"].sum()) if len(pockets) else 0,
+            "kelurahan_tetangga_knn": knn_fallback_names(kelurahan),
+            "prioritas_teratas": kelurahan.dropna(subset=[C.PERINGKAT])
+            .sort_values(C.PERINGKAT)[C.NAMA_KEL]
+            .astype(str)
+            .head(5)
+            .tolist(),
+        },
     )
 
 
@@ -222,6 +259,9 @@ def run_region(
         "validasi_file": analysis.validation_files,
         **({"validasi_anggota": analysis.validation_members} if len(analysis.validation_members) else {}),
         "diagnostik_batas": analysis.boundary_issues,
+        "kantong": analysis.pockets,
+        "sel_h3": analysis.public_cells,
+        "indikator_deprivasi": indicator_table(analysis.deprivation, cutoff=config.deprivation.poverty_cutoff),
     }
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
         layers = {name: frame.assign(catatan=SYNTHETIC_NOTICE) for name, frame in layers.items()}
@@ -253,6 +293,9 @@ def run_region(
             "validasi_file": f"Baris per file dan lembar register: masuk = diterima + dikarantina — {label}.",
             "validasi_anggota": f"Baris tabel anggota per file dan lembar: masuk = tertaut + tidak tertaut — {label}.",
             "diagnostik_batas": f"Masalah pada file batas wilayah (tumpang tindih, celah, perbaikan), luas dalam m² — {label}.",
+            "kantong": f"Kantong kemiskinan: sel H3 titik panas Gi* (FDR) yang bersebelahan, diberi peringkat — {label}.",
+            "sel_h3": f"Sel heksagon H3 resolusi {config.analysis.h3_resolution}; sel < {config.min_households} KK disembunyikan — {label}.",
+            "indikator_deprivasi": f"Indikator, batas deprivasi dan bobot indeks kemiskinan multidimensi (Alkire-Foster) — {label}.",
         },
     )
     html_path = to_text(page, folder / MAP_FILE)

@@ -20,6 +20,16 @@ import pandas as pd
 from . import columns as C
 from .render import GI_STYLE, HIDDEN_LABEL, NO_DATA_COLOR, RATE_BREAKS, RATE_COLORS
 
+#: Pocket polygons' fill (the HTML map uses the same).
+POCKET_COLOR: str = "#cb181d"
+#: H3 cell classes -> (colour, legend label).
+CELL_STYLE: dict[str, tuple[str, str]] = {
+    "panas": ("#ef3b2c", "Titik panas (FDR 5 %)"),
+    "tidak_signifikan": ("#f0f0f0", "Tidak signifikan"),
+    "dingin": ("#4292c6", "Titik dingin (FDR 5 %)"),
+    "disembunyikan": ("#bdbdbd", f"{HIDDEN_LABEL}: < k KK"),
+}
+
 #: QGIS version the QML claims; QGIS 3.x reads older and newer QML alike.
 QGIS_VERSION: str = "3.28.0-Firenze"
 
@@ -64,7 +74,45 @@ FIELDS: dict[str, str] = {
     C.GI_Z: "Skor z Getis-Ord Gi* dari persentase KK miskin",
     C.GI_P: "Nilai p (permutasi, dua arah) Gi*",
     C.GI_KELAS: "Kelas titik panas/dingin Gi* (panas_99/95/90, tidak_signifikan, dingin_90/95/99, tanpa_data)",
-    C.TETANGGA_KNN: "1 = kelurahan tanpa tetangga bersinggungan; tetangga diambil dari k terdekat",
+    C.TETANGGA_KNN: "1 = tanpa tetangga bersinggungan; tetangga diambil dari yang terdekat (KNN)",
+    "gi_fdr": "1 = tetap signifikan setelah koreksi FDR Benjamini-Hochberg",
+    "lisa_i": "Moran lokal (LISA) dari persentase KK miskin",
+    "lisa_p": "Nilai p (permutasi, dua arah) Moran lokal",
+    "lisa_kelas": "Klaster Moran lokal: tinggi_tinggi, rendah_rendah, tinggi_rendah, rendah_tinggi, tidak_signifikan",
+    "lisa_fdr": "1 = klaster Moran lokal tetap signifikan setelah koreksi FDR",
+    "gi_z_eb": "Skor z Gi* dari persentase KK miskin yang dihaluskan (Empirical Bayes)",
+    "gi_p_eb": "Nilai p (permutasi, dua arah) Gi* dari persentase EB",
+    "gi_kelas_eb": "Kelas titik panas/dingin Gi* dari persentase EB",
+    "gi_fdr_eb": "1 = Gi* persentase EB tetap signifikan setelah koreksi FDR",
+    "lisa_i_eb": "Moran lokal dari persentase EB",
+    "lisa_p_eb": "Nilai p (permutasi, dua arah) Moran lokal dari persentase EB",
+    "lisa_kelas_eb": "Klaster Moran lokal dari persentase EB",
+    "lisa_fdr_eb": "1 = klaster Moran lokal persentase EB tetap signifikan setelah koreksi FDR",
+    C.PERSEN_MISKIN_EB: "Persentase KK miskin dihaluskan Empirical Bayes (esda): stabil untuk kelurahan kecil",
+    "persen_miskin_ekstrem_eb": "Persentase KK miskin ekstrem dihaluskan Empirical Bayes",
+    C.BASIS_KECIL: "1 = jumlah KK terlalu kecil untuk mempercayai persentase mentah; pakai persentase EB",
+    C.KK_DINILAI_MPI: "KK yang datanya lengkap untuk indeks kemiskinan multidimensi",
+    C.KK_MISKIN_MULTIDIMENSI: "KK miskin multidimensi (skor deprivasi ≥ k, Alkire-Foster)",
+    C.MPI_H: "H: persentase KK miskin multidimensi (dari KK yang dinilai)",
+    C.MPI_A: "A: intensitas, rata-rata skor deprivasi KK miskin multidimensi (%)",
+    C.MPI_M0: "M0 = H × A: indeks kemiskinan multidimensi (0-1)",
+    C.RATA_SKOR_DEPRIVASI: "Rata-rata skor deprivasi KK yang dinilai (0-1)",
+    "skor_ekstrem": "Komponen prioritas: peringkat persentil jumlah KK miskin ekstrem (0-1)",
+    "skor_eb": "Komponen prioritas: peringkat persentil persentase miskin EB (0-1)",
+    "skor_titik_panas": "Komponen prioritas: titik panas Gi* EB (99 % = 1, 95 % = 0,67, 90 % = 0,33, lain = 0)",
+    "skor_mpi": "Komponen prioritas: peringkat persentil M0 (0-1)",
+    C.SKOR_PRIORITAS: "Skor prioritas: rata-rata berbobot keempat komponen (0-1)",
+    C.PERINGKAT: "Peringkat prioritas kelurahan (1 = didahulukan)",
+    "kantong_id": "Kode kantong kemiskinan (K01 = peringkat 1)",
+    "peringkat": "Peringkat kantong: KK miskin terbanyak lebih dulu",
+    "jumlah_sel": "Jumlah sel H3 dalam kantong",
+    "h3": "Indeks sel heksagon H3",
+    "dalam_kantong": "1 = sel termasuk kantong kemiskinan",
+    "indikator": "Nama indikator deprivasi",
+    "dimensi": "Dimensi (perumahan, air bersih, sanitasi, energi, pendidikan, kesehatan)",
+    "batas_deprivasi": "Batas deprivasi: kapan KK dianggap kekurangan pada indikator ini",
+    "bobot": "Bobot indikator (jumlah semua bobot = 1)",
+    "ambang_k": "Ambang kemiskinan k: KK miskin multidimensi bila skor ≥ k",
     C.DISEMBUNYIKAN: "Kolom yang disembunyikan karena jumlahnya di bawah ambang privasi",
     "catatan": "Catatan (DATA SINTETIS untuk data contoh)",
     C.TAHAP: "Tahap: total, validasi, gabung, atau bendera",
@@ -91,6 +139,10 @@ FIELDS: dict[str, str] = {
 FIELD_PATTERNS: dict[str, str] = {
     r"kk_penerima_(\w+)": "KK penerima program {0}",
     r"persen_penerima_(\w+)": "Persentase KK penerima program {0}",
+    r"kk_desil_(\d+)": "KK pada desil kesejahteraan {0}",
+    r"kk_sensor_(\w+)": "KK miskin multidimensi yang kekurangan pada indikator {0} (headcount tersensor)",
+    r"persen_sensor_(\w+)": "Headcount tersensor indikator {0} (% dari KK yang dinilai)",
+    r"kontribusi_(\w+)": "Sumbangan indikator {0} terhadap M0 (%)",
 }
 
 
@@ -301,6 +353,14 @@ def layer_styles(layers: dict[str, pd.DataFrame]) -> dict[str, list[Style]]:
                 Style("Titik panas (Gi*)", rule_style(fields, hotspot_rules(), label_field=C.NAMA_KEL),
                       "Kelas titik panas/dingin Getis-Ord Gi*", default=False),
             ]  # fmt: skip
+        elif name == "kantong":
+            out[name] = [
+                Style("Kantong kemiskinan", rule_style(fields, [("ELSE", POCKET_COLOR, "Kantong kemiskinan")],
+                      label_field="kantong_id", outline="#67000d"), "Kantong kemiskinan (sel H3 titik panas)"),
+            ]  # fmt: skip
+        elif name == "sel_h3":
+            rules = [(f"{_quote('gi_kelas')} = '{cls}'", color, label) for cls, (color, label) in CELL_STYLE.items()]
+            out[name] = [Style("Sel H3 titik panas", rule_style(fields, rules, outline="#ffffff"), "Kelas Gi* sel H3")]
         elif name == "kecamatan":
             out[name] = [Style("Batas kecamatan", outline_style(fields, label_field=C.NAMA_KEC), "Batas kecamatan")]
         elif "geometry" in frame.columns:

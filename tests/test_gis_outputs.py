@@ -28,7 +28,17 @@ from pipeline.render import GI_STYLE, RATE_COLORS
 from .conftest import ROOT, cli, write_region
 
 OGRINFO = shutil.which("ogrinfo") or "/usr/bin/ogrinfo"
-PUBLIC_LAYERS = {"kelurahan", "kecamatan", "validasi", "validasi_file", "validasi_anggota", "diagnostik_batas"}
+PUBLIC_LAYERS = {
+    "kelurahan",
+    "kecamatan",
+    "validasi",
+    "validasi_file",
+    "validasi_anggota",
+    "diagnostik_batas",
+    "kantong",
+    "sel_h3",
+    "indikator_deprivasi",
+}
 
 
 def ogrinfo(*args: str) -> str:
