@@ -94,6 +94,7 @@ bench: $(VENV)/dev.done ## Print timings of each stage on large synthetic data
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_boundaries.py
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_pockets.py
 
 clean: ## Delete generated outputs and synthetic inputs
 	rm -rf $(OUT) data

@@ -57,6 +57,16 @@ LAYER_RATE: str = "Persentase KK miskin & rentan"
 LAYER_EXTREME: str = "Jumlah KK miskin ekstrem"
 LAYER_GI: str = "Titik panas kemiskinan (Gi*)"
 LAYER_KEC: str = "Batas kecamatan"
+LAYER_POCKET: str = "Kantong kemiskinan (sel H3)"
+LAYER_CELLS: str = "Sel H3: titik panas"
+POCKET_COLOR: str = "#cb181d"
+#: H3 cell classes -> (colour, legend label); ``{k}`` is the suppression threshold.
+CELL_STYLE: dict[str, tuple[str, str]] = {
+    "panas": ("#ef3b2c", "Titik panas (FDR 5 %)"),
+    "tidak_signifikan": ("#f0f0f0", "Tidak signifikan"),
+    "dingin": ("#4292c6", "Titik dingin (FDR 5 %)"),
+    "disembunyikan": (NO_DATA_COLOR, "disembunyikan: < {k} KK"),
+}
 _ELEMENT_ID = re.compile(r"\b([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*)_([0-9a-f]{32})(?![0-9A-Za-z])")
 _REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 
@@ -213,10 +223,26 @@ def _legend_toggle_js(map_name: str) -> str:
 
 def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
     s = context.summary
-    top = kelurahan.dropna(subset=[C.PERSEN_MISKIN]).nlargest(5, C.PERSEN_MISKIN)
+    if C.PERINGKAT in kelurahan:
+        top_title = "Kelurahan prioritas (skor gabungan)"
+        top = kelurahan.dropna(subset=[C.PERINGKAT]).sort_values(C.PERINGKAT).head(5)
+    else:
+        top_title = "Kelurahan dengan persentase miskin tertinggi"
+        top = kelurahan.dropna(subset=[C.PERSEN_MISKIN]).nlargest(5, C.PERSEN_MISKIN)
     top_rows = "".join(
         f"<tr><td>{i}. {html.escape(str(r[C.NAMA_KEL]))}</td><td class='angka'>{format_percent(r[C.PERSEN_MISKIN], 1)}</td></tr>"
         for i, (_, r) in enumerate(top.iterrows(), start=1)
+    )
+    pockets = (
+        f"<tr><td>Kantong kemiskinan</td><td class='angka'>{format_int(s['jumlah_kantong'])} "
+        f"({format_int(s['kk_dalam_kantong'])} KK)</td></tr>"
+        if "jumlah_kantong" in s
+        else ""
+    )
+    mpi = (
+        f"<tr><td>Miskin multidimensi (H)</td><td class='angka'>{format_percent(s[C.MPI_H])}</td></tr>"
+        if C.MPI_H in s
+        else ""
     )
     notice = f'<div class="kantong-sintetis">{SYNTHETIC_NOTICE}</div>' if context.synthetic else ""
     return f"""
@@ -230,8 +256,10 @@ def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
         <tr><td>KK miskin &amp; rentan</td><td class="angka">{format_int(s[C.KK_MISKIN])} KK ({format_percent(s[C.PERSEN_MISKIN])})</td></tr>
         <tr><td>KK miskin ekstrem</td><td class="angka">{format_int(s[C.KK_MISKIN_EKSTREM])} KK ({format_percent(s[C.PERSEN_MISKIN_EKSTREM])})</td></tr>
         <tr><td>KK miskin tanpa program</td><td class="angka">{format_int(s[KK_MISKIN_TANPA_PROGRAM])} KK</td></tr>
+        {mpi}
+        {pockets}
       </table>
-      <h2>Kelurahan dengan persentase miskin tertinggi</h2>
+      <h2>{top_title}</h2>
       <table>{top_rows}</table>
       <h2>Keterangan</h2>
       <div class="kantong-catatan">
@@ -239,6 +267,7 @@ def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
         Definisi: {html.escape(context.poverty_rule)}<br>
         Angka di bawah {context.min_households} KK disembunyikan untuk melindungi data pribadi (UU 27/2022).<br>
         Titik panas: Getis-Ord Gi*, ketetanggaan queen, uji permutasi.<br>
+        Kantong: sel H3 yang KK miskinnya lebih banyak daripada yang dijelaskan oleh persentase wilayah (Gi*, koreksi FDR 5 %).<br>
         Dibuat: {html.escape(context.generated)}
       </div>
     </div>
@@ -288,13 +317,85 @@ def _choropleth(data: gpd.GeoDataFrame, *, name: str, color_field: str, show: bo
             "color": "#555555",
             "weight": 1,
             "fillOpacity": 0.75,
+            "className": "kantong-kel",
         },
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, localize=False),
     )
 
 
-def map_from_indicators(kelurahan: gpd.GeoDataFrame, *, kecamatan: gpd.GeoDataFrame, context: MapContext) -> folium.Map:
+def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.GeoJson:
+    data = gpd.GeoDataFrame(
+        {
+            "kantong": pockets["kantong_id"].astype(str) + " (peringkat " + pockets["peringkat"].astype(str) + ")",
+            "kelurahan": pockets[C.NAMA_KEL].astype(str),
+            "kk": pockets["jumlah_kk"].map(format_int) + " KK",
+            "miskin": pockets[C.KK_MISKIN].map(format_int) + " KK",
+            "persen": pockets[C.PERSEN_MISKIN].map(format_percent),
+            "luas": pockets["luas_km2"].map(lambda v: format_percent(v).replace(" %", " km²")),
+        },
+        geometry=shapely.set_precision(pockets.geometry.values, 1e-5),
+        crs=pockets.crs,
+    )
+    return folium.GeoJson(
+        data,
+        name=LAYER_POCKET,
+        show=True,
+        style_function=lambda f: {
+            "fillColor": POCKET_COLOR,
+            "color": "#67000d",
+            "weight": 2.5,
+            "fillOpacity": 0.35,
+            "className": "kantong-pocket",
+        },
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["kantong", "kelurahan", "kk", "miskin", "persen", "luas"],
+            aliases=["Kantong", "Kelurahan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "Luas"],
+            sticky=True,
+            localize=False,
+        ),
+    )
+
+
+def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
+    styles = {cls: (color, label.format(k=k)) for cls, (color, label) in CELL_STYLE.items()}
+    classes = cells["gi_kelas"].where(cells["gi_kelas"].isin(list(styles)), "tidak_signifikan")
+    data = gpd.GeoDataFrame(
+        {
+            "kelas": [styles[c][1] for c in classes],
+            "kk": cells["jumlah_kk"].map(format_int),
+            "persen": cells[C.PERSEN_MISKIN].map(format_percent),
+            "warna": [styles[c][0] for c in classes],
+        },
+        geometry=shapely.set_precision(cells.geometry.values, 1e-5),
+        crs=cells.crs,
+    )
+    return folium.GeoJson(
+        data,
+        name=LAYER_CELLS,
+        show=False,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["warna"],
+            "color": "#ffffff",
+            "weight": 0.5,
+            "fillOpacity": 0.8,
+            "className": "kantong-sel",
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["kelas", "kk", "persen"], aliases=["Sel H3", "Jumlah KK", "Persentase miskin"], localize=False
+        ),
+    )
+
+
+def map_from_indicators(
+    kelurahan: gpd.GeoDataFrame,
+    *,
+    kecamatan: gpd.GeoDataFrame,
+    context: MapContext,
+    pockets: gpd.GeoDataFrame | None = None,
+    cells: gpd.GeoDataFrame | None = None,
+) -> folium.Map:
     """Build the region's map from public (suppressed) indicators.
 
     Parameters
@@ -305,13 +406,17 @@ def map_from_indicators(kelurahan: gpd.GeoDataFrame, *, kecamatan: gpd.GeoDataFr
         Kecamatan polygons with ``nama_kec``, EPSG:4326.
     context
         Texts for the side panel.
+    pockets
+        Public pocket polygons (:func:`pipeline.cells.merge_pockets`), EPSG:4326.
+    cells
+        Public H3 cells (:func:`pipeline.cells.public_cells`), EPSG:4326.
 
     Returns
     -------
     folium.Map
         Layers: poverty rate (shown), extreme-poor count, Gi* hot spots,
-        kecamatan outlines with names; a legend per layer, a layer control
-        and a scale bar.
+        pockets (shown) and H3 cells when given, kecamatan outlines with
+        names; a legend per layer, a layer control and a scale bar.
 
     Raises
     ------
@@ -346,6 +451,10 @@ def map_from_indicators(kelurahan: gpd.GeoDataFrame, *, kecamatan: gpd.GeoDataFr
     _choropleth(data, name=LAYER_RATE, color_field="warna_persen", show=True).add_to(m)
     _choropleth(data, name=LAYER_EXTREME, color_field="warna_ekstrem", show=False).add_to(m)
     _choropleth(data, name=LAYER_GI, color_field="warna_gi", show=False).add_to(m)
+    if cells is not None and len(cells):
+        _cell_layer(cells, k=context.min_households).add_to(m)
+    if pockets is not None and len(pockets):
+        _pocket_layer(pockets).add_to(m)
 
     kec = folium.FeatureGroup(name=LAYER_KEC, show=True)
     folium.GeoJson(
@@ -381,6 +490,26 @@ def map_from_indicators(kelurahan: gpd.GeoDataFrame, *, kecamatan: gpd.GeoDataFr
         + _legend_block(LAYER_RATE, rate_items, layer=LAYER_RATE, visible=True)
         + _legend_block(LAYER_EXTREME, count_items, layer=LAYER_EXTREME, visible=False)
         + _legend_block(LAYER_GI, gi_items, layer=LAYER_GI, visible=False)
+        + (
+            _legend_block(
+                LAYER_POCKET,
+                [(POCKET_COLOR, "Kantong: sel H3 titik panas yang bersebelahan")],
+                layer=LAYER_POCKET,
+                visible=True,
+            )
+            if pockets is not None and len(pockets)
+            else ""
+        )
+        + (
+            _legend_block(
+                LAYER_CELLS,
+                [(c, label.format(k=context.min_households)) for c, label in CELL_STYLE.values()],
+                layer=LAYER_CELLS,
+                visible=False,
+            )
+            if cells is not None and len(cells)
+            else ""
+        )
         + "</div>"
     )
     m.add_child(_Html(_panel(context, kelurahan) + legend, _legend_toggle_js(m.get_name())))

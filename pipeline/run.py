@@ -241,7 +241,15 @@ def run_region(
         generated=generated,
     )
     kecamatan_outline = analysis.public_kecamatan[[C.KODE_KEC, C.NAMA_KEC, "geometry"]]
-    page = html_from_map(map_from_indicators(analysis.public_kelurahan, kecamatan=kecamatan_outline, context=context))
+    page = html_from_map(
+        map_from_indicators(
+            analysis.public_kelurahan,
+            kecamatan=kecamatan_outline,
+            context=context,
+            pockets=analysis.pockets,
+            cells=analysis.public_cells,
+        )
+    )
     names = (
         tuple(analysis.households[C.NAMA_KK].dropna().astype(str).unique()) if C.NAMA_KK in analysis.households else ()
     )

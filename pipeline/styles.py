@@ -18,17 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import columns as C
-from .render import GI_STYLE, HIDDEN_LABEL, NO_DATA_COLOR, RATE_BREAKS, RATE_COLORS
-
-#: Pocket polygons' fill (the HTML map uses the same).
-POCKET_COLOR: str = "#cb181d"
-#: H3 cell classes -> (colour, legend label).
-CELL_STYLE: dict[str, tuple[str, str]] = {
-    "panas": ("#ef3b2c", "Titik panas (FDR 5 %)"),
-    "tidak_signifikan": ("#f0f0f0", "Tidak signifikan"),
-    "dingin": ("#4292c6", "Titik dingin (FDR 5 %)"),
-    "disembunyikan": ("#bdbdbd", f"{HIDDEN_LABEL}: < k KK"),
-}
+from .render import CELL_STYLE, GI_STYLE, HIDDEN_LABEL, NO_DATA_COLOR, POCKET_COLOR, RATE_BREAKS, RATE_COLORS
 
 #: QGIS version the QML claims; QGIS 3.x reads older and newer QML alike.
 QGIS_VERSION: str = "3.28.0-Firenze"
@@ -359,7 +349,10 @@ def layer_styles(layers: dict[str, pd.DataFrame]) -> dict[str, list[Style]]:
                       label_field="kantong_id", outline="#67000d"), "Kantong kemiskinan (sel H3 titik panas)"),
             ]  # fmt: skip
         elif name == "sel_h3":
-            rules = [(f"{_quote('gi_kelas')} = '{cls}'", color, label) for cls, (color, label) in CELL_STYLE.items()]
+            rules = [
+                (f"{_quote('gi_kelas')} = '{cls}'", color, label.format(k="k"))
+                for cls, (color, label) in CELL_STYLE.items()
+            ]
             out[name] = [Style("Sel H3 titik panas", rule_style(fields, rules, outline="#ffffff"), "Kelas Gi* sel H3")]
         elif name == "kecamatan":
             out[name] = [Style("Batas kecamatan", outline_style(fields, label_field=C.NAMA_KEC), "Batas kecamatan")]

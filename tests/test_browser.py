@@ -13,7 +13,7 @@ import pyogrio
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from pipeline.render import LAYER_EXTREME, LAYER_GI, LAYER_KEC, LAYER_RATE
+from pipeline.render import LAYER_CELLS, LAYER_EXTREME, LAYER_GI, LAYER_KEC, LAYER_POCKET, LAYER_RATE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -74,7 +74,7 @@ def offline(browser, demo_run: Path) -> Iterator[Offline]:
 def test_map_draws_every_kelurahan_offline_without_errors(offline: Offline, demo_run: Path, tmp_path: Path) -> None:
     page = offline.page
     expected = len(pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kelurahan", read_geometry=False))
-    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == expected == 20
+    assert page.locator(".leaflet-overlay-pane path.kantong-kel").count() == expected == 20
     assert offline.console_errors == []
     assert offline.page_errors == []
     assert offline.blocked == []  # nothing even tried to reach the network
@@ -83,10 +83,20 @@ def test_map_draws_every_kelurahan_offline_without_errors(offline: Offline, demo
     assert (tmp_path / "peta_demo.png").stat().st_size > 10_000
 
 
-def test_layer_control_lists_layers_and_toggles_legends(offline: Offline) -> None:
+def test_layer_control_lists_layers_and_toggles_legends(offline: Offline, demo_run: Path) -> None:
     page = offline.page
     labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    assert [label.strip() for label in labels] == [LAYER_RATE, LAYER_EXTREME, LAYER_GI, LAYER_KEC]
+    pockets = len(pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kantong", read_geometry=False))
+    expected = [LAYER_RATE, LAYER_EXTREME, LAYER_GI, LAYER_CELLS, *([LAYER_POCKET] if pockets else []), LAYER_KEC]
+    assert [label.strip() for label in labels] == expected
+    assert page.locator("path.kantong-pocket").count() == pockets  # pockets are shown from the start
+    cells = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_CELLS}"]')
+    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CELLS).locator("input").check()
+    assert cells.is_visible() and "disembunyikan: < 5 KK" in cells.inner_text()
+    assert page.locator("path.kantong-sel").count() == len(
+        pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="sel_h3")
+    )
+    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CELLS).locator("input").uncheck()
     legend = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_GI}"]')
     assert not legend.is_visible()
     page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_GI).locator("input").check()
@@ -99,7 +109,7 @@ def test_layer_control_lists_layers_and_toggles_legends(offline: Offline) -> Non
 
 def test_hover_shows_an_indonesian_tooltip(offline: Offline) -> None:
     page = offline.page
-    page.locator(".leaflet-overlay-pane path.leaflet-interactive").nth(3).hover(force=True)
+    page.locator(".leaflet-overlay-pane path.kantong-kel").nth(3).hover(force=True)
     tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for()
     text = tooltip.inner_text()

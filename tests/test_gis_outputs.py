@@ -261,3 +261,34 @@ def test_qgis_opens_the_geopackage_styled(demo_run: Path) -> None:
     assert len(kelurahan["rules"]) == len(RATE_COLORS) + 1 and kelurahan["rules"][-1].startswith("disembunyikan")
     assert kelurahan["alias"] == "Jumlah keluarga (KK) di register yang diterima"
     assert kecamatan["loaded"] and kecamatan["renderer"] == "singleSymbol" and kecamatan["labels"]
+
+
+def test_pockets_and_cells_layers_publish_no_small_cell_and_no_household_point(demo_run: Path) -> None:
+    gpkg = demo_run / "uji.gpkg"
+    cells = pyogrio.read_dataframe(gpkg, layer="sel_h3")
+    shown = cells[cells["jumlah_kk"].notna()]
+    hidden = cells[cells["jumlah_kk"].isna()]
+    assert (shown["jumlah_kk"] >= 5).all()
+    assert hidden[["kk_miskin", "persen_miskin", "gi_z"]].isna().all().all()
+    assert (hidden["gi_kelas"] == "disembunyikan").all()
+    assert (cells.geom_type == "Polygon").all()
+    pockets = pyogrio.read_dataframe(gpkg, layer="kantong")
+    assert set(pockets.geom_type) <= {"Polygon", "MultiPolygon"}
+    if len(pockets):  # ranked, each with at least k households
+        assert pockets["peringkat"].tolist() == list(range(1, len(pockets) + 1))
+        assert (pockets["jumlah_kk"] >= 5).all()
+    indicators = pyogrio.read_dataframe(gpkg, layer="indikator_deprivasi", read_geometry=False)
+    assert abs(indicators["bobot"].sum() - 1) < 1e-4 and (indicators["ambang_k"].round(4) == 0.3333).all()
+    # The geometries come from the H3 grid, not from households: every cell is
+    # exactly the hexagon of its index, and every pocket lies within the cells.
+    # (Comparing vertices with home coordinates to 4 decimals is no test here:
+    # with thousands of homes and vertices, ~11 m squares coincide by chance.)
+    import h3
+    import shapely
+
+    for row in cells.sample(min(len(cells), 200), random_state=0).itertuples():
+        hexagon = shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(row.h3)])
+        assert row.geometry.symmetric_difference(hexagon).area < 1e-12
+    if len(pockets):
+        union = shapely.union_all(cells.geometry.values).buffer(1e-9)
+        assert all(union.contains(p) for p in pockets.geometry)

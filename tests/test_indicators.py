@@ -101,3 +101,54 @@ def test_aggregation_preserves_totals(rows: list[tuple[int, int, int]]) -> None:
     assert summary[C.PERSEN_MISKIN] == pytest.approx(100 * sum(d <= 4 for _, d, _ in rows) / len(rows), abs=1e-4)
     assert isinstance(kel, gpd.GeoDataFrame) and isinstance(kec, gpd.GeoDataFrame)
     assert not pd.isna(kec[C.PERSEN_MISKIN]).all()
+
+
+def test_eb_rates_shrink_small_kelurahan_most_and_flag_small_bases() -> None:
+    import pandas as pd
+
+    from pipeline.indicators import eb_rates
+
+    frame = pd.DataFrame(
+        {
+            C.JUMLAH_KK: [10, 1000, 1000, 1000, 0],
+            C.KK_MISKIN: [9, 300, 200, 250, 0],
+            C.KK_MISKIN_EKSTREM: [1, 50, 40, 45, 0],
+        }
+    )
+    out = eb_rates(frame, small_base=30)
+    raw = 100 * frame[C.KK_MISKIN] / frame[C.JUMLAH_KK].where(frame[C.JUMLAH_KK] > 0)
+    mean = 100 * frame[C.KK_MISKIN].sum() / frame[C.JUMLAH_KK].sum()
+    shrink = (raw - out[C.PERSEN_MISKIN_EB]).abs() / (raw - mean).abs()
+    assert shrink[0] > 0.5 > shrink[1]  # 10 households: pulled most of the way to the mean
+    assert (out[C.PERSEN_MISKIN_EB][:4] - mean).abs().le((raw[:4] - mean).abs() + 1e-9).all()  # never past the mean
+    assert np.isnan(out.loc[4, C.PERSEN_MISKIN_EB])
+    assert out[C.BASIS_KECIL].tolist() == [True, False, False, False, True]
+
+
+def test_priority_composite_by_hand() -> None:
+    import pandas as pd
+
+    from pipeline.priority import prioritise
+
+    frame = pd.DataFrame(
+        {
+            C.JUMLAH_KK: [100, 100, 100, 0],
+            C.KK_MISKIN_EKSTREM: [30, 10, 20, 0],
+            C.PERSEN_MISKIN_EB: [40.0, 60.0, 50.0, np.nan],
+            "gi_kelas_eb": ["panas_99", "tidak_signifikan", "panas_90", "tanpa_data"],
+            C.MPI_M0: [0.2, 0.1, 0.3, np.nan],
+        }
+    )
+    out = prioritise(frame)
+    # percentile ranks among the 3 kelurahan with households: 1/3, 2/3, 1
+    np.testing.assert_allclose(out["skor_ekstrem"][:3], [1, 1 / 3, 2 / 3])
+    np.testing.assert_allclose(out["skor_eb"][:3], [1 / 3, 1, 2 / 3])
+    np.testing.assert_allclose(out["skor_titik_panas"][:3], [1, 0, 1 / 3])
+    np.testing.assert_allclose(out["skor_mpi"][:3], [2 / 3, 1 / 3, 1])
+    # equal weights: (1 + 1/3 + 1 + 2/3)/4 = 0.75; (1/3 + 1 + 0 + 1/3)/4 = 5/12; (2/3 + 2/3 + 1/3 + 1)/4 = 2/3
+    np.testing.assert_allclose(out[C.SKOR_PRIORITAS][:3], [0.75, 5 / 12, 2 / 3])
+    assert out[C.PERINGKAT].tolist()[:3] == [1, 3, 2] and out[C.PERINGKAT].isna().tolist()[3]
+    only_extreme = prioritise(
+        frame, weights={"kk_miskin_ekstrem": 1, "persen_miskin_eb": 0, "titik_panas": 0, "mpi_m0": 0}
+    )
+    assert only_extreme[C.PERINGKAT].tolist()[:3] == [1, 3, 2]

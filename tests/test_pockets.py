@@ -94,3 +94,39 @@ def test_a_neighbourhood_covering_the_whole_region_has_no_z_score() -> None:
     assert np.isnan(out.loc[4, C.GI_Z]) and np.isnan(out.loc[4, C.GI_P])  # the centre touches all eight others
     assert out.loc[4, C.GI_KELAS] == "tidak_signifikan"
     assert np.isfinite(out.drop(index=4)[C.GI_Z]).all()
+
+
+def test_local_moran_and_fdr_on_the_planted_block() -> None:
+    hot = {0, 1, 7, 8}
+    frame = _rates(7, 7, hot)
+    out = local_gi_star(frame, crs=UTM50N, permutations=999, seed=1, significance=0.05)
+    assert (out.loc[sorted(hot), "lisa_kelas"] == "tinggi_tinggi").all()
+    assert (out.loc[sorted(hot), "lisa_i"] > 0).all()
+    # the FDR flag is never looser than the raw p-value
+    assert not (out["gi_fdr"] & (out[C.GI_P] > 0.05)).any()
+    assert not (out["lisa_fdr"] & (out["lisa_p"] > 0.05)).any()
+    # by hand: BH at 5 % over 49 tests keeps p <= 0.05 * r / 49 for the largest such rank r
+    p = np.sort(out[C.GI_P].to_numpy())
+    passing = np.flatnonzero(p <= 0.05 * np.arange(1, 50) / 49)
+    expected = int(passing.max()) + 1 if passing.size else 0
+    assert int(out["gi_fdr"].sum()) == expected
+
+
+def test_kelurahan_hotspots_cover_raw_and_eb_rates() -> None:
+    from pipeline.pockets import kelurahan_hotspots
+
+    frame = _rates(5, 5, {0, 1, 5, 6})
+    frame[C.PERSEN_MISKIN_EB] = frame[C.PERSEN_MISKIN] * 0.9 + 2
+    out = kelurahan_hotspots(frame, crs=UTM50N, permutations=99, seed=2)
+    for column in (
+        "gi_z",
+        "gi_kelas",
+        "lisa_kelas",
+        "gi_fdr",
+        "gi_z_eb",
+        "gi_kelas_eb",
+        "lisa_kelas_eb",
+        "lisa_fdr_eb",
+    ):
+        assert column in out, column
+    assert out.loc[0, "gi_kelas_eb"].startswith("panas")
