@@ -89,6 +89,11 @@ def format_percent(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".") + " %"
 
 
+def format_households(values: pd.Series) -> pd.Series:
+    """Counts as ``"1.234 KK"``; hidden counts as ``"disembunyikan"``."""
+    return values.map(lambda v: HIDDEN_LABEL if v is None or pd.isna(v) else f"{format_int(v)} KK")
+
+
 def format_date(value: dt.date) -> str:
     """``2026-09-30`` -> ``"30 September 2026"``."""
     months = (
@@ -280,10 +285,10 @@ def _tooltip_frame(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {
             "nama": kelurahan[C.NAMA_KEL].astype(str),
             "kecamatan": kelurahan[C.NAMA_KEC].astype(str),
-            "kk": kelurahan[C.JUMLAH_KK].map(format_int) + " KK",
-            "miskin": kelurahan[C.KK_MISKIN].map(format_int) + " KK",
+            "kk": format_households(kelurahan[C.JUMLAH_KK]),
+            "miskin": format_households(kelurahan[C.KK_MISKIN]),
             "persen": kelurahan[C.PERSEN_MISKIN].map(format_percent),
-            "ekstrem": kelurahan[C.KK_MISKIN_EKSTREM].map(format_int) + " KK",
+            "ekstrem": format_households(kelurahan[C.KK_MISKIN_EKSTREM]),
             "gi": [GI_STYLE.get(c, GI_STYLE["tanpa_data"])[1] for c in kelurahan[C.GI_KELAS]],
             "warna_persen": _bin_colors(kelurahan[C.PERSEN_MISKIN], RATE_BREAKS, RATE_COLORS),
             "warna_gi": [GI_STYLE.get(c, GI_STYLE["tanpa_data"])[0] for c in kelurahan[C.GI_KELAS]],
@@ -291,9 +296,6 @@ def _tooltip_frame(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geometry=shapely.set_precision(kelurahan.geometry.values, 1e-5),
         crs=kelurahan.crs,
     )
-    out["kk"] = out["kk"].str.replace(f"{HIDDEN_LABEL} KK", HIDDEN_LABEL, regex=False)
-    out["miskin"] = out["miskin"].str.replace(f"{HIDDEN_LABEL} KK", HIDDEN_LABEL, regex=False)
-    out["ekstrem"] = out["ekstrem"].str.replace(f"{HIDDEN_LABEL} KK", HIDDEN_LABEL, regex=False)
     return out
 
 
@@ -329,8 +331,8 @@ def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.GeoJson:
         {
             "kantong": pockets["kantong_id"].astype(str) + " (peringkat " + pockets["peringkat"].astype(str) + ")",
             "kelurahan": pockets[C.NAMA_KEL].astype(str),
-            "kk": pockets["jumlah_kk"].map(format_int) + " KK",
-            "miskin": pockets[C.KK_MISKIN].map(format_int) + " KK",
+            "kk": format_households(pockets["jumlah_kk"]),
+            "miskin": format_households(pockets[C.KK_MISKIN]),
             "persen": pockets[C.PERSEN_MISKIN].map(format_percent),
             "luas": pockets["luas_km2"].map(lambda v: format_percent(v).replace(" %", " km²")),
         },
@@ -364,7 +366,7 @@ def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
     data = gpd.GeoDataFrame(
         {
             "kelas": [styles[c][1] for c in classes],
-            "kk": cells["jumlah_kk"].map(format_int),
+            "kk": format_households(cells["jumlah_kk"]),
             "persen": cells[C.PERSEN_MISKIN].map(format_percent),
             "warna": [styles[c][0] for c in classes],
         },
