@@ -219,6 +219,71 @@ class PrioritySettings:
 
 
 @dataclass(frozen=True)
+class BpsFigure:
+    """Poverty figures BPS published for one year, with their source.
+
+    Rates are percentages of the population; ``poverty_line`` is rupiah per
+    capita per month; ``population`` is the population the rate refers to.
+    """
+
+    year: int
+    source: str
+    poverty_rate: float | None = None
+    extreme_poverty_rate: float | None = None
+    poor_people: int | None = None
+    poverty_line: float | None = None
+    population: int | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dated poverty target (RPJMD/RPD), in percent of the population, with its source."""
+
+    year: int
+    source: str
+    poverty_rate: float | None = None
+    extreme_poverty_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class ReportedCount:
+    """A poor-people count a local agency reported from the register (not BPS), with its source."""
+
+    year: int
+    poor_people: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An earlier register snapshot (DTSEN is updated quarterly), compared with the current one."""
+
+    date: dt.date
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class ProgressSettings:
+    """Figures for the target gap: BPS numbers, targets, and the assumptions that turn points into people and KK.
+
+    ``population`` (with ``population_source``) converts percentage points
+    into people; without it, the population of the latest BPS figure that
+    gives one (``population``, or ``poor_people`` / ``poverty_rate``) is
+    used. ``household_size`` converts people into households; without it,
+    the register's people per household.
+    """
+
+    bps: tuple[BpsFigure, ...] = ()
+    targets: tuple[Target, ...] = ()
+    reported: tuple[ReportedCount, ...] = ()
+    snapshots: tuple[Snapshot, ...] = ()
+    population: int | None = None
+    population_source: str = ""
+    household_size: float | None = None
+    household_size_source: str = ""
+
+
+@dataclass(frozen=True)
 class SyntheticSpec:
     """How :mod:`pipeline.synth` generates inputs for a demo or seed region."""
 
@@ -242,6 +307,7 @@ class RegionConfig:
     analysis: AnalysisSettings = AnalysisSettings()
     deprivation: DeprivationSettings = DeprivationSettings()
     priority: PrioritySettings = field(default_factory=PrioritySettings)
+    progress: ProgressSettings = ProgressSettings()
     programs: tuple[Program, ...] = ()
     min_households: int = DEFAULT_MIN_HOUSEHOLDS
     synthetic: SyntheticSpec | None = None
@@ -384,6 +450,76 @@ def _priority(table: dict[str, Any], where: str) -> PrioritySettings:
     return PrioritySettings(weights=weights)
 
 
+def _number(raw: dict[str, Any], key: str, at: str, kind: type = float) -> Any:
+    if key not in raw:
+        return None
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{at}: '{key}' must be a number >= 0, found {value!r}")
+    return kind(value)
+
+
+def _progress(data: dict[str, Any], where: str, base: Path) -> ProgressSettings:
+    bps = []
+    for i, raw in enumerate(data.get("bps", [])):
+        at = f"{where} [[bps]][{i}]"
+        bps.append(
+            BpsFigure(
+                year=int(_require(raw, "year", at, int)),
+                source=_require(raw, "source", at, str),
+                poverty_rate=_number(raw, "poverty_rate", at),
+                extreme_poverty_rate=_number(raw, "extreme_poverty_rate", at),
+                poor_people=_number(raw, "poor_people", at, int),
+                poverty_line=_number(raw, "poverty_line", at),
+                population=_number(raw, "population", at, int),
+            )
+        )
+    targets = []
+    for i, raw in enumerate(data.get("targets", [])):
+        at = f"{where} [[targets]][{i}]"
+        target = Target(
+            year=int(_require(raw, "year", at, int)),
+            source=_require(raw, "source", at, str),
+            poverty_rate=_number(raw, "poverty_rate", at),
+            extreme_poverty_rate=_number(raw, "extreme_poverty_rate", at),
+        )
+        if target.poverty_rate is None and target.extreme_poverty_rate is None:
+            raise ConfigError(f"{at}: give poverty_rate and/or extreme_poverty_rate (percent)")
+        targets.append(target)
+    reported = [
+        ReportedCount(
+            year=int(_require(raw, "year", f"{where} [[reported_register]][{i}]", int)),
+            poor_people=int(_require(raw, "poor_people", f"{where} [[reported_register]][{i}]", int)),
+            source=_require(raw, "source", f"{where} [[reported_register]][{i}]", str),
+        )
+        for i, raw in enumerate(data.get("reported_register", []))
+    ]
+    snapshots = []
+    for i, raw in enumerate(data.get("snapshots", [])):
+        at = f"{where} [[snapshots]][{i}]"
+        paths = _require(raw, "paths", at, list)
+        snapshots.append(
+            Snapshot(
+                date=_date(_require(raw, "date", at, (str, dt.date)), at),
+                paths=tuple(expand_path(p, base=base) for p in paths),
+            )
+        )
+    table = _table(data, "progress", where)
+    size = _number(table, "household_size", f"{where} [progress]")
+    if size is not None and size < 1:
+        raise ConfigError(f"{where} [progress]: household_size must be >= 1 person, found {size}")
+    return ProgressSettings(
+        bps=tuple(sorted(bps, key=lambda b: b.year)),
+        targets=tuple(sorted(targets, key=lambda t: t.year)),
+        reported=tuple(reported),
+        snapshots=tuple(sorted(snapshots, key=lambda s: s.date)),
+        population=_number(table, "population", f"{where} [progress]", int),
+        population_source=str(table.get("population_source", "")),
+        household_size=size,
+        household_size_source=str(table.get("household_size_source", "")),
+    )
+
+
 def _programs(items: list[Any], where: str) -> tuple[Program, ...]:
     programs = []
     for i, raw in enumerate(items):
@@ -508,6 +644,7 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         analysis=analysis,
         deprivation=_deprivation(_table(data, "deprivation", where), f"{where} [deprivation]"),
         priority=_priority(_table(data, "priority", where), f"{where} [priority]"),
+        progress=_progress(data, where, base),
         programs=_programs(data.get("programs", []), f"{where} [[programs]]"),
         min_households=k,
         synthetic=synthetic,

@@ -195,6 +195,8 @@ def kelurahan_indicators(
     flags[C.JUMLAH_JIWA] = h[C.JUMLAH_ART].fillna(1).astype("int64") if C.JUMLAH_ART in h else 1
     flags[C.KK_MISKIN] = h[C.MISKIN].astype("int64")
     flags[C.KK_MISKIN_EKSTREM] = h[C.MISKIN_EKSTREM].astype("int64")
+    flags["jiwa_miskin"] = flags[C.JUMLAH_JIWA] * flags[C.KK_MISKIN]
+    flags["jiwa_miskin_ekstrem"] = flags[C.JUMLAH_JIWA] * flags[C.KK_MISKIN_EKSTREM]
     if C.DESIL in h:
         decile = pd.to_numeric(h[C.DESIL], errors="coerce")
         for d in range(1, 11):

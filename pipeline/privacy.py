@@ -94,6 +94,38 @@ def suppress_small_counts(frame: pd.DataFrame, *, k: int, counts: list[str]) -> 
     return out
 
 
+def suppress_counts(frame: pd.DataFrame, *, k: int, derived: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+    """Hide every ``kk_*`` count of 1 to k-1, and the fields derived from a hidden one.
+
+    For tables without a household base (e.g. movements between snapshots),
+    where :func:`suppress_small_counts` does not apply.
+
+    Parameters
+    ----------
+    frame
+        Counts per area.
+    k
+        The threshold.
+    derived
+        Field -> the counts it is computed from (e.g. a difference).
+
+    Returns
+    -------
+    DataFrame
+        A copy with hidden values as <NA> and ``disembunyikan`` listing them.
+    """
+    out = frame.copy()
+    counts = [c for c in out.columns if c.startswith("kk_")]
+    hidden = pd.DataFrame({c: out[c].between(1, k - 1) for c in counts}, index=out.index)
+    for field, sources in (derived or {}).items():
+        hidden[field] = hidden[list(sources)].any(axis=1)
+    for column in hidden.columns:
+        out[column] = out[column].astype("Int64").mask(hidden[column])
+    names = np.asarray(hidden.columns, dtype=object)
+    out[C.DISEMBUNYIKAN] = [",".join(names[row]) for row in hidden.to_numpy()]
+    return out
+
+
 def check_public(frame: pd.DataFrame, *, what: str) -> None:
     """Refuse a frame that would put personal data into a public output.
 

@@ -19,7 +19,7 @@ import html
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import branca
@@ -59,6 +59,15 @@ LAYER_GI: str = "Titik panas kemiskinan (Gi*)"
 LAYER_KEC: str = "Batas kecamatan"
 LAYER_POCKET: str = "Kantong kemiskinan (sel H3)"
 LAYER_CELLS: str = "Sel H3: titik panas"
+LAYER_CHANGE: str = "Perubahan KK miskin sejak snapshot lalu"
+#: Net change in poor households: (upper bound, colour, label), diverging.
+CHANGE_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (-20.5, "#2166ac", "turun > 20 KK"),
+    (-0.5, "#92c5de", "turun 1–20 KK"),
+    (0.5, "#f7f7f7", "tetap"),
+    (20.5, "#f4a582", "naik 1–20 KK"),
+    (math.inf, "#b2182b", "naik > 20 KK"),
+)
 POCKET_COLOR: str = "#cb181d"
 #: H3 cell classes -> (colour, legend label); ``{k}`` is the suppression threshold.
 CELL_STYLE: dict[str, tuple[str, str]] = {
@@ -140,6 +149,10 @@ class MapContext:
     poverty_rule: str
     summary: dict[str, float | int]
     generated: str
+    #: Target rows of :func:`pipeline.progress.target_progress` as dicts.
+    targets: list[dict] = field(default_factory=list)
+    #: The trajectory chart (:func:`trajectory_svg`), inline SVG.
+    chart: str = ""
 
 
 def _offline_assets() -> str:
@@ -244,6 +257,11 @@ def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
         if "jumlah_kantong" in s
         else ""
     )
+    targets = (
+        f"<h2>Target kemiskinan</h2><div class='kantong-catatan'>{_target_text(context.targets)}</div>{context.chart}"
+        if context.targets
+        else ""
+    )
     mpi = (
         f"<tr><td>Miskin multidimensi (H)</td><td class='angka'>{format_percent(s[C.MPI_H])}</td></tr>"
         if C.MPI_H in s
@@ -264,6 +282,7 @@ def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
         {mpi}
         {pockets}
       </table>
+      {targets}
       <h2>{top_title}</h2>
       <table>{top_rows}</table>
       <h2>Keterangan</h2>
@@ -277,6 +296,22 @@ def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
       </div>
     </div>
     """
+
+
+def _target_text(rows: list[dict]) -> str:
+    """Target rows as short Indonesian lines (escaped)."""
+    lines = []
+    for row in rows:
+        text = f"Target {row['indikator']} {row['tahun_target']}: {format_percent(row['target_persen'])}"
+        if row.get("bps_persen") is not None and not pd.isna(row.get("bps_persen")):
+            text += (
+                f" — BPS {row['tahun_bps']}: {format_percent(row['bps_persen'])}; selisih "
+                f"{format_percent(row['selisih_poin']).replace(' %', ' poin')} ≈ {format_int(row['selisih_jiwa'])} jiwa"
+                f" ≈ {format_int(row['selisih_kk'])} KK"
+            )
+        text += f"; status: {STATUS_LABELS.get(row['status'], row['status'])}"
+        lines.append(f"<div>{html.escape(text)}</div>")
+    return "".join(lines)
 
 
 def _tooltip_frame(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -390,6 +425,57 @@ def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
     )
 
 
+def _change_layer(changes: gpd.GeoDataFrame) -> folium.GeoJson:
+    net = changes["perubahan_miskin"].astype("Float64")
+
+    def color(value) -> str:
+        if pd.isna(value):
+            return NO_DATA_COLOR
+        return next(c for bound, c, _ in CHANGE_CLASSES if value < bound)
+
+    def signed(value) -> str:
+        return HIDDEN_LABEL if pd.isna(value) else f"{int(value):+d} KK".replace("+0", "0")
+
+    data = gpd.GeoDataFrame(
+        {
+            "nama": changes[C.NAMA_KEL].astype(str),
+            "bersih": net.map(signed),
+            "masuk": format_households(changes["kk_masuk_miskin"]),
+            "keluar": format_households(changes["kk_keluar_miskin"]),
+            "baru": format_households(changes["kk_baru"]),
+            "hilang": format_households(changes["kk_hilang"]),
+            "warna": [color(v) for v in net],
+        },
+        geometry=shapely.set_precision(changes.geometry.values, 1e-5),
+        crs=changes.crs,
+    )
+    return folium.GeoJson(
+        data,
+        name=LAYER_CHANGE,
+        show=False,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["warna"],
+            "color": "#555555",
+            "weight": 1,
+            "fillOpacity": 0.75,
+            "className": "kantong-perubahan",
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["nama", "bersih", "masuk", "keluar", "baru", "hilang"],
+            aliases=[
+                "Kelurahan",
+                "Perubahan KK miskin",
+                "Masuk desil miskin",
+                "Keluar desil miskin",
+                "KK baru",
+                "KK hilang",
+            ],
+            sticky=True,
+            localize=False,
+        ),
+    )
+
+
 def map_from_indicators(
     kelurahan: gpd.GeoDataFrame,
     *,
@@ -397,6 +483,7 @@ def map_from_indicators(
     context: MapContext,
     pockets: gpd.GeoDataFrame | None = None,
     cells: gpd.GeoDataFrame | None = None,
+    changes: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build the region's map from public (suppressed) indicators.
 
@@ -412,6 +499,9 @@ def map_from_indicators(
         Public pocket polygons (:func:`pipeline.cells.merge_pockets`), EPSG:4326.
     cells
         Public H3 cells (:func:`pipeline.cells.public_cells`), EPSG:4326.
+    changes
+        Public movements since the previous register snapshot
+        (:func:`pipeline.progress.compare_snapshots`), EPSG:4326.
 
     Returns
     -------
@@ -453,6 +543,8 @@ def map_from_indicators(
     _choropleth(data, name=LAYER_RATE, color_field="warna_persen", show=True).add_to(m)
     _choropleth(data, name=LAYER_EXTREME, color_field="warna_ekstrem", show=False).add_to(m)
     _choropleth(data, name=LAYER_GI, color_field="warna_gi", show=False).add_to(m)
+    if changes is not None and len(changes):
+        _change_layer(changes).add_to(m)
     if cells is not None and len(cells):
         _cell_layer(cells, k=context.min_households).add_to(m)
     if pockets is not None and len(pockets):
@@ -492,6 +584,16 @@ def map_from_indicators(
         + _legend_block(LAYER_RATE, rate_items, layer=LAYER_RATE, visible=True)
         + _legend_block(LAYER_EXTREME, count_items, layer=LAYER_EXTREME, visible=False)
         + _legend_block(LAYER_GI, gi_items, layer=LAYER_GI, visible=False)
+        + (
+            _legend_block(
+                LAYER_CHANGE,
+                [(c, label) for _, c, label in CHANGE_CLASSES] + [(NO_DATA_COLOR, HIDDEN_LABEL)],
+                layer=LAYER_CHANGE,
+                visible=False,
+            )
+            if changes is not None and len(changes)
+            else ""
+        )
         + (
             _legend_block(
                 LAYER_POCKET,
@@ -561,6 +663,106 @@ def html_from_map(m: folium.Map) -> str:
     return page
 
 
+STATUS_LABELS: dict[str, str] = {
+    "tercapai": "tercapai",
+    "tidak_tercapai": "tidak tercapai",
+    "sesuai_jalur": "sesuai jalur",
+    "tidak_sesuai_jalur": "tidak sesuai jalur",
+    "belum_dapat_dinilai": "belum dapat dinilai (baru satu angka BPS)",
+    "tanpa_data_bps": "belum ada angka BPS",
+}
+
+
+def trajectory_svg(
+    bps: list[tuple[int, float]],
+    targets: list[tuple[int, float]],
+    register: tuple[int, float] | None = None,
+    *,
+    width: int = 300,
+    height: int = 170,
+) -> str:
+    """A small chart of the poverty rate: BPS figures, the target path and the register.
+
+    BPS figures are a solid blue line with dots; targets are red diamonds
+    joined to the latest BPS figure by a dashed line; the register's figure
+    is a grey square, labelled as not a BPS figure.
+
+    Returns
+    -------
+    str
+        Inline SVG (no script, no external reference); "" without BPS figures or targets.
+    """
+    if not bps and not targets:
+        return ""
+    points = [*bps, *targets, *([register] if register else [])]
+    years = [p[0] for p in points]
+    x0, x1 = min(years) - 0.5, max(years) + 0.5
+    top = max(p[1] for p in points) * 1.15 or 1.0
+    left, right, upper, lower = 34, 8, 10, 44
+
+    def x(year: float) -> float:
+        return left + (year - x0) / (x1 - x0) * (width - left - right)
+
+    def y(rate: float) -> float:
+        return upper + (1 - rate / top) * (height - upper - lower)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="kantong-grafik" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Lintasan persentase penduduk miskin">',
+        f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" stroke="#999"/>',
+    ]
+    for tick in np.linspace(0, top / 1.15, 3):
+        parts.append(
+            f'<text x="{left - 4}" y="{y(tick) + 3:.1f}" font-size="9" text-anchor="end">{format_percent(tick, 1)}</text>'
+        )
+    for year in sorted(set(years)):
+        parts.append(f'<text x="{x(year):.1f}" y="{y(0) + 12:.1f}" font-size="9" text-anchor="middle">{year}</text>')
+    if len(bps) > 1:
+        path = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in bps)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="#2166ac" stroke-width="2"/>')
+    for a, b in bps:
+        parts.append(
+            f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="3.5" fill="#2166ac"><title>BPS {a}: {format_percent(b)}</title></circle>'
+        )
+    if bps and targets:
+        a, b = bps[-1]
+        c, d = targets[-1]
+        parts.append(
+            f'<line x1="{x(a):.1f}" y1="{y(b):.1f}" x2="{x(c):.1f}" y2="{y(d):.1f}" stroke="#b2182b" '
+            'stroke-width="1.5" stroke-dasharray="4 3"/>'
+        )
+    for a, b in targets:
+        cx, cy = x(a), y(b)
+        parts.append(
+            f'<polygon points="{cx:.1f},{cy - 5:.1f} {cx + 5:.1f},{cy:.1f} {cx:.1f},{cy + 5:.1f} {cx - 5:.1f},{cy:.1f}" '
+            f'fill="#b2182b"><title>Target {a}: {format_percent(b)}</title></polygon>'
+        )
+    if register:
+        a, b = register
+        parts.append(
+            f'<rect x="{x(a) - 3.5:.1f}" y="{y(b) - 3.5:.1f}" width="7" height="7" fill="#737373">'
+            f"<title>Register {a}: {format_percent(b)} (bukan angka BPS)</title></rect>"
+        )
+    legend = [("#2166ac", "● BPS"), ("#b2182b", "◆ target"), ("#737373", "■ register (bukan BPS)" if register else "")]
+    for i, (color, label) in enumerate(item for item in legend if item[1]):
+        parts.append(
+            f'<text x="{left + i * 62}" y="{height - 8}" font-size="9" fill="{color}">{html.escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def chart_series(summary: dict) -> tuple[list, list, tuple | None]:
+    """The (BPS, target, register) series of :func:`trajectory_svg` from a region's ``ringkasan.json``."""
+    series = summary.get("grafik") or {}
+    register = series.get("register")
+    return (
+        [tuple(p) for p in series.get("bps", [])],
+        [tuple(p) for p in series.get("target", [])],
+        tuple(register) if register else None,
+    )
+
+
 def index_html(regions: list[dict]) -> str:
     """A small offline index page listing regions with headline figures.
 
@@ -578,13 +780,14 @@ def index_html(regions: list[dict]) -> str:
             f"<tr><td><a href='{html.escape(r['slug'])}/peta.html'>{html.escape(r['nama'])}</a>{badge}</td>"
             f"<td>{s['jumlah_kelurahan']}</td><td>{format_int(s[C.JUMLAH_KK])}</td>"
             f"<td>{format_percent(s[C.PERSEN_MISKIN])}</td><td>{format_percent(s[C.PERSEN_MISKIN_EKSTREM])}</td>"
-            f"<td>{html.escape(r['tanggal_data'])}</td></tr>"
+            f"<td>{html.escape(r['tanggal_data'])}</td>"
+            f"<td>{_target_text(r.get('target', []))}{trajectory_svg(*chart_series(r))}</td></tr>"
         )
     return f"""<!DOCTYPE html>
 <html lang="id"><head><meta charset="utf-8"><title>Peta Kantong Kemiskinan</title>
 <style>body{{font-family:Arial,sans-serif;margin:2em;}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}} .sintetis{{color:#7a5600;background:#fff3cd;font-size:.85em;padding:1px 4px}}</style>
 </head><body><h1>Peta Kantong Kemiskinan</h1>
-<table><tr><th>Wilayah</th><th>Kelurahan/desa</th><th>Jumlah KK</th><th>% miskin &amp; rentan</th><th>% miskin ekstrem</th><th>Tanggal data</th></tr>
+<table><tr><th>Wilayah</th><th>Kelurahan/desa</th><th>Jumlah KK</th><th>% miskin &amp; rentan</th><th>% miskin ekstrem</th><th>Tanggal data</th><th>Target dan lintasan (BPS, target, register)</th></tr>
 {"".join(rows)}</table></body></html>
 """

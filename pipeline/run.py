@@ -41,14 +41,15 @@ from .load_boundaries import clean_boundaries, read_boundaries
 from .members import attach_members
 from .pockets import kelurahan_hotspots, knn_fallback_names
 from .priority import prioritise
-from .privacy import check_public_text, household_layer, suppress_small_counts
-from .render import SYNTHETIC_NOTICE, MapContext, html_from_map, map_from_indicators
+from .privacy import check_public_text, household_layer, suppress_counts, suppress_small_counts
+from .progress import compare_snapshots, reconcile, target_progress
+from .render import SYNTHETIC_NOTICE, MapContext, chart_series, html_from_map, map_from_indicators, trajectory_svg
 from .styles import field_dictionary, layer_styles
 from .validate import validate_households, validation_by_file, validation_by_reason, validation_markdown
 
 logger = logging.getLogger(__name__)
 
-STAGES: tuple[str, ...] = ("load", "validate", "join", "indicators", "pockets", "render", "export")
+STAGES: tuple[str, ...] = ("load", "validate", "join", "indicators", "pockets", "progress", "render", "export")
 MAP_FILE: str = "peta.html"
 SUMMARY_FILE: str = "ringkasan.json"
 DEPFILE: str = "masukan.d"
@@ -86,6 +87,13 @@ class RegionAnalysis:
     pockets: gpd.GeoDataFrame
     #: The deprivation indicators used, with their effective weights.
     deprivation: tuple = ()
+    #: Target gaps and status (see :mod:`pipeline.progress`).
+    progress: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Register against BPS, region level and the kelurahan that drive the difference.
+    reconciliation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reconciliation_kelurahan: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Movements since the previous register snapshot (public: suppressed), or None.
+    snapshot_changes: gpd.GeoDataFrame | None = None
     summary: dict[str, float | int] = field(default_factory=dict)
 
 
@@ -165,6 +173,25 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     public_kel = suppress_small_counts(kelurahan, k=k, counts=counts)
     public_kec = suppress_small_counts(kecamatan_indicators(kelurahan, deprivation=deprivation), k=k, counts=counts)
     public_pockets = suppress_small_counts(pockets, k=k, counts=count_columns(pockets))
+
+    on_stage("progress")
+    progress = target_progress(
+        config.progress,
+        register_people=int(kelurahan[C.JUMLAH_JIWA].sum()),
+        register_households=int(kelurahan[C.JUMLAH_KK].sum()),
+    )
+    reconciliation, drivers = reconcile(kelurahan, config.progress)
+    if len(drivers):  # people counts of 1..k-1 are hidden like household counts
+        drivers["jiwa_register"] = (
+            drivers["jiwa_register"].astype("Int64").mask(drivers["jiwa_register"].between(1, k - 1))
+        )
+    changes = None
+    if config.progress.snapshots:
+        changes = suppress_counts(
+            snapshot_changes(config, classified, boundaries),
+            k=k,
+            derived={"perubahan_miskin": ("kk_miskin_sekarang", "kk_miskin_sebelum")},
+        )
     return RegionAnalysis(
         config=config,
         boundaries=boundaries,
@@ -184,6 +211,10 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         public_cells=public_cells(cells, k=k),
         pockets=public_pockets,
         deprivation=deprivation,
+        progress=progress,
+        reconciliation=reconciliation,
+        reconciliation_kelurahan=drivers,
+        snapshot_changes=changes,
         summary={
             **region_summary(kelurahan, deprivation=deprivation),
             "jumlah_kantong": int(len(pockets)),
@@ -196,6 +227,37 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
             .tolist(),
         },
     )
+
+
+def snapshot_changes(config: RegionConfig, current: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame):
+    """Compare the current households with the latest earlier snapshot of ``[[snapshots]]``.
+
+    The earlier snapshot is read and validated like the current register
+    (its quarantined rows are counted in the log); its households keep the
+    kelurahan of their register code, and are classified by the same rule.
+    """
+    from dataclasses import replace
+
+    snapshot = config.progress.snapshots[-1]
+    source = replace(config.households, paths=snapshot.paths)
+    earlier = read_registers(source).households
+    accepted, quarantined = validate_households(earlier)
+    logger.info(
+        "snapshot %s: %d rows in = %d accepted + %d quarantined",
+        snapshot.date.isoformat(),
+        len(earlier),
+        len(accepted),
+        len(quarantined),
+    )
+    known = accepted[accepted[C.KODE_KEL].isin(boundaries[C.KODE_KEL])]
+    if len(known) < len(accepted):
+        logger.warning(
+            "snapshot %s: %d households have a kelurahan code outside the boundaries; not compared",
+            snapshot.date.isoformat(),
+            len(accepted) - len(known),
+        )
+    earlier = classify_poverty(known, rule=config.poverty, on=snapshot.date)
+    return compare_snapshots(current, earlier, kelurahan=boundaries)
 
 
 def run_region(
@@ -231,6 +293,14 @@ def run_region(
         stale.unlink()
 
     on_stage("render")
+    people = analysis.summary[C.JUMLAH_JIWA]
+    extreme_people = int(analysis.kelurahan["jiwa_miskin_ekstrem"].sum())
+    chart = {
+        "bps": [[b.year, b.poverty_rate] for b in config.progress.bps if b.poverty_rate is not None],
+        "target": [[t.year, t.poverty_rate] for t in config.progress.targets if t.poverty_rate is not None],
+        "register": [config.data_date.year, round(100 * extreme_people / people, 2)] if people else None,
+    }
+    targets = analysis.progress.astype(object).where(analysis.progress.notna(), None).to_dict("records")
     context = MapContext(
         region_name=config.name,
         data_date=config.data_date,
@@ -239,6 +309,8 @@ def run_region(
         poverty_rule=config.poverty.describe(config.data_date),
         summary=analysis.summary,
         generated=generated,
+        targets=targets,
+        chart=trajectory_svg(*chart_series({"grafik": chart})),
     )
     kecamatan_outline = analysis.public_kecamatan[[C.KODE_KEC, C.NAMA_KEC, "geometry"]]
     page = html_from_map(
@@ -248,6 +320,7 @@ def run_region(
             context=context,
             pockets=analysis.pockets,
             cells=analysis.public_cells,
+            changes=analysis.snapshot_changes,
         )
     )
     names = (
@@ -270,11 +343,23 @@ def run_region(
         "kantong": analysis.pockets,
         "sel_h3": analysis.public_cells,
         "indikator_deprivasi": indicator_table(analysis.deprivation, cutoff=config.deprivation.poverty_cutoff),
+        **({"target_kemiskinan": analysis.progress} if len(analysis.progress) else {}),
+        **({"rekonsiliasi": analysis.reconciliation} if len(analysis.reconciliation) else {}),
+        **(
+            {"rekonsiliasi_kelurahan": analysis.reconciliation_kelurahan}
+            if len(analysis.reconciliation_kelurahan)
+            else {}
+        ),
+        **({"perubahan_snapshot": analysis.snapshot_changes} if analysis.snapshot_changes is not None else {}),
     }
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
         layers = {name: frame.assign(catatan=SYNTHETIC_NOTICE) for name, frame in layers.items()}
     layers["kamus_data"] = field_dictionary(layers)
-    inputs = [config.boundaries.path, *config.households.paths]
+    inputs = [
+        config.boundaries.path,
+        *config.households.paths,
+        *(p for s in config.progress.snapshots for p in s.paths),
+    ]
     input_records = [{"file": str(p), "sha256": sha256_of(p)} for p in inputs if p.is_file()]
     metadata = {
         "WILAYAH": f"{config.name} ({config.kode})",
@@ -304,6 +389,10 @@ def run_region(
             "kantong": f"Kantong kemiskinan: sel H3 titik panas Gi* (FDR) yang bersebelahan, diberi peringkat — {label}.",
             "sel_h3": f"Sel heksagon H3 resolusi {config.analysis.h3_resolution}; sel < {config.min_households} KK disembunyikan — {label}.",
             "indikator_deprivasi": f"Indikator, batas deprivasi dan bobot indeks kemiskinan multidimensi (Alkire-Foster) — {label}.",
+            "target_kemiskinan": f"Angka BPS terbaru terhadap target RPJMD/RPD: selisih (poin, jiwa, KK) dan status — {label}.",
+            "rekonsiliasi": f"Register terhadap BPS: jumlah jiwa miskin, rasio dan selisih, dengan penjelasan — {label}.",
+            "rekonsiliasi_kelurahan": f"Kelurahan yang paling menyumbang selisih register dan BPS — {label}.",
+            "perubahan_snapshot": f"Perubahan sejak snapshot register sebelumnya: masuk/keluar desil miskin, KK baru/hilang — {label}.",
         },
     )
     html_path = to_text(page, folder / MAP_FILE)
@@ -347,6 +436,8 @@ def run_region(
         },
         "masukan": input_records,
         "ringkasan": analysis.summary,
+        "target": targets,
+        "grafik": chart,
         "validasi": analysis.validation[[C.TAHAP, C.ALASAN, "jumlah_baris"]].to_dict("records"),
     }
     summary_path = to_json(summary, folder / SUMMARY_FILE)
@@ -384,7 +475,13 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     from .errors import ConfigError
     from .export import to_csv
     from .load_boundaries import boundaries_from_source
-    from .synth import synthetic_boundaries, synthetic_households, synthetic_kecamatan, synthetic_members
+    from .synth import (
+        synthetic_boundaries,
+        synthetic_households,
+        synthetic_kecamatan,
+        synthetic_members,
+        synthetic_previous_snapshot,
+    )
 
     spec = config.synthetic
     if spec is None:
@@ -410,4 +507,8 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     if rest:
         to_csv(synthetic_members(households, seed=spec.seed, on=config.data_date.isoformat()), rest[0])
         written.append(rest[0])
+    for snapshot in config.progress.snapshots:
+        (path,) = snapshot.paths[:1]
+        to_csv(synthetic_previous_snapshot(households, seed=spec.seed), path)
+        written.append(path)
     return written

@@ -645,3 +645,37 @@ def synthetic_members(households: pd.DataFrame, *, seed: int = 42, on: str = "20
     )
     logger.info("generated %d synthetic members for %d families", n, len(households))
     return frame
+
+
+def synthetic_previous_snapshot(
+    households: pd.DataFrame, *, seed: int = 42, new_share: float = 0.03, removed_share: float = 0.02
+) -> pd.DataFrame:
+    """An earlier snapshot of a :func:`synthetic_households` export, with known movements.
+
+    Compared with ``households``: a ``new_share`` of its families did not
+    exist yet, a ``removed_share`` of extra families existed then (copies
+    with new IDs: they have since left the register), and about 8 % of the
+    continuing families had a decile one or two steps away.
+
+    Returns
+    -------
+    DataFrame
+        The earlier export, with the same headers.
+    """
+    rng = np.random.default_rng(seed + 1)
+    headers = P3KE_HEADERS
+    n = len(households)
+    keep = rng.random(n) >= new_share
+    earlier = households.loc[keep].copy()
+    moved = rng.random(len(earlier)) < 0.08
+    decile = pd.to_numeric(earlier[headers[C.DESIL]], errors="coerce")
+    shift = rng.choice([-2, -1, 1, 2], size=len(earlier))
+    earlier.loc[moved & decile.notna().to_numpy(), headers[C.DESIL]] = (
+        (decile + shift).clip(1, 10).loc[moved & decile.notna().to_numpy()].astype(int).astype(str)
+    )
+    extra = households.sample(n=int(n * removed_share), random_state=seed + 2).copy()
+    extra[headers[C.ID_KELUARGA]] = [f"{i}X" for i in extra[headers[C.ID_KELUARGA]]]
+    # their own NIKs: the serial (last four digits) from 9000 up, which the generator never reaches
+    serial = pd.Series(np.arange(len(extra)) % 1000 + 9000, index=extra.index).map("{:04d}".format)
+    extra[headers[C.NIK]] = extra[headers[C.NIK]].str[:12] + serial
+    return pd.concat([earlier, extra], ignore_index=True)

@@ -13,7 +13,7 @@ import pyogrio
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from pipeline.render import LAYER_CELLS, LAYER_EXTREME, LAYER_GI, LAYER_KEC, LAYER_POCKET, LAYER_RATE
+from pipeline.render import LAYER_CELLS, LAYER_CHANGE, LAYER_EXTREME, LAYER_GI, LAYER_KEC, LAYER_POCKET, LAYER_RATE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -87,7 +87,15 @@ def test_layer_control_lists_layers_and_toggles_legends(offline: Offline, demo_r
     page = offline.page
     labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     pockets = len(pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kantong", read_geometry=False))
-    expected = [LAYER_RATE, LAYER_EXTREME, LAYER_GI, LAYER_CELLS, *([LAYER_POCKET] if pockets else []), LAYER_KEC]
+    expected = [
+        LAYER_RATE,
+        LAYER_EXTREME,
+        LAYER_GI,
+        LAYER_CHANGE,
+        LAYER_CELLS,
+        *([LAYER_POCKET] if pockets else []),
+        LAYER_KEC,
+    ]
     assert [label.strip() for label in labels] == expected
     assert page.locator("path.kantong-pocket").count() == pockets  # pockets are shown from the start
     cells = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_CELLS}"]')
@@ -97,6 +105,11 @@ def test_layer_control_lists_layers_and_toggles_legends(offline: Offline, demo_r
         pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="sel_h3")
     )
     page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CELLS).locator("input").uncheck()
+    change = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_CHANGE}"]')
+    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CHANGE).locator("input").check()
+    assert change.is_visible() and "naik > 20 KK" in change.inner_text()
+    assert page.locator("path.kantong-perubahan").count() == 20
+    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CHANGE).locator("input").uncheck()
     legend = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_GI}"]')
     assert not legend.is_visible()
     page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_GI).locator("input").check()
