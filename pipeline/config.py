@@ -123,12 +123,27 @@ class PovertyRule:
 
 @dataclass(frozen=True)
 class Program:
-    """A poverty programme and the register flag that marks its recipients."""
+    """A poverty programme: owner, funding, eligibility rule, quota and recipient sources.
+
+    Recipients are marked by the register flag ``penerima_<code>`` and by
+    the OPD's own ``beneficiaries`` lists. ``eligibility`` is a rule over
+    household fields (:mod:`pipeline.rules`); "" means the register holds
+    no criterion for it. ``quota`` is how many more households it can take
+    (None: no limit).
+    """
 
     code: str
     name: str
     opd: str
     funding: str
+    eligibility: str = ""
+    quota: int | None = None
+    beneficiaries: tuple[Path, ...] = ()
+
+    @property
+    def national(self) -> bool:
+        """True for national (APBN, Kemensos-criteria) programmes."""
+        return self.funding == "APBN"
 
     @property
     def column(self) -> str:
@@ -520,18 +535,48 @@ def _progress(data: dict[str, Any], where: str, base: Path) -> ProgressSettings:
     )
 
 
-def _programs(items: list[Any], where: str) -> tuple[Program, ...]:
+CATALOGUE_PATH: Path = Path(__file__).with_name("katalog_program.toml")
+
+
+def program_catalogue() -> dict[str, dict[str, Any]]:
+    """The shipped programme catalogue (``pipeline/katalog_program.toml``), by code."""
+    data = tomllib.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))
+    return {entry["code"]: entry for entry in data["program"]}
+
+
+def _programs(items: list[Any], where: str, base: Path | None = None) -> tuple[Program, ...]:
+    from .rules import parse_rule
+
+    catalogue = program_catalogue()
     programs = []
-    for i, raw in enumerate(items):
+    for i, given in enumerate(items):
         at = f"{where}[{i}]"
-        code = _require(raw, "code", at, str).strip().lower()
+        code = _require(given, "code", at, str).strip().lower()
         if not re.fullmatch(r"[a-z][a-z0-9_]*", code):
             raise ConfigError(f"{at}: code '{code}' must be lower-case letters, digits and '_'")
+        raw = {**catalogue.get(code, {}), **given}
         funding = raw.get("funding", "APBN")
         if funding not in FUNDING_SOURCES:
             raise ConfigError(f"{at}: funding '{funding}' is unknown; use one of {', '.join(FUNDING_SOURCES)}")
+        rule = str(raw.get("eligibility", ""))
+        if rule:
+            parse_rule(rule, where=f"{at} eligibility")
+        quota = raw.get("quota")
+        if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
+            raise ConfigError(f"{at}: quota must be a whole number >= 0, found {quota!r}")
+        lists = raw.get("beneficiaries", [])
+        if not isinstance(lists, list):
+            raise ConfigError(f"{at}: beneficiaries must be a list of files")
         programs.append(
-            Program(code=code, name=_require(raw, "name", at, str), opd=_require(raw, "opd", at, str), funding=funding)
+            Program(
+                code=code,
+                name=_require(raw, "name", at, str),
+                opd=_require(raw, "opd", at, str),
+                funding=funding,
+                eligibility=rule,
+                quota=quota,
+                beneficiaries=tuple(expand_path(p, base=base or Path.cwd()) for p in lists),
+            )
         )
     codes = [p.code for p in programs]
     if len(set(codes)) != len(codes):
@@ -645,7 +690,7 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         deprivation=_deprivation(_table(data, "deprivation", where), f"{where} [deprivation]"),
         priority=_priority(_table(data, "priority", where), f"{where} [priority]"),
         progress=_progress(data, where, base),
-        programs=_programs(data.get("programs", []), f"{where} [[programs]]"),
+        programs=_programs(data.get("programs", []), f"{where} [[programs]]", base),
         min_households=k,
         synthetic=synthetic,
         source=path.resolve(),

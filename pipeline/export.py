@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -254,6 +255,55 @@ def pseudonym_key() -> bytes:
     return path.read_text(encoding="utf-8").strip().encode()
 
 
+#: A text cell starting with one of these is a formula in a spreadsheet.
+FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def to_workbook(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike[str], *, mode: int | None = None) -> Path:
+    """Write sheets to an Excel workbook that no cell can turn into a formula.
+
+    Every text is written as a text cell (``strings_to_formulas``,
+    ``strings_to_urls`` and ``strings_to_numbers`` off), so a name typed as
+    ``=HYPERLINK(...)`` or ``@SUM(...)`` stays the text it is; a NIK stays
+    16 digits, not a rounded number. The header row is bold and frozen,
+    with an autofilter.
+
+    Parameters
+    ----------
+    sheets
+        Sheet name (at most 31 characters) -> table.
+    path
+        The ``.xlsx`` file; written atomically.
+    mode
+        Permission bits (``0o600`` in the restricted tier).
+    """
+    import xlsxwriter
+
+    with atomic_path(path, mode=mode) as tmp:
+        options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        book = xlsxwriter.Workbook(str(tmp), {**options, "nan_inf_to_errors": True})
+        bold = book.add_format({"bold": True})
+        for name, frame in sheets.items():
+            sheet = book.add_worksheet(name[:31])
+            for j, column in enumerate(frame.columns):
+                sheet.write_string(0, j, str(column), bold)
+                values = frame[column]
+                numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+                for i, value in enumerate(values.tolist(), start=1):
+                    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+                        continue
+                    if numeric:
+                        sheet.write_number(i, j, float(value))
+                    else:
+                        sheet.write_string(i, j, str(value))
+                sheet.set_column(j, j, min(40, max(10, len(str(column)) + 2)))
+            sheet.freeze_panes(1, 0)
+            if len(frame.columns):
+                sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+        book.close()
+    return Path(path)
+
+
 def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:
     """Write the restricted tier: tables with personal data, one CSV each,
     and point layers (GeoDataFrames) as GeoPackages.
@@ -280,10 +330,16 @@ def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLi
     for stem, table in tables.items():
         if isinstance(table, gpd.GeoDataFrame):
             to_geopackage({stem: table}, directory / f"{stem}.gpkg", public=False, mode=0o600)
+        elif isinstance(table, dict):  # sheets: a workbook (stem may hold a sub-folder, e.g. opd/dinas_sosial)
+            (directory / stem).parent.mkdir(parents=True, exist_ok=True)
+            os.chmod((directory / stem).parent, 0o700)
+            to_workbook(table, directory / f"{stem}.xlsx", mode=0o600)
         else:
             to_csv(table, directory / f"{stem}.csv", mode=0o600)
     logger.info(
-        "wrote restricted tier to %s (%s)", directory, ", ".join(f"{s}: {len(t)} rows" for s, t in tables.items())
+        "wrote restricted tier to %s (%s)",
+        directory,
+        ", ".join(f"{s}: {len(t)} {'sheets' if isinstance(t, dict) else 'rows'}" for s, t in tables.items()),
     )
     return directory
 

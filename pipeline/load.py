@@ -580,3 +580,36 @@ def households_from_source(source: HouseholdSource) -> pd.DataFrame:
         All rows of all files, with a fresh RangeIndex.
     """
     return read_registers(source).households
+
+
+def beneficiaries_from_file(path: str | Path, *, program: str) -> pd.DataFrame:
+    """Read an OPD's beneficiary list (CSV or XLSX) into canonical columns.
+
+    Headers are matched like register headers against
+    :data:`pipeline.matching.BENEFICIARY_ALIASES` (NIK, No KK, Nama,
+    Tanggal Lahir, Kode/Nama Kelurahan); every row is kept with its file and
+    line.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or has none of NIK, No KK or Nama.
+    """
+    from .matching import BENEFICIARY_ALIASES
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"beneficiary list '{path}' of programme {program} not found; check its [[programs]] entry")
+    frames = _read_excel(path, None) if path.suffix.lower() in EXCEL_SUFFIXES else [_read_csv(path)]
+    out = []
+    for frame in frames:
+        headers = [c for c in frame.columns if c not in (C.BARIS_SUMBER, C.LEMBAR_SUMBER)]
+        mapping = header_mapping(headers, aliases=BENEFICIARY_ALIASES)
+        if not {C.NIK, C.NO_KK, "nama"} & set(mapping.values()):
+            raise InputError(
+                f"{path}: no NIK, No KK or Nama column among {headers[:8]}; rename the header or fix the file"
+            )
+        renamed = frame.rename(columns=mapping)
+        keep = [c for c in [*BENEFICIARY_ALIASES, C.BARIS_SUMBER, C.LEMBAR_SUMBER] if c in renamed]
+        out.append(renamed[keep].assign(**{C.FILE_SUMBER: path.name, "program": program}))
+    return pd.concat(out, ignore_index=True)

@@ -120,7 +120,8 @@ def suppress_counts(frame: pd.DataFrame, *, k: int, derived: dict[str, tuple[str
     for field, sources in (derived or {}).items():
         hidden[field] = hidden[list(sources)].any(axis=1)
     for column in hidden.columns:
-        out[column] = out[column].astype("Int64").mask(hidden[column])
+        values = out[column].astype("Int64") if column in counts else out[column]
+        out[column] = values.mask(hidden[column])
     names = np.asarray(hidden.columns, dtype=object)
     out[C.DISEMBUNYIKAN] = [",".join(names[row]) for row in hidden.to_numpy()]
     return out

@@ -36,12 +36,14 @@ from .export import (
 )
 from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
 from .join import join_households
-from .load import read_registers
+from .load import beneficiaries_from_file, read_registers
 from .load_boundaries import clean_boundaries, read_boundaries
+from .matching import match_beneficiaries
 from .members import attach_members
 from .pockets import kelurahan_hotspots, knn_fallback_names
 from .priority import prioritise
 from .privacy import check_public_text, household_layer, suppress_counts, suppress_small_counts
+from .programs import coverage, overlap_in_excluding_areas, overlap_matrix, programme_flags, target_list
 from .progress import compare_snapshots, reconcile, target_progress
 from .render import SYNTHETIC_NOTICE, MapContext, chart_series, html_from_map, map_from_indicators, trajectory_svg
 from .styles import field_dictionary, layer_styles
@@ -49,7 +51,17 @@ from .validate import validate_households, validation_by_file, validation_by_rea
 
 logger = logging.getLogger(__name__)
 
-STAGES: tuple[str, ...] = ("load", "validate", "join", "indicators", "pockets", "progress", "render", "export")
+STAGES: tuple[str, ...] = (
+    "load",
+    "validate",
+    "join",
+    "indicators",
+    "programs",
+    "pockets",
+    "progress",
+    "render",
+    "export",
+)
 MAP_FILE: str = "peta.html"
 SUMMARY_FILE: str = "ringkasan.json"
 DEPFILE: str = "masukan.d"
@@ -94,6 +106,17 @@ class RegionAnalysis:
     reconciliation_kelurahan: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Movements since the previous register snapshot (public: suppressed), or None.
     snapshot_changes: gpd.GeoDataFrame | None = None
+    #: Programme coverage per kelurahan and programme, and per OPD (public: suppressed).
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    coverage_opd: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Programme x programme shared households (public: suppressed), long form.
+    overlap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The shared target list (restricted: joined to names for the OPD workbooks).
+    targets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quota_report: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Beneficiary-list rows matched / not matched to the register (restricted).
+    matched: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unmatched: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, float | int] = field(default_factory=dict)
 
 
@@ -158,6 +181,26 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         small_base=settings.small_base_households,
     )
 
+    on_stage("programs")
+    names = dict(zip(boundaries[C.KODE_KEL], boundaries[C.NAMA_KEL].astype(str), strict=True))
+    lists = [beneficiaries_from_file(p, program=prog.code) for prog in config.programs for p in prog.beneficiaries]
+    matched, unmatched = (
+        match_beneficiaries(pd.concat(lists, ignore_index=True), classified, kelurahan_names=names)
+        if lists
+        else (pd.DataFrame(), pd.DataFrame())
+    )
+    flags, assessed = programme_flags(classified, config.programs, matched=matched)
+    per_kelurahan = coverage(classified, flags, config.programs, assessed)
+    crowded = overlap_in_excluding_areas(classified, flags, config.programs)
+    kelurahan = kelurahan.merge(crowded, on=C.KODE_KEL, how="left")
+    for column in ("kk_terima_banyak", "kk_layak_tanpa_program"):
+        kelurahan[column] = kelurahan[column].fillna(0).astype("int64")
+    kelurahan["tumpang_tindih_dan_eksklusi"] = kelurahan["tumpang_tindih_dan_eksklusi"].astype("boolean").fillna(False)
+    targets, quota_report = target_list(classified, flags, config.programs)
+    shared = overlap_matrix(flags, config.programs)
+    overlap_long = shared.stack().rename("kk_bersama").reset_index()
+    overlap_long.columns = ["program_a", "program_b", "kk_bersama"]
+
     on_stage("pockets")
     kelurahan = kelurahan_hotspots(
         kelurahan, crs=crs, permutations=settings.permutations, seed=settings.seed, significance=settings.significance
@@ -166,7 +209,6 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     cells = cell_hotspots(
         aggregate_cells(classified, resolution=settings.h3_resolution), significance=settings.significance
     )
-    names = dict(zip(boundaries[C.KODE_KEL], boundaries[C.NAMA_KEL].astype(str), strict=True))
     pockets = merge_pockets(cells, kelurahan_names=names, min_households=config.min_households)
     k = config.min_households
     counts = count_columns(kelurahan)
@@ -215,11 +257,30 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         reconciliation=reconciliation,
         reconciliation_kelurahan=drivers,
         snapshot_changes=changes,
+        coverage=suppress_counts(
+            per_kelurahan.merge(boundaries[[C.KODE_KEL, C.NAMA_KEL]], on=C.KODE_KEL, how="left"),
+            k=k,
+            derived={"persen_cakupan": ("kk_layak_terima", "kk_layak")},
+        ),
+        coverage_opd=suppress_counts(
+            coverage(classified.assign(_wilayah=config.name), flags, config.programs, assessed, by="_wilayah").drop(
+                columns="_wilayah"
+            ),
+            k=k,
+            derived={"persen_cakupan": ("kk_layak_terima", "kk_layak")},
+        ),
+        overlap=suppress_counts(overlap_long, k=k),
+        targets=targets,
+        quota_report=quota_report,
+        matched=matched,
+        unmatched=unmatched,
         summary={
             **region_summary(kelurahan, deprivation=deprivation),
             "jumlah_kantong": int(len(pockets)),
             "kk_dalam_kantong": int(pockets["jumlah_kk"].sum()) if len(pockets) else 0,
             "kelurahan_tetangga_knn": knn_fallback_names(kelurahan),
+            "kk_sasaran_terpadu": int(len(targets)),
+            "kk_miskin_ekstrem_tanpa_program_tersisa": int(targets["catatan"].ne("").sum()),
             "prioritas_teratas": kelurahan.dropna(subset=[C.PERINGKAT])
             .sort_values(C.PERINGKAT)[C.NAMA_KEL]
             .astype(str)
@@ -227,6 +288,51 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
             .tolist(),
         },
     )
+
+
+#: Personal columns the field staff need in the by-name workbooks.
+WORKBOOK_COLUMNS: tuple[str, ...] = (C.NIK, C.NO_KK, C.NAMA_KK, C.ALAMAT, C.RT, C.RW, C.KODE_KEL, C.DESIL)
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "opd"
+
+
+def target_workbooks(analysis: RegionAnalysis) -> dict[str, dict[str, pd.DataFrame]]:
+    """The restricted by-name workbooks: the whole target list, and one per OPD with its households.
+
+    Returns
+    -------
+    dict
+        ``sasaran_terpadu`` and ``opd/<opd>`` -> sheets, for :func:`pipeline.export.to_restricted`.
+    """
+    config = analysis.config
+    targets = analysis.targets
+    if not len(targets):
+        return {}
+    people = analysis.households.loc[targets.index, [c for c in WORKBOOK_COLUMNS if c in analysis.households]]
+    names = dict(zip(analysis.boundaries[C.KODE_KEL], analysis.boundaries[C.NAMA_KEL].astype(str), strict=True))
+    full = targets.drop(columns=[C.KODE_KEL, C.DESIL]).join(people)
+    full.insert(full.columns.get_loc(C.KODE_KEL) + 1, C.NAMA_KEL, full[C.KODE_KEL].map(names))
+    out = {
+        "sasaran_terpadu": {
+            "sasaran_terpadu": full,
+            "kuota": analysis.quota_report,
+            **({"penerima_cocok": analysis.matched} if len(analysis.matched) else {}),
+            **({"penerima_tidak_cocok": analysis.unmatched} if len(analysis.unmatched) else {}),
+        }
+    }
+    given = full["program_diberikan"].str.split(",")
+    for opd in sorted({p.opd for p in config.programs}):
+        codes = {p.code for p in config.programs if p.opd == opd}
+        mine = given.map(lambda assigned, codes=codes: bool(codes & set(assigned)))
+        rows = full[mine.to_numpy()].assign(
+            program_opd=given[mine].map(lambda assigned, codes=codes: ",".join(sorted(codes & set(assigned))))
+        )
+        out[f"opd/{_slug(opd)}"] = {"sasaran": rows}
+    return out
 
 
 def snapshot_changes(config: RegionConfig, current: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame):
@@ -351,6 +457,9 @@ def run_region(
             else {}
         ),
         **({"perubahan_snapshot": analysis.snapshot_changes} if analysis.snapshot_changes is not None else {}),
+        **({"cakupan_program": analysis.coverage} if len(analysis.coverage) else {}),
+        **({"cakupan_opd": analysis.coverage_opd} if len(analysis.coverage_opd) else {}),
+        **({"tumpang_tindih": analysis.overlap} if len(analysis.overlap) else {}),
     }
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
         layers = {name: frame.assign(catatan=SYNTHETIC_NOTICE) for name, frame in layers.items()}
@@ -393,6 +502,9 @@ def run_region(
             "rekonsiliasi": f"Register terhadap BPS: jumlah jiwa miskin, rasio dan selisih, dengan penjelasan — {label}.",
             "rekonsiliasi_kelurahan": f"Kelurahan yang paling menyumbang selisih register dan BPS — {label}.",
             "perubahan_snapshot": f"Perubahan sejak snapshot register sebelumnya: masuk/keluar desil miskin, KK baru/hilang — {label}.",
+            "cakupan_program": f"Cakupan setiap program per kelurahan: layak, terjangkau, eksklusi, inklusi — {label}.",
+            "cakupan_opd": f"Cakupan setiap program dan OPD untuk seluruh wilayah — {label}.",
+            "tumpang_tindih": f"Tumpang tindih: KK yang menerima dua program sekaligus (matriks program × program) — {label}.",
         },
     )
     html_path = to_text(page, folder / MAP_FILE)
@@ -418,6 +530,7 @@ def run_region(
         }
         if len(analysis.validation_members):
             tables["karantina_anggota"] = analysis.unlinked_members
+        tables.update(target_workbooks(analysis))
         to_restricted(tables, folder / RESTRICTED_DIR)
     summary = {
         "slug": config.slug,
