@@ -9,8 +9,9 @@ matched in steps, and every match records its method and score:
    and a name similarity of at least ``name_floor`` (score = name similarity);
 4. ``nama_tgl_kel``: among households of the same kelurahan (code, or name)
    and the same birth date, the best name similarity
-   (``rapidfuzz.fuzz.token_sort_ratio`` after removing titles such as
-   "Hj.", "H.", "Dr.", "S.Pd") of at least ``threshold``, and unique.
+   (the higher of ``rapidfuzz.fuzz.token_sort_ratio`` — word order — and
+   ``fuzz.ratio`` without spaces — a misplaced space —, after removing titles
+   such as "Hj.", "H.", "Dr.", "S.Pd") of at least ``threshold``, and unique.
 
 Rows that match nothing are returned, never dropped (they go to the
 restricted tier).
@@ -55,7 +56,13 @@ def _digits(values: pd.Series) -> pd.Series:
 
 
 def _dates(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, errors="coerce", dayfirst=True).dt.strftime("%Y-%m-%d")
+    """Birth dates as YYYY-MM-DD: ISO dates first, then day-first dates as typed in Indonesian sheets."""
+    text = values.astype("string").str.strip()
+    iso = pd.to_datetime(text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")), errors="coerce", format="%Y-%m-%d")
+    local = pd.to_datetime(
+        text.str.replace(r"[.\-]", "/", regex=True).where(iso.isna()), errors="coerce", format="%d/%m/%Y"
+    )
+    return iso.fillna(local).dt.strftime("%Y-%m-%d")
 
 
 def _one_digit_apart(a: str, b: str) -> bool:
@@ -131,7 +138,7 @@ def match_beneficiaries(
     pairs = open_rows.reset_index().merge(h.dropna(subset=["_tgl"]), on="_tgl", suffixes=("", "_h"))
     if len(pairs):
         pairs["nama_skor"] = [
-            fuzz.token_sort_ratio(a, b)
+            max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")))
             for a, b in zip(pairs["_nama"].fillna(""), pairs["_nama_h"].fillna(""), strict=True)
         ]
         near_nik = np.array(

@@ -116,7 +116,9 @@ def suppress_counts(frame: pd.DataFrame, *, k: int, derived: dict[str, tuple[str
     """
     out = frame.copy()
     counts = [c for c in out.columns if c.startswith("kk_")]
-    hidden = pd.DataFrame({c: out[c].between(1, k - 1) for c in counts}, index=out.index)
+    hidden = pd.DataFrame(
+        {c: out[c].between(1, k - 1).astype("boolean").fillna(False).astype(bool) for c in counts}, index=out.index
+    )
     for field, sources in (derived or {}).items():
         hidden[field] = hidden[list(sources)].any(axis=1)
     for column in hidden.columns:

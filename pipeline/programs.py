@@ -287,6 +287,8 @@ def target_list(
         },
         index=households.index[rows],
     )
+    for column in ("program_layak_belum", "program_diberikan", "program_diterima", "jalur_pendanaan", "catatan"):
+        targets[column] = targets[column].astype("string")
     logger.info(
         "target list: %d households, %d programme places given, %d extreme poor left without (%d: quota ran out)",
         len(targets),

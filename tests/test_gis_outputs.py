@@ -42,6 +42,9 @@ PUBLIC_LAYERS = {
     "rekonsiliasi",
     "rekonsiliasi_kelurahan",
     "perubahan_snapshot",
+    "cakupan_program",
+    "cakupan_opd",
+    "tumpang_tindih",
 }
 
 
@@ -122,8 +125,8 @@ def test_restricted_tier_modes_readme_and_pseudonymous_points(demo_run: Path, de
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     files = {p.name for p in folder.iterdir()}
     assert {"README.txt", "karantina.csv", "karantina_anggota.csv", "rumah_tangga.gpkg"} <= files
-    for path in folder.iterdir():
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    for path in folder.rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path.name
     readme = (folder / "README.txt").read_text(encoding="utf-8")
     assert "UU 27/2022" in readme and "JANGAN dipublikasikan" in readme
     points = pyogrio.read_dataframe(folder / "rumah_tangga.gpkg")
@@ -323,3 +326,27 @@ def test_targets_reconciliation_and_snapshot_layers_read_back(demo_run: Path, de
     page = (demo_run / "peta.html").read_text(encoding="utf-8")
     assert "Perubahan KK miskin sejak snapshot lalu" in page and 'class="kantong-grafik"' in page
     assert "tidak sesuai jalur" in page
+
+
+def test_programme_tables_and_restricted_workbooks(demo_run: Path) -> None:
+    from openpyxl import load_workbook
+
+    gpkg = demo_run / "uji.gpkg"
+    cover = pyogrio.read_dataframe(gpkg, layer="cakupan_program", read_geometry=False)
+    for column in ("kk_layak", "kk_layak_terima", "kk_eksklusi", "kk_inklusi", "kk_penerima"):
+        shown = cover[column].dropna()
+        assert ((shown == 0) | (shown >= 5)).all(), column
+    both = cover.dropna(subset=["kk_layak", "kk_layak_terima"])
+    assert (both["kk_layak_terima"] <= both["kk_layak"]).all()
+    overlap = pyogrio.read_dataframe(gpkg, layer="tumpang_tindih", read_geometry=False)
+    assert set(overlap["program_a"]) == set(cover["program"])
+    folder = demo_run / "terbatas"
+    book = load_workbook(folder / "sasaran_terpadu.xlsx", read_only=True)
+    assert {"sasaran_terpadu", "kuota"} <= set(book.sheetnames)
+    header = [c.value for c in next(book["sasaran_terpadu"].iter_rows(max_row=1))]
+    assert {"peringkat", "program_diberikan", "jalur_pendanaan", C.NIK, C.NAMA_KK, C.ALAMAT} <= set(header)
+    workbooks = sorted((folder / "opd").glob("*.xlsx"))
+    assert workbooks and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in workbooks)
+    assert stat.S_IMODE((folder / "opd").stat().st_mode) == 0o700
+    # no by-name workbook or target list outside the restricted folder
+    assert not [p for p in demo_run.rglob("*.xlsx") if folder not in p.parents]
