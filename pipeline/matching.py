@@ -109,11 +109,16 @@ def match_beneficiaries(
     rows["_kk"] = _digits(rows[C.NO_KK])
     rows["_nama"] = normalise_name(rows["nama"])
     rows["_tgl"] = _dates(rows[C.TANGGAL_LAHIR])
-    by_name = {(name or "").lower(): code for code, name in (kelurahan_names or {}).items()}
-    rows["_kel"] = rows[C.KODE_KEL].where(
-        rows[C.KODE_KEL].notna(), rows[C.NAMA_KEL].astype("string").str.lower().str.strip().map(by_name)
+    by_name = {(name or "").lower().strip(): code for code, name in (kelurahan_names or {}).items()}
+    # codes compared by their digits: 64.74.01.1001 and 6474011001 are the same kelurahan
+    rows["_kel"] = _digits(
+        rows[C.KODE_KEL].where(
+            rows[C.KODE_KEL].notna(), rows[C.NAMA_KEL].astype("string").str.lower().str.strip().map(by_name)
+        )
     )
-    h = pd.DataFrame({C.ID_KELUARGA: households[C.ID_KELUARGA].to_numpy(), "_kel": households[C.KODE_KEL].to_numpy()})
+    h = pd.DataFrame(
+        {C.ID_KELUARGA: households[C.ID_KELUARGA].to_numpy(), "_kel": _digits(households[C.KODE_KEL]).to_numpy()}
+    )
     h["_nik"] = _digits(households[C.NIK]).to_numpy() if C.NIK in households else pd.NA
     h["_kk"] = _digits(households[C.NO_KK]).to_numpy() if C.NO_KK in households else pd.NA
     h["_nama"] = normalise_name(households[C.NAMA_KK]).to_numpy() if C.NAMA_KK in households else ""

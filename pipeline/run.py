@@ -586,9 +586,10 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
         If the region has no ``[synthetic]`` table.
     """
     from .errors import ConfigError
-    from .export import to_csv
+    from .export import to_csv, to_workbook
     from .load_boundaries import boundaries_from_source
     from .synth import (
+        synthetic_beneficiary_list,
         synthetic_boundaries,
         synthetic_households,
         synthetic_kecamatan,
@@ -620,6 +621,15 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     if rest:
         to_csv(synthetic_members(households, seed=spec.seed, on=config.data_date.isoformat()), rest[0])
         written.append(rest[0])
+    for program in config.programs:
+        if program.beneficiaries:
+            table = synthetic_beneficiary_list(households, program=program.code, seed=spec.seed)
+            target_path = program.beneficiaries[0]
+            if target_path.suffix.lower() == ".xlsx":
+                to_workbook({"penerima": table}, target_path)
+            else:
+                to_csv(table, target_path)
+            written.append(target_path)
     for snapshot in config.progress.snapshots:
         (path,) = snapshot.paths[:1]
         to_csv(synthetic_previous_snapshot(households, seed=spec.seed), path)

@@ -679,3 +679,53 @@ def synthetic_previous_snapshot(
     serial = pd.Series(np.arange(len(extra)) % 1000 + 9000, index=extra.index).map("{:04d}".format)
     extra[headers[C.NIK]] = extra[headers[C.NIK]].str[:12] + serial
     return pd.concat([earlier, extra], ignore_index=True)
+
+
+def synthetic_beneficiary_list(
+    households: pd.DataFrame, *, program: str, n: int = 300, strangers: int = 20, seed: int = 42
+) -> pd.DataFrame:
+    """An OPD's own beneficiary spreadsheet for ``program``, with the typos such lists have.
+
+    ``n`` families of the :func:`synthetic_households` export that the
+    register does not flag as recipients, typed by hand: some with the NIK,
+    some with a digit wrong, some with no NIK and a misspelt name or a title
+    ("Hj.", "H."), birth dates as dd/mm/yyyy; plus ``strangers`` people who
+    are not in the register at all.
+    """
+    rng = np.random.default_rng(seed + 3)
+    headers = P3KE_HEADERS
+    flag = f"Penerima {program.replace('_', ' ').upper()}"
+    pool = households[households.get(flag, "Tidak") != "Ya"] if flag in households else households
+    chosen = pool.sample(n=min(n, len(pool)), random_state=seed + 4)
+    names = chosen[headers[C.NAMA_KK]].to_numpy().astype(object)
+    nik = chosen[headers[C.NIK]].to_numpy().astype(object)
+    kind = rng.choice(["nik", "nik_salah", "nama_salah", "gelar"], size=len(chosen), p=[0.5, 0.15, 0.2, 0.15])
+    for i in np.flatnonzero(kind == "nik_salah"):
+        digit = 7 + int(rng.integers(0, 8))
+        nik[i] = nik[i][:digit] + str((int(nik[i][digit]) + 1) % 10) + nik[i][digit + 1 :]
+    for i in np.flatnonzero(kind == "nama_salah"):
+        j = int(rng.integers(1, max(2, len(names[i]) - 2)))
+        names[i] = names[i][:j] + names[i][j + 1] + names[i][j] + names[i][j + 2 :]
+        nik[i] = ""
+    for i in np.flatnonzero(kind == "gelar"):
+        names[i] = ("Hj. " if rng.random() < 0.5 else "H. ") + names[i].upper()
+        nik[i] = ""
+    listed = pd.DataFrame(
+        {
+            "NIK": nik,
+            "Nama Penerima": names,
+            "Tgl Lahir": pd.to_datetime(chosen[headers[C.TANGGAL_LAHIR]]).dt.strftime("%d/%m/%Y").to_numpy(),
+            "Kode Desa": chosen[headers[C.KODE_KEL]].to_numpy(),
+        }
+    )
+    others = pd.DataFrame(
+        {
+            "NIK": [f"9999{rng.integers(10**11, 10**12 - 1)}" for _ in range(strangers)],
+            "Nama Penerima": rng.choice(FIRST_NAMES_M, size=strangers) + " " + rng.choice(FAMILY_NAMES, size=strangers),
+            "Tgl Lahir": "01/01/1970",
+            "Kode Desa": rng.choice(households[headers[C.KODE_KEL]].to_numpy(), size=strangers),
+        }
+    )
+    out = pd.concat([listed, others], ignore_index=True)
+    out.insert(0, "No", np.arange(1, len(out) + 1))
+    return out

@@ -343,7 +343,13 @@ def test_programme_tables_and_restricted_workbooks(demo_run: Path) -> None:
     folder = demo_run / "terbatas"
     book = load_workbook(folder / "sasaran_terpadu.xlsx", read_only=True)
     assert {"sasaran_terpadu", "kuota"} <= set(book.sheetnames)
+    assert {"penerima_cocok", "penerima_tidak_cocok"} <= set(book.sheetnames)  # the Perkim list of the demo
+    quota = {r[0]: r[1:] for r in book["kuota"].iter_rows(min_row=2, values_only=True)}
+    assert quota["rtlh"][0] == 400 and quota["rtlh"][2] <= 400  # kuota, kandidat, diberikan
+    methods = {r[-2] for r in book["penerima_cocok"].iter_rows(min_row=2, values_only=True)}
+    assert {"nik", "nama_tgl_kel"} <= methods
     header = [c.value for c in next(book["sasaran_terpadu"].iter_rows(max_row=1))]
+
     assert {"peringkat", "program_diberikan", "jalur_pendanaan", C.NIK, C.NAMA_KK, C.ALAMAT} <= set(header)
     workbooks = sorted((folder / "opd").glob("*.xlsx"))
     assert workbooks and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in workbooks)
