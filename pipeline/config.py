@@ -167,6 +167,8 @@ class AnalysisSettings:
     significance: float = DEFAULT_SIGNIFICANCE
     h3_resolution: int = DEFAULT_H3_RESOLUTION
     small_base_households: int = DEFAULT_SMALL_BASE
+    #: Households receiving at least this many programmes count as overlap (tumpang tindih).
+    overlap_programs: int = 3
 
 
 @dataclass(frozen=True)
@@ -653,7 +655,10 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         significance=float(a.get("significance", DEFAULT_SIGNIFICANCE)),
         h3_resolution=int(a.get("h3_resolution", DEFAULT_H3_RESOLUTION)),
         small_base_households=int(a.get("small_base_households", DEFAULT_SMALL_BASE)),
+        overlap_programs=int(a.get("overlap_programs", 3)),
     )
+    if analysis.overlap_programs < 2:
+        raise ConfigError(f"{where} [analysis]: overlap_programs must be >= 2, found {analysis.overlap_programs}")
     if analysis.permutations < 99:
         raise ConfigError(f"{where} [analysis]: permutations must be at least 99, found {analysis.permutations}")
     if not 5 <= analysis.h3_resolution <= 12:

@@ -96,7 +96,7 @@ def vulnerable_flags(h: pd.DataFrame) -> dict[str, pd.Series]:
     out["perempuan_kk"] = (h[C.JENIS_KELAMIN] == "P").fillna(False).astype("int64") if C.JENIS_KELAMIN in h else zero
     if C.JUMLAH_DISABILITAS in h:
         out[C.DISABILITAS] = out[C.DISABILITAS] | (h[C.JUMLAH_DISABILITAS].fillna(0) > 0).astype("int64")
-    if C.JUMLAH_LANSIA in h:
+    if C.JUMLAH_LANSIA in h and C.JUMLAH_ANGGOTA_TERCATAT in h:
         alone = (h[C.JUMLAH_ANGGOTA_TERCATAT] == 1) & (h[C.JUMLAH_LANSIA] == 1)
         out[C.LANSIA_TUNGGAL] = out[C.LANSIA_TUNGGAL] | alone.fillna(False).astype("int64")
     return out

@@ -191,7 +191,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     )
     flags, assessed = programme_flags(classified, config.programs, matched=matched)
     per_kelurahan = coverage(classified, flags, config.programs, assessed)
-    crowded = overlap_in_excluding_areas(classified, flags, config.programs)
+    crowded = overlap_in_excluding_areas(classified, flags, config.programs, n=config.analysis.overlap_programs)
     kelurahan = kelurahan.merge(crowded, on=C.KODE_KEL, how="left")
     for column in ("kk_terima_banyak", "kk_layak_tanpa_program"):
         kelurahan[column] = kelurahan[column].fillna(0).astype("int64")

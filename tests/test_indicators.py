@@ -152,3 +152,13 @@ def test_priority_composite_by_hand() -> None:
         frame, weights={"kk_miskin_ekstrem": 1, "persen_miskin_eb": 0, "titik_panas": 0, "mpi_m0": 0}
     )
     assert only_extreme[C.PERINGKAT].tolist()[:3] == [1, 3, 2]
+
+
+def test_vulnerable_flags_with_elderly_count_but_no_member_count() -> None:
+    import pandas as pd
+
+    from pipeline.indicators import vulnerable_flags
+
+    frame = pd.DataFrame({C.JUMLAH_LANSIA: [1, 0], C.LANSIA_TUNGGAL: [0, 1]})
+    flags = vulnerable_flags(frame)  # no jumlah_anggota_tercatat: the register's own flag only
+    assert flags[C.LANSIA_TUNGGAL].tolist() == [0, 1]
