@@ -361,6 +361,42 @@ def _choropleth(data: gpd.GeoDataFrame, *, name: str, color_field: str, show: bo
     )
 
 
+def _filled_layer(
+    data: gpd.GeoDataFrame,
+    *,
+    name: str,
+    show: bool,
+    css_class: str,
+    tooltip: dict[str, str],
+    outline: str = "#555555",
+    weight: float = 1,
+    opacity: float = 0.75,
+    fill: str | None = None,
+) -> folium.GeoJson:
+    """A polygon layer filled from its ``warna`` field (or one ``fill`` colour), with a tooltip.
+
+    ``tooltip`` maps fields to their Indonesian labels; ``css_class`` names
+    the drawn paths (tests and print styles find them by it).
+    """
+    data = data.assign(geometry=shapely.set_precision(data.geometry.values, 1e-5))
+    return folium.GeoJson(
+        data,
+        name=name,
+        show=show,
+        style_function=lambda f: {
+            "fillColor": fill or f["properties"]["warna"],
+            "color": outline,
+            "weight": weight,
+            "fillOpacity": opacity,
+            "className": css_class,
+        },
+        highlight_function=lambda f: {"weight": weight + 1.5},
+        tooltip=folium.GeoJsonTooltip(
+            fields=list(tooltip), aliases=list(tooltip.values()), sticky=True, localize=False
+        ),
+    )
+
+
 def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.GeoJson:
     data = gpd.GeoDataFrame(
         {
@@ -371,27 +407,20 @@ def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.GeoJson:
             "persen": pockets[C.PERSEN_MISKIN].map(format_percent),
             "luas": pockets["luas_km2"].map(lambda v: format_percent(v).replace(" %", " km²")),
         },
-        geometry=shapely.set_precision(pockets.geometry.values, 1e-5),
+        geometry=pockets.geometry.values,
         crs=pockets.crs,
     )
-    return folium.GeoJson(
+    labels = ["Kantong", "Kelurahan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "Luas"]
+    return _filled_layer(
         data,
         name=LAYER_POCKET,
         show=True,
-        style_function=lambda f: {
-            "fillColor": POCKET_COLOR,
-            "color": "#67000d",
-            "weight": 2.5,
-            "fillOpacity": 0.35,
-            "className": "kantong-pocket",
-        },
-        highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["kantong", "kelurahan", "kk", "miskin", "persen", "luas"],
-            aliases=["Kantong", "Kelurahan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "Luas"],
-            sticky=True,
-            localize=False,
-        ),
+        css_class="kantong-pocket",
+        tooltip=dict(zip(data.columns[:-1], labels, strict=True)),
+        outline="#67000d",
+        weight=2.5,
+        opacity=0.35,
+        fill=POCKET_COLOR,
     )
 
 
@@ -405,23 +434,18 @@ def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
             "persen": cells[C.PERSEN_MISKIN].map(format_percent),
             "warna": [styles[c][0] for c in classes],
         },
-        geometry=shapely.set_precision(cells.geometry.values, 1e-5),
+        geometry=cells.geometry.values,
         crs=cells.crs,
     )
-    return folium.GeoJson(
+    return _filled_layer(
         data,
         name=LAYER_CELLS,
         show=False,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["warna"],
-            "color": "#ffffff",
-            "weight": 0.5,
-            "fillOpacity": 0.8,
-            "className": "kantong-sel",
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["kelas", "kk", "persen"], aliases=["Sel H3", "Jumlah KK", "Persentase miskin"], localize=False
-        ),
+        css_class="kantong-sel",
+        tooltip={"kelas": "Sel H3", "kk": "Jumlah KK", "persen": "Persentase miskin"},
+        outline="#ffffff",
+        weight=0.5,
+        opacity=0.8,
     )
 
 
@@ -446,33 +470,22 @@ def _change_layer(changes: gpd.GeoDataFrame) -> folium.GeoJson:
             "hilang": format_households(changes["kk_hilang"]),
             "warna": [color(v) for v in net],
         },
-        geometry=shapely.set_precision(changes.geometry.values, 1e-5),
+        geometry=changes.geometry.values,
         crs=changes.crs,
     )
-    return folium.GeoJson(
+    return _filled_layer(
         data,
         name=LAYER_CHANGE,
         show=False,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["warna"],
-            "color": "#555555",
-            "weight": 1,
-            "fillOpacity": 0.75,
-            "className": "kantong-perubahan",
+        css_class="kantong-perubahan",
+        tooltip={
+            "nama": "Kelurahan",
+            "bersih": "Perubahan KK miskin",
+            "masuk": "Masuk desil miskin",
+            "keluar": "Keluar desil miskin",
+            "baru": "KK baru",
+            "hilang": "KK hilang",
         },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["nama", "bersih", "masuk", "keluar", "baru", "hilang"],
-            aliases=[
-                "Kelurahan",
-                "Perubahan KK miskin",
-                "Masuk desil miskin",
-                "Keluar desil miskin",
-                "KK baru",
-                "KK hilang",
-            ],
-            sticky=True,
-            localize=False,
-        ),
     )
 
 
