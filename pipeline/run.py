@@ -468,6 +468,7 @@ def run_region(
         config.boundaries.path,
         *config.households.paths,
         *(p for s in config.progress.snapshots for p in s.paths),
+        *(p for program in config.programs for p in program.beneficiaries),
     ]
     input_records = [{"file": str(p), "sha256": sha256_of(p)} for p in inputs if p.is_file()]
     metadata = {

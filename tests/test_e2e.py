@@ -46,7 +46,7 @@ def test_demo_run_writes_every_output(demo_run: Path) -> None:
     kelurahan = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kelurahan")
     assert len(kelurahan) == 20 and kelurahan[C.JUMLAH_KK].sum() == rows["diterima"]
     assert summary["ringkasan"][C.JUMLAH_KK] == rows["diterima"]
-    assert summary["sintetis"] is True and len(summary["masukan"]) == 4  # boundaries, families, members, snapshot
+    assert summary["sintetis"] is True and len(summary["masukan"]) == 5  # boundaries, families, members, snapshot, Perkim list
     validation = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="validasi")
     totals = validation.set_index(C.ALASAN)["jumlah_baris"]
     assert totals["baris_masuk"] == totals["baris_diterima"] + totals["baris_dikarantina"]
@@ -57,6 +57,8 @@ def test_demo_run_writes_every_output(demo_run: Path) -> None:
     assert "rumah_tangga.csv" in report and "nik_tidak_valid" in report and "Ditandai" in report
     depfile = (demo_run / "masukan.d").read_text(encoding="utf-8")
     assert "batas_wilayah.gpkg" in depfile and "rumah_tangga.csv" in depfile and "anggota_keluarga.csv" in depfile
+    # an edited snapshot or OPD list rebuilds the region too
+    assert "rumah_tangga_2026-06-30.csv" in depfile and "penerima_rtlh_perkim.xlsx" in depfile
 
 
 def test_demo_member_sheet_is_aggregated_and_accounted_for(demo_run: Path, demo_inputs: pd.DataFrame) -> None:
