@@ -94,8 +94,14 @@ def suppress_small_counts(frame: pd.DataFrame, *, k: int, counts: list[str]) -> 
     return out
 
 
-def suppress_counts(frame: pd.DataFrame, *, k: int, derived: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
-    """Hide every ``kk_*`` count of 1 to k-1, and the fields derived from a hidden one.
+def suppress_counts(
+    frame: pd.DataFrame,
+    *,
+    k: int,
+    counts: list[str] | None = None,
+    derived: dict[str, tuple[str, ...]] | None = None,
+) -> pd.DataFrame:
+    """Hide counts of 1 to k-1, and the fields derived from a hidden one.
 
     For tables without a household base (e.g. movements between snapshots),
     where :func:`suppress_small_counts` does not apply.
@@ -106,8 +112,11 @@ def suppress_counts(frame: pd.DataFrame, *, k: int, derived: dict[str, tuple[str
         Counts per area.
     k
         The threshold.
+    counts
+        The count columns (households or people); by default every ``kk_*`` column.
     derived
-        Field -> the counts it is computed from (e.g. a difference).
+        Field -> the counts it is computed from (e.g. a difference, from
+        which the hidden count could be worked back).
 
     Returns
     -------
@@ -115,7 +124,7 @@ def suppress_counts(frame: pd.DataFrame, *, k: int, derived: dict[str, tuple[str
         A copy with hidden values as <NA> and ``disembunyikan`` listing them.
     """
     out = frame.copy()
-    counts = [c for c in out.columns if c.startswith("kk_")]
+    counts = [c for c in out.columns if c.startswith("kk_")] if counts is None else counts
     hidden = pd.DataFrame(
         {c: out[c].between(1, k - 1).astype("boolean").fillna(False).astype(bool) for c in counts}, index=out.index
     )

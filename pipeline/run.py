@@ -223,9 +223,12 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         register_households=int(kelurahan[C.JUMLAH_KK].sum()),
     )
     reconciliation, drivers = reconcile(kelurahan, config.progress)
-    if len(drivers):  # people counts of 1..k-1 are hidden like household counts
-        drivers["jiwa_register"] = (
-            drivers["jiwa_register"].astype("Int64").mask(drivers["jiwa_register"].between(1, k - 1))
+    if len(drivers):  # people counts of 1..k-1 are hidden like household counts, with what reveals them
+        drivers = suppress_counts(
+            drivers,
+            k=k,
+            counts=["jiwa_register"],
+            derived={"selisih": ("jiwa_register",), "persen_dari_selisih": ("jiwa_register",)},
         )
     changes = None
     if config.progress.snapshots:

@@ -46,7 +46,9 @@ def test_demo_run_writes_every_output(demo_run: Path) -> None:
     kelurahan = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kelurahan")
     assert len(kelurahan) == 20 and kelurahan[C.JUMLAH_KK].sum() == rows["diterima"]
     assert summary["ringkasan"][C.JUMLAH_KK] == rows["diterima"]
-    assert summary["sintetis"] is True and len(summary["masukan"]) == 5  # boundaries, families, members, snapshot, Perkim list
+    assert (
+        summary["sintetis"] is True and len(summary["masukan"]) == 5
+    )  # boundaries, families, members, snapshot, Perkim list
     validation = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="validasi")
     totals = validation.set_index(C.ALASAN)["jumlah_baris"]
     assert totals["baris_masuk"] == totals["baris_diterima"] + totals["baris_dikarantina"]

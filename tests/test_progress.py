@@ -121,3 +121,26 @@ def test_two_snapshots_with_known_movements() -> None:
     assert out.loc["k2", ["kk_baru", "kk_baru_miskin", "kk_hilang", "kk_hilang_miskin"]].tolist() == [2, 1, 1, 1]
     assert out.loc["k2", ["kk_miskin_sebelum", "kk_miskin_sekarang", "perubahan_miskin"]].tolist() == [2, 1, -1]
     assert out["perubahan_miskin"].sum() == current[C.MISKIN].sum() - previous[C.MISKIN].sum()
+
+
+def test_small_register_counts_and_what_reveals_them_are_hidden() -> None:
+    from pipeline.privacy import suppress_counts
+
+    drivers = pd.DataFrame(
+        {
+            "jiwa_register": [3, 400],
+            "jiwa_bps_dibagi": [10, 100],
+            "selisih": [-7, 300],
+            "persen_dari_selisih": [2.3, 97.7],
+        }
+    )
+    out = suppress_counts(
+        drivers,
+        k=5,
+        counts=["jiwa_register"],
+        derived={"selisih": ("jiwa_register",), "persen_dari_selisih": ("jiwa_register",)},
+    )
+    # 3 people = 10 shared + (-7): the difference would give the count back
+    assert out.loc[0, ["jiwa_register", "selisih", "persen_dari_selisih"]].isna().all()
+    assert out.loc[1, "jiwa_register"] == 400 and out.loc[1, "selisih"] == 300
+    assert out.loc[0, "disembunyikan"] == "jiwa_register,selisih,persen_dari_selisih"
