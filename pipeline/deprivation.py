@@ -40,6 +40,7 @@ import pandas as pd
 
 from . import columns as C
 from .config import DeprivationIndicator, DeprivationSettings
+from .rules import text_key
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +58,6 @@ _OPERATORS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-
-
-def _text_key(values: pd.Series) -> pd.Series:
-    """Text compared ignoring case, spaces and punctuation; empty becomes <NA>."""
-    key = values.astype("string").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
-    return key.mask(key == "")
 
 
 def effective_indicators(
@@ -120,8 +115,8 @@ def deprivations(households: pd.DataFrame, *, indicators: tuple[DeprivationIndic
     for indicator in indicators:
         values = households[indicator.column]
         if indicator.values:
-            key = _text_key(values)
-            wanted = set(_text_key(pd.Series(indicator.values)).dropna())
+            key = text_key(values)
+            wanted = set(text_key(pd.Series(indicator.values)).dropna())
             deprived = key.isin(wanted).astype("Int8").mask(key.isna())
         else:
             number = pd.to_numeric(values, errors="coerce").astype("Float64")

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import ast
 import operator
-import re
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .load import header_key
 
 _COMPARE = {
     ast.Eq: operator.eq,
@@ -37,12 +37,11 @@ _COMPARE = {
 }
 
 
-def _key(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
-
-
-def _text_key(value: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "", value.lower())
+def text_key(values: pd.Series) -> pd.Series:
+    """Text as compared in rules and deprivation cutoffs: case, spaces and punctuation ignored
+    (the form :func:`pipeline.load.header_key` gives one text); empty becomes <NA>."""
+    key = values.astype("string").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
+    return key.mask(key == "")
 
 
 def parse_rule(text: str, *, where: str = "rule") -> ast.Expression:
@@ -119,14 +118,14 @@ def evaluate_rule(frame: pd.DataFrame, text: str, *, where: str = "rule") -> pd.
             if not isinstance(literal, list):
                 raise ConfigError(f"{where}: 'in' needs a list in rule '{text}', e.g. jenis_lantai in [\"Tanah\"]")
             if all(isinstance(v, str) for v in literal):
-                found = _key(values).isin({_text_key(v) for v in literal})
+                found = text_key(values).isin({header_key(v) for v in literal})
             else:
                 found = pd.to_numeric(values, errors="coerce").isin(literal)
             known = values.notna().to_numpy()
             hit = found.fillna(False).to_numpy(dtype=bool)
             return known & (hit if isinstance(op, ast.In) else ~hit)
         if isinstance(literal, str):
-            result = _COMPARE[type(op)](_key(values), _text_key(literal))
+            result = _COMPARE[type(op)](text_key(values), header_key(literal))
         elif isinstance(literal, bool) or literal is None:
             raise ConfigError(f"{where}: compare with numbers or text in rule '{text}'")
         else:
