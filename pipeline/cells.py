@@ -141,6 +141,25 @@ def aggregate_cells(households: gpd.GeoDataFrame, *, resolution: int = 9) -> gpd
     return out
 
 
+def _adjacent_pairs(cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of the given H3 cells that share an edge.
+
+    Returns
+    -------
+    ids : ndarray of uint64
+        The cells as integers, in the given order.
+    row, col : ndarray of int64
+        Positions of adjacent cells (both directions; no cell with itself).
+    """
+    ids = np.array([h3.str_to_int(c) for c in cells], dtype=np.uint64)
+    disks = [h3i.grid_disk(int(c), 1) for c in ids.tolist()]
+    source = np.repeat(np.arange(ids.size), [len(d) for d in disks])
+    target = np.concatenate(disks).astype(np.uint64) if disks else np.array([], dtype=np.uint64)
+    found = pd.Series(np.arange(ids.size), index=ids).reindex(target).to_numpy()
+    keep = ~np.isnan(found) & (found != source)
+    return ids, source[keep].astype(np.int64), found[keep].astype(np.int64)
+
+
 def ring_weights(cells: pd.Series, *, knn: int = 3) -> tuple[libpysal.weights.W, np.ndarray]:
     """Binary weights: each cell's adjacent occupied cells, KNN for isolated ones.
 
@@ -158,18 +177,8 @@ def ring_weights(cells: pd.Series, *, knn: int = 3) -> tuple[libpysal.weights.W,
     knn_fallback : ndarray of bool
         True for cells whose neighbours came from the KNN fallback.
     """
-    ids = np.array([h3.str_to_int(c) for c in cells], dtype=np.uint64)
+    ids, row, col = _adjacent_pairs(cells)
     n = len(ids)
-    position = pd.Series(np.arange(n), index=ids)
-    ring = np.array([h3i.grid_disk(int(c), 1) for c in ids.tolist()], dtype=object)
-    rows, cols = [], []
-    for i, disk in enumerate(ring):
-        found = position.reindex(np.asarray(disk, dtype=np.uint64)).dropna().to_numpy(dtype=np.int64)
-        found = found[found != i]
-        rows.append(np.full(found.size, i))
-        cols.append(found)
-    row = np.concatenate(rows) if rows else np.array([], dtype=np.int64)
-    col = np.concatenate(cols) if cols else np.array([], dtype=np.int64)
     isolated = np.bincount(row, minlength=n) == 0
     if isolated.any() and n > 1:
         lat_lon = np.array([h3i.cell_to_latlng(int(c)) for c in ids.tolist()])
@@ -339,14 +348,7 @@ def pocket_membership(cells: gpd.GeoDataFrame) -> np.ndarray:
     index = np.flatnonzero(selected)
     if index.size == 0:
         return out
-    ids = np.array([h3.str_to_int(c) for c in cells[H3].to_numpy()[index]], dtype=np.uint64)
-    position = pd.Series(np.arange(index.size), index=ids)
-    rows, cols = [], []
-    for i, c in enumerate(ids.tolist()):
-        found = position.reindex(np.asarray(h3i.grid_disk(c, 1), dtype=np.uint64)).dropna().to_numpy(dtype=np.int64)
-        rows.append(np.full(found.size, i))
-        cols.append(found)
-    row, col = np.concatenate(rows), np.concatenate(cols)
+    _, row, col = _adjacent_pairs(cells[H3].to_numpy()[index])
     graph = sparse.coo_matrix((np.ones(row.size), (row, col)), shape=(index.size, index.size))
     _, labels = connected_components(graph, directed=False)
     out[index] = labels
