@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from . import columns as C
-from .load_boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2
+from .load_boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2, kelurahan_names
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def official_list_check(boundaries: gpd.GeoDataFrame, *, region_code: str) -> pd
     if not official:
         logger.warning("region code %s is not in %s; no official list check", region_code, OFFICIAL_LIST)
         return pd.DataFrame(columns=columns)
-    found = dict(zip(boundaries[C.KODE_KEL], boundaries[C.NAMA_KEL].astype(str), strict=True))
+    found = kelurahan_names(boundaries)
     rows = [
         {"masalah": "tidak_ada_di_file", "kode_kel": code, "nama_kel": official[code]}
         for code in sorted(set(official) - set(found))

@@ -330,3 +330,8 @@ def boundaries_from_file(
 def boundaries_from_source(source: BoundarySource) -> gpd.GeoDataFrame:
     """Read a region's ``[boundaries]`` table with :func:`boundaries_from_file`."""
     return boundaries_from_file(source.path, layer=source.layer, columns=source.columns, crosswalk=source.crosswalk)
+
+
+def kelurahan_names(boundaries: pd.DataFrame) -> dict[str, str]:
+    """Kelurahan code -> name, from canonical boundaries."""
+    return dict(zip(boundaries[C.KODE_KEL], boundaries[C.NAMA_KEL].astype(str), strict=True))

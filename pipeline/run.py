@@ -37,7 +37,7 @@ from .export import (
 from .indicators import classify_poverty, count_columns, kecamatan_indicators, kelurahan_indicators, region_summary
 from .join import join_households
 from .load import beneficiaries_from_file, read_registers
-from .load_boundaries import clean_boundaries, read_boundaries
+from .load_boundaries import clean_boundaries, kelurahan_names, read_boundaries
 from .matching import match_beneficiaries
 from .members import attach_members
 from .pockets import kelurahan_hotspots, knn_fallback_names
@@ -182,7 +182,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     )
 
     on_stage("programs")
-    names = dict(zip(boundaries[C.KODE_KEL], boundaries[C.NAMA_KEL].astype(str), strict=True))
+    names = kelurahan_names(boundaries)
     lists = [beneficiaries_from_file(p, program=prog.code) for prog in config.programs for p in prog.beneficiaries]
     matched, unmatched = (
         match_beneficiaries(pd.concat(lists, ignore_index=True), classified, kelurahan_names=names)
@@ -316,7 +316,7 @@ def target_workbooks(analysis: RegionAnalysis) -> dict[str, dict[str, pd.DataFra
     if not len(targets):
         return {}
     people = analysis.households.loc[targets.index, [c for c in WORKBOOK_COLUMNS if c in analysis.households]]
-    names = dict(zip(analysis.boundaries[C.KODE_KEL], analysis.boundaries[C.NAMA_KEL].astype(str), strict=True))
+    names = kelurahan_names(analysis.boundaries)
     full = targets.drop(columns=[C.KODE_KEL, C.DESIL]).join(people)
     full.insert(full.columns.get_loc(C.KODE_KEL) + 1, C.NAMA_KEL, full[C.KODE_KEL].map(names))
     out = {
