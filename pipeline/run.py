@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,8 +299,6 @@ WORKBOOK_COLUMNS: tuple[str, ...] = (C.NIK, C.NO_KK, C.NAMA_KK, C.ALAMAT, C.RT, 
 
 
 def _slug(text: str) -> str:
-    import re
-
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "opd"
 
 
