@@ -84,6 +84,7 @@ def suppress_small_counts(frame: pd.DataFrame, *, k: int, counts: list[str]) -> 
     for rate, source in rate_sources(out.columns).items():
         if source in hidden:
             hidden[rate] = hidden[source] | small_base
+    hidden = hidden.fillna(False).astype(bool)  # an already hidden (<NA>) count stays hidden
     for column in hidden.columns:
         if column in counts:
             out[column] = out[column].astype("Int64").mask(hidden[column])

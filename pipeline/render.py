@@ -16,10 +16,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import json
 import logging
 import math
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import branca
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 SYNTHETIC_NOTICE: str = "DATA SINTETIS — bukan data warga nyata"
 HIDDEN_LABEL: str = "disembunyikan"
+#: A programme's coverage where the register holds no eligibility criterion for it.
+NO_RULE_LABEL: str = "tanpa kriteria"
 NO_DATA_COLOR: str = "#bdbdbd"
 #: Poverty-rate classes (percent of households) and their colours (ColorBrewer YlOrRd).
 RATE_BREAKS: tuple[float, ...] = (0, 10, 20, 30, 40, 50, 100.000001)
@@ -53,13 +57,42 @@ GI_STYLE: dict[str, tuple[str, str]] = {
     "dingin_99": ("#2166ac", "Titik dingin (99 %)"),
     "tanpa_data": (NO_DATA_COLOR, "Tanpa data"),
 }
+# Themes (radio entries of the layer control), by group.
+GROUP_POVERTY: str = "Kemiskinan"
+GROUP_PROGRAM: str = "Program dan OPD"
+GROUP_VULNERABLE: str = "Kelompok rentan"
+GROUP_CHANGE: str = "Perubahan"
 LAYER_RATE: str = "Persentase KK miskin & rentan"
+LAYER_RATE_EB: str = "Persentase miskin, dihaluskan (Empirical Bayes)"
 LAYER_EXTREME: str = "Jumlah KK miskin ekstrem"
+LAYER_M0: str = "Kemiskinan multidimensi (M0)"
 LAYER_GI: str = "Titik panas kemiskinan (Gi*)"
+LAYER_EXCLUSION: str = "Eksklusi: KK layak tanpa program"
+#: ``{n}`` is ``[analysis] overlap_programs``.
+LAYER_OVERLAP: str = "Tumpang tindih: KK menerima ≥ {n} program"
+LAYER_CHANGE: str = "Perubahan KK miskin sejak snapshot lalu"
+# Overlays (check boxes).
+LAYER_OSM: str = "Peta dasar OpenStreetMap (perlu internet)"
 LAYER_KEC: str = "Batas kecamatan"
 LAYER_POCKET: str = "Kantong kemiskinan (sel H3)"
 LAYER_CELLS: str = "Sel H3: titik panas"
-LAYER_CHANGE: str = "Perubahan KK miskin sejak snapshot lalu"
+KK_LAYAK_TANPA_PROGRAM: str = "kk_layak_tanpa_program"
+#: Vulnerable-group count columns -> theme names.
+VULNERABLE_LABELS: dict[str, str] = {
+    "kk_lansia_tunggal": "KK lansia tunggal",
+    "kk_disabilitas": "KK dengan penyandang disabilitas",
+    "kk_risiko_stunting": "KK berisiko stunting",
+    "kk_perempuan_kepala": "KK dengan perempuan kepala keluarga",
+    "kk_pekerja_migran": "KK dengan pekerja migran",
+}
+#: Programme coverage classes (% of eligible households reached), ColorBrewer Greens.
+COVERAGE_BREAKS: tuple[float, ...] = (0, 20, 40, 60, 80, 100.000001)
+COVERAGE_COLORS: tuple[str, ...] = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+#: Multidimensional poverty M0 classes (0-1), ColorBrewer Purples.
+M0_BREAKS: tuple[float, ...] = (0, 0.05, 0.1, 0.15, 0.2, 0.3, math.inf)
+M0_COLORS: tuple[str, ...] = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
+VULNERABLE_COLORS: tuple[str, ...] = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+OVERLAP_COLORS: tuple[str, ...] = ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603")
 #: Net change in poor households: (upper bound, colour, label), diverging.
 CHANGE_CLASSES: tuple[tuple[float, str, str], ...] = (
     (-20.5, "#2166ac", "turun > 20 KK"),
@@ -122,11 +155,6 @@ def format_date(value: dt.date) -> str:
     return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
-def _bin_colors(values: pd.Series, breaks: tuple[float, ...], colors: tuple[str, ...]) -> list[str]:
-    index = np.digitize(values.to_numpy(dtype="float64", na_value=np.nan), breaks[1:-1], right=False)
-    return [NO_DATA_COLOR if pd.isna(v) else colors[i] for v, i in zip(values, index, strict=True)]
-
-
 def count_breaks(values: pd.Series, classes: int = 5) -> tuple[float, ...]:
     """Rounded class edges for a count layer (quantiles of the published values)."""
     data = values.dropna().astype("float64")
@@ -153,6 +181,8 @@ class MapContext:
     targets: list[dict] = field(default_factory=list)
     #: The trajectory chart (:func:`trajectory_svg`), inline SVG.
     chart: str = ""
+    #: The N of the overlap theme ("households receiving N programmes or more").
+    overlap_programs: int = 3
 
 
 def _offline_assets() -> str:
@@ -167,35 +197,6 @@ def _offline_assets() -> str:
     css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline_image, css)
     js = (base / "leaflet.js").read_text(encoding="utf-8")
     return f"<style>{css}</style>\n<script>{js}</script>"
-
-
-_PAGE_CSS = """
-<style>
-html, body {height: 100%; margin: 0; font-family: "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif;}
-.leaflet-container {background: #eef2f5;}
-.kantong-panel {position: absolute; top: 10px; left: 54px; z-index: 1000; width: 300px; max-height: calc(100% - 40px);
-  overflow-y: auto; background: rgba(255,255,255,0.96); border-radius: 6px; box-shadow: 0 1px 6px rgba(0,0,0,.3);
-  padding: 10px 12px; font-size: 13px; line-height: 1.35;}
-.kantong-panel h1 {font-size: 17px; margin: 0 0 4px 0;}
-.kantong-panel h2 {font-size: 13px; margin: 10px 0 4px 0;}
-.kantong-panel table {border-collapse: collapse; width: 100%;}
-.kantong-panel td {padding: 1px 0;} .kantong-panel td.angka {text-align: right; font-variant-numeric: tabular-nums;}
-.kantong-sintetis {background: #fff3cd; border: 1px solid #e0a800; color: #7a5600; font-weight: 600;
-  padding: 4px 6px; border-radius: 4px; margin: 4px 0;}
-.kantong-catatan {color: #555; font-size: 11.5px;}
-.kantong-legend {position: absolute; bottom: 24px; right: 10px; z-index: 1000; background: rgba(255,255,255,0.96);
-  border-radius: 6px; box-shadow: 0 1px 6px rgba(0,0,0,.3); padding: 6px 10px; font-size: 12px; max-width: 240px;}
-.kantong-legend .judul {font-weight: 600; margin-bottom: 3px;}
-.kantong-legend i {display: inline-block; width: 14px; height: 12px; margin-right: 6px; border: 1px solid #999;
-  vertical-align: middle;}
-.kantong-label {font-size: 11px; font-weight: 600; color: #333; text-shadow: 0 0 3px #fff, 0 0 3px #fff;
-  white-space: nowrap; pointer-events: none;}
-@media print {
-  .kantong-panel {position: absolute; width: 260px; box-shadow: none; border: 1px solid #999;}
-  .leaflet-control-layers {display: none;}
-}
-</style>
-"""
 
 
 class _Html(branca.element.MacroElement):
@@ -215,28 +216,24 @@ class _Html(branca.element.MacroElement):
         self.code = code
 
 
-def _legend_block(title: str, items: list[tuple[str, str]], *, layer: str, visible: bool) -> str:
-    rows = "".join(f'<div><i style="background:{color}"></i>{html.escape(label)}</div>' for color, label in items)
-    style = "" if visible else ' style="display:none"'
-    return (
-        f'<div class="kantong-legend-blok" data-layer="{html.escape(layer)}"{style}>'
-        f'<div class="judul">{html.escape(title)}</div>{rows}</div>'
-    )
+def _asset(name: str) -> str:
+    """A text file shipped in ``pipeline/assets`` (the map's own script and style)."""
+    return (resources.files(__package__) / "assets" / name).read_text(encoding="utf-8")
 
 
-def _legend_toggle_js(map_name: str) -> str:
-    return f"""
-    (function() {{
-      var map = {map_name};
-      function toggle(e, show) {{
-        document.querySelectorAll('.kantong-legend-blok').forEach(function(el) {{
-          if (el.getAttribute('data-layer') === e.name) {{ el.style.display = show ? '' : 'none'; }}
-        }});
-      }}
-      map.on('overlayadd', function(e) {{ toggle(e, true); }});
-      map.on('overlayremove', function(e) {{ toggle(e, false); }});
-    }})();
+def _legend_block(
+    title: str, items: list[tuple[str, str]], *, visible: bool, layer: str = "", theme: int | None = None
+) -> str:
+    """One legend block, shown while its theme (by number) or its overlay (by control name) is on the map.
+
+    ``layer`` is the overlay's name as given to the layer control, which
+    is already HTML-escaped; the attribute escapes it once more so that
+    the script reads back exactly that name.
     """
+    rows = "".join(f'<div><i style="background:{color}"></i>{html.escape(label)}</div>' for color, label in items)
+    key = f'data-tema="{theme}"' if theme is not None else f'data-layer="{html.escape(layer)}"'
+    style = "" if visible else ' style="display:none"'
+    return f'<div class="kantong-legend-blok" {key}{style}><div class="judul">{html.escape(title)}</div>{rows}</div>'
 
 
 def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
@@ -314,51 +311,376 @@ def _target_text(rows: list[dict]) -> str:
     return "".join(lines)
 
 
-def _tooltip_frame(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Only the fields the map shows, pre-formatted, with light geometries."""
-    out = gpd.GeoDataFrame(
-        {
-            "nama": kelurahan[C.NAMA_KEL].astype(str),
-            "kecamatan": kelurahan[C.NAMA_KEC].astype(str),
-            "kk": format_households(kelurahan[C.JUMLAH_KK]),
-            "miskin": format_households(kelurahan[C.KK_MISKIN]),
-            "persen": kelurahan[C.PERSEN_MISKIN].map(format_percent),
-            "ekstrem": format_households(kelurahan[C.KK_MISKIN_EKSTREM]),
-            "gi": [GI_STYLE.get(c, GI_STYLE["tanpa_data"])[1] for c in kelurahan[C.GI_KELAS]],
-            "warna_persen": _bin_colors(kelurahan[C.PERSEN_MISKIN], RATE_BREAKS, RATE_COLORS),
-            "warna_gi": [GI_STYLE.get(c, GI_STYLE["tanpa_data"])[0] for c in kelurahan[C.GI_KELAS]],
-        },
-        geometry=shapely.set_precision(kelurahan.geometry.values, 1e-5),
-        crs=kelurahan.crs,
-    )
-    return out
+@dataclass(frozen=True)
+class Theme:
+    """One way of colouring the kelurahan polygons: a radio entry of the layer control.
+
+    ``classes`` holds one colour index per kelurahan (-1: hidden or no
+    data, drawn grey); ``texts`` the formatted value each tooltip and
+    profile shows; ``label`` names that value. Themes with ``profile``
+    also appear as a row of the click profile.
+    """
+
+    name: str
+    group: str
+    label: str
+    colors: tuple[str, ...]
+    legend: list[tuple[str, str]]
+    classes: np.ndarray
+    texts: list[str]
+    profile: bool = True
 
 
-def _choropleth(data: gpd.GeoDataFrame, *, name: str, color_field: str, show: bool) -> folium.GeoJson:
-    fields = ["nama", "kecamatan", "kk", "miskin", "persen", "ekstrem", "gi"]
-    aliases = [
-        "Kelurahan",
-        "Kecamatan",
-        "Jumlah KK",
-        "KK miskin & rentan",
-        "Persentase miskin",
-        "KK miskin ekstrem",
-        "Gi*",
+def _classes(values: pd.Series, breaks: tuple[float, ...]) -> np.ndarray:
+    data = values.to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isnan(data), -1, np.digitize(data, breaks[1:-1], right=False))
+
+
+def _range_legend(breaks: tuple[float, ...], colors: tuple[str, ...], unit: str, hidden: str) -> list[tuple[str, str]]:
+    items = [
+        (color, f"{lo:g}–{hi:g} {unit}" if math.isfinite(hi) and hi <= 100 else f"≥ {lo:g} {unit}".rstrip())
+        for lo, hi, color in zip(breaks[:-1], breaks[1:], colors, strict=True)
     ]
-    return folium.GeoJson(
-        data[[*fields, color_field, "geometry"]],
+    return [*items, (NO_DATA_COLOR, hidden)]
+
+
+def _rate_theme(name: str, values: pd.Series, *, label: str, k: int) -> Theme:
+    return Theme(
         name=name,
-        show=show,
-        style_function=lambda f, field=color_field: {
-            "fillColor": f["properties"][field],
-            "color": "#555555",
-            "weight": 1,
-            "fillOpacity": 0.75,
-            "className": "kantong-kel",
-        },
-        highlight_function=lambda f: {"weight": 3, "color": "#222222"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, localize=False),
+        group=GROUP_POVERTY,
+        label=label,
+        colors=RATE_COLORS,
+        legend=_range_legend(RATE_BREAKS, RATE_COLORS, "%", f"{HIDDEN_LABEL} (< {k} KK) / tanpa data"),
+        classes=_classes(values, RATE_BREAKS),
+        texts=[format_percent(v) for v in values],
     )
+
+
+def _count_theme(
+    name: str, values: pd.Series, *, group: str, label: str, colors: tuple[str, ...], k: int, profile: bool = True
+) -> Theme:
+    values = values.astype("Float64")
+    breaks = count_breaks(values)
+    colors = colors[: max(1, len(breaks) - 1)]
+    legend = [
+        (color, f"{format_int(lo)}–{format_int(hi - 1)} KK")
+        for lo, hi, color in zip(breaks[:-1], breaks[1:], colors, strict=False)
+    ]
+    return Theme(
+        name=name,
+        group=group,
+        label=label,
+        colors=colors,
+        legend=[*legend, (NO_DATA_COLOR, f"{HIDDEN_LABEL} (< {k} KK)")],
+        classes=_classes(values, breaks),
+        texts=list(format_households(values)),
+        profile=profile,
+    )
+
+
+def _signed_households(value: float) -> str:
+    return HIDDEN_LABEL if pd.isna(value) else f"{int(value):+d} KK".replace("+0 ", "0 ")
+
+
+def program_coverage_table(coverage: pd.DataFrame, codes: pd.Series, programs: dict[str, str]) -> pd.DataFrame:
+    """Coverage (% of eligible households reached) per kelurahan (rows, in ``codes`` order) and programme (columns).
+
+    Programmes are those of ``programs`` (code -> name) present in
+    ``coverage`` (:func:`pipeline.programs.coverage_by_kelurahan`, public);
+    hidden shares stay missing.
+    """
+    present = [code for code in programs if code in set(coverage["program"])]
+    wide = coverage.pivot_table(index=C.KODE_KEL, columns="program", values="persen_cakupan", aggfunc="first")
+    return wide.reindex(index=codes.to_numpy(), columns=present).astype("float64")
+
+
+def _coverage_texts(coverage: pd.DataFrame, code: str, codes: pd.Series) -> list[str]:
+    """Coverage shares as text; "tanpa kriteria" where the register holds no eligibility rule for it."""
+    rows = coverage[coverage["program"] == code].set_index(C.KODE_KEL).reindex(codes.to_numpy())
+    hidden = rows.get(C.DISEMBUNYIKAN, pd.Series("", index=rows.index)).fillna("").str.contains("kk_layak")
+    no_rule = rows["kk_layak"].isna() & ~hidden if "kk_layak" in rows else pd.Series(False, index=rows.index)
+    return [
+        NO_RULE_LABEL if unknown else format_percent(share, 1)
+        for share, unknown in zip(rows["persen_cakupan"], no_rule, strict=True)
+    ]
+
+
+def kelurahan_themes(
+    kelurahan: pd.DataFrame,
+    *,
+    k: int,
+    changes: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    programs: dict[str, str] | None = None,
+    overlap_programs: int = 3,
+) -> list[Theme]:
+    """The map's themes for the public kelurahan frame, in layer-control order.
+
+    Poverty (rate raw and Empirical-Bayes smoothed, extreme-poor count,
+    M0, Gi* classes), programmes (coverage of each programme, exclusion,
+    overlap), vulnerable groups and the change since the previous
+    snapshot; a theme whose column is absent is left out.
+
+    Parameters
+    ----------
+    kelurahan
+        Public (suppressed) kelurahan indicators.
+    k
+        The suppression threshold, for the legends.
+    changes
+        Public snapshot changes with ``kode_kel`` and ``perubahan_miskin``.
+    coverage
+        Public per-kelurahan programme coverage (long: one row per
+        kelurahan and programme).
+    programs
+        Programme code -> name, in display order.
+    overlap_programs
+        The N of "households receiving N programmes or more".
+
+    Returns
+    -------
+    list of Theme
+    """
+    themes = [_rate_theme(LAYER_RATE, kelurahan[C.PERSEN_MISKIN], label="Persentase KK miskin & rentan", k=k)]
+    if C.PERSEN_MISKIN_EB in kelurahan:
+        themes.append(_rate_theme(LAYER_RATE_EB, kelurahan[C.PERSEN_MISKIN_EB], label="Persentase miskin (EB)", k=k))
+    themes.append(
+        _count_theme(
+            LAYER_EXTREME,
+            kelurahan[C.KK_MISKIN_EKSTREM],
+            group=GROUP_POVERTY,
+            label="KK miskin ekstrem",
+            colors=COUNT_COLORS,
+            k=k,
+        )
+    )
+    if C.MPI_M0 in kelurahan:
+        m0 = kelurahan[C.MPI_M0].astype("Float64")
+        themes.append(
+            Theme(
+                name=LAYER_M0,
+                group=GROUP_POVERTY,
+                label="Indeks kemiskinan multidimensi M0",
+                colors=M0_COLORS,
+                legend=_range_legend(M0_BREAKS, M0_COLORS, "", f"{HIDDEN_LABEL} / tanpa data"),
+                classes=_classes(m0, M0_BREAKS),
+                texts=[HIDDEN_LABEL if pd.isna(v) else f"{v:.3f}".replace(".", ",") for v in m0],
+            )
+        )
+    gi = kelurahan[C.GI_KELAS].where(kelurahan[C.GI_KELAS].isin(list(GI_STYLE)), "tanpa_data")
+    order = list(GI_STYLE)
+    themes.append(
+        Theme(
+            name=LAYER_GI,
+            group=GROUP_POVERTY,
+            label="Titik panas (Gi*)",
+            colors=tuple(color for color, _ in GI_STYLE.values()),
+            legend=list(GI_STYLE.values()),
+            classes=np.array([order.index(c) for c in gi]),
+            texts=[GI_STYLE[c][1] for c in gi],
+        )
+    )
+    if coverage is not None and len(coverage) and programs:
+        table = program_coverage_table(coverage, kelurahan[C.KODE_KEL], programs)
+        for code in table.columns:
+            themes.append(
+                Theme(
+                    name=f"Cakupan {programs[code]}",
+                    group=GROUP_PROGRAM,
+                    label=f"Cakupan {programs[code]}",
+                    colors=COVERAGE_COLORS,
+                    legend=_range_legend(
+                        COVERAGE_BREAKS,
+                        COVERAGE_COLORS,
+                        "% KK layak menerima",
+                        f"{HIDDEN_LABEL} / tidak ada KK layak / register tanpa kriteria kelayakan",
+                    ),
+                    classes=_classes(table[code], COVERAGE_BREAKS),
+                    texts=_coverage_texts(coverage, code, kelurahan[C.KODE_KEL]),
+                    profile=False,
+                )
+            )
+    for column, name, label, colors in (
+        (KK_LAYAK_TANPA_PROGRAM, LAYER_EXCLUSION, "KK layak tanpa program", COUNT_COLORS),
+        (
+            "kk_terima_banyak",
+            LAYER_OVERLAP.format(n=overlap_programs),
+            f"KK menerima ≥ {overlap_programs} program",
+            OVERLAP_COLORS,
+        ),
+    ):
+        if column in kelurahan:
+            themes.append(_count_theme(name, kelurahan[column], group=GROUP_PROGRAM, label=label, colors=colors, k=k))
+    for column, label in VULNERABLE_LABELS.items():
+        if column in kelurahan:
+            themes.append(
+                _count_theme(
+                    label, kelurahan[column], group=GROUP_VULNERABLE, label=label, colors=VULNERABLE_COLORS, k=k
+                )
+            )
+    if changes is not None and len(changes):
+        net = changes.set_index(C.KODE_KEL)["perubahan_miskin"].reindex(kelurahan[C.KODE_KEL]).astype("Float64")
+        bounds = [bound for bound, _, _ in CHANGE_CLASSES]
+        values = net.to_numpy(dtype="float64", na_value=np.nan)
+        themes.append(
+            Theme(
+                name=LAYER_CHANGE,
+                group=GROUP_CHANGE,
+                label="Perubahan KK miskin",
+                colors=tuple(color for _, color, _ in CHANGE_CLASSES),
+                legend=[(c, label) for _, c, label in CHANGE_CLASSES] + [(NO_DATA_COLOR, HIDDEN_LABEL)],
+                classes=np.where(np.isnan(values), -1, np.searchsorted(bounds, values, side="right")),
+                texts=[_signed_households(v) for v in values],
+            )
+        )
+    return themes
+
+
+def web_geometry(geometry: gpd.GeoSeries, *, tolerance: float | None = None) -> gpd.GeoSeries:
+    """Polygons for the web map: a clean coverage, simplified without opening gaps, rounded.
+
+    Neighbouring kelurahan are first made a clean coverage (GEOS coverage
+    cleaning: an overlap goes to one of the two, vertices within a tiny
+    distance are snapped, shared edges become identical), then simplified
+    with coverage simplification, which moves each shared edge once for
+    both sides, so no new gap or overlap appears between neighbours; the
+    coordinates are finally rounded to 5 decimals (about 1 m).
+
+    Parameters
+    ----------
+    geometry
+        Polygons in EPSG:4326.
+    tolerance
+        Simplification tolerance in degrees, roughly the square root of
+        the area of the triangles removed. Default: 1/10,000 of the
+        diagonal of the region's bounding box (about 10 m for a city,
+        50 m for a province).
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        Same index and CRS.
+    """
+    values = geometry.values
+    if tolerance is None:
+        minx, miny, maxx, maxy = geometry.total_bounds
+        tolerance = math.hypot(maxx - minx, maxy - miny) / 10_000
+    try:
+        cleaned = shapely.coverage_clean(values)
+        simplified = shapely.coverage_simplify(cleaned, tolerance)
+    except shapely.errors.GEOSException as error:  # e.g. a collection left by a repair
+        logger.warning("coverage simplification failed (%s); simplifying each polygon on its own", error)
+        simplified = shapely.simplify(values, tolerance / 2, preserve_topology=True)
+    rounded = shapely.set_precision(simplified, 1e-5)
+    lost = shapely.is_empty(rounded)
+    rounded[lost] = shapely.set_precision(values[lost], 1e-5)  # a sliver swallowed by a neighbour
+    return gpd.GeoSeries(rounded, index=geometry.index, crs=geometry.crs)
+
+
+def _json_for_script(text: str) -> str:
+    """JSON text that can sit inside a ``<script>`` element whatever the names contain."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _priority_text(kelurahan: pd.DataFrame) -> list[str]:
+    if C.PERINGKAT not in kelurahan:
+        return ["—"] * len(kelurahan)
+    total = int(kelurahan[C.PERINGKAT].notna().sum())
+    return ["—" if pd.isna(r) else f"{int(r)} dari {total}" for r in kelurahan[C.PERINGKAT]]
+
+
+def map_data(
+    kelurahan: gpd.GeoDataFrame,
+    themes: list[Theme],
+    *,
+    geometry: gpd.GeoSeries,
+    chart: pd.DataFrame | None = None,
+    programs: dict[str, str] | None = None,
+) -> str:
+    """The data the map's script draws from, as JSON safe inside a ``<script>`` element.
+
+    One GeoJSON feature per kelurahan, with its name (``n``), kecamatan
+    (``kc``), colour class and text per theme (``c``, ``t``), profile
+    values (``v``) and programme coverage for the chart (``pc``); plus
+    the theme list, the profile labels and the charted programmes.
+    """
+    profile = ["Jumlah KK", "Jumlah jiwa", "KK miskin & rentan", "Peringkat prioritas"]
+    values = zip(
+        format_households(kelurahan[C.JUMLAH_KK]),
+        kelurahan[C.JUMLAH_JIWA].map(format_int),
+        format_households(kelurahan[C.KK_MISKIN]),
+        _priority_text(kelurahan),
+        strict=True,
+    )
+    classes = np.column_stack([t.classes for t in themes]).tolist()
+    texts = list(zip(*(t.texts for t in themes), strict=True))
+    chart = chart if chart is not None else pd.DataFrame(index=range(len(kelurahan)))
+    bars = np.round(chart.to_numpy(dtype="float64"), 1)
+    bars = np.where(np.isnan(bars), None, bars).tolist()
+    shapes = shapely.to_geojson(geometry.values)
+    features = [
+        '{"type":"Feature","properties":'
+        + json.dumps(
+            {"n": str(n), "kc": str(kc), "c": c, "t": t, "v": v, "pc": pc},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        + f',"geometry":{shape}}}'
+        for n, kc, c, t, v, pc, shape in zip(
+            kelurahan[C.NAMA_KEL], kelurahan[C.NAMA_KEC], classes, texts, values, bars, shapes, strict=True
+        )
+    ]
+    index = {t.name: i for i, t in enumerate(themes)}
+    meta = {
+        "nodata": NO_DATA_COLOR,
+        "themes": [
+            {"name": t.name, "group": t.group, "label": t.label, "colors": t.colors, "profile": t.profile}
+            for t in themes
+        ],
+        "profile": profile,
+        "programs": [{"name": programs[code], "theme": index[f"Cakupan {programs[code]}"]} for code in chart.columns]
+        if programs
+        else [],
+    }
+    text = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+    return _json_for_script(text[:-1] + ',"kel":{"type":"FeatureCollection","features":[' + ",".join(features) + "]}}")
+
+
+class _Engine(branca.element.MacroElement):
+    """The map's data (a JSON script element) and the script object drawing the kelurahan."""
+
+    _template = branca.element.Template(
+        """
+        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}_data">{{ this.data }}</script>{% endmacro %}
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new Kantong({{ this._parent.get_name() }},
+            JSON.parse(document.getElementById("{{ this.get_name() }}_data").textContent));
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: str) -> None:
+        super().__init__()
+        self._name = "Kantong"
+        self.data = data
+
+
+class _Theme(folium.map.Layer):
+    """A theme in the layer control: choosing it restyles the kelurahan layer."""
+
+    _template = branca.element.Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.engine }}.theme({{ this.index }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, *, engine: str, index: int, show: bool) -> None:
+        super().__init__(name=html.escape(name), overlay=False, control=True, show=show)
+        self._name = "Tema"
+        self.engine = engine
+        self.index = index
 
 
 def _filled_layer(
@@ -372,6 +694,7 @@ def _filled_layer(
     weight: float = 1,
     opacity: float = 0.75,
     fill: str | None = None,
+    control: bool = True,
 ) -> folium.GeoJson:
     """A polygon layer filled from its ``warna`` field (or one ``fill`` colour), with a tooltip.
 
@@ -381,8 +704,9 @@ def _filled_layer(
     data = data.assign(geometry=shapely.set_precision(data.geometry.values, 1e-5))
     return folium.GeoJson(
         data,
-        name=name,
+        name=html.escape(name),
         show=show,
+        control=control,
         style_function=lambda f: {
             "fillColor": fill or f["properties"]["warna"],
             "color": outline,
@@ -397,11 +721,12 @@ def _filled_layer(
     )
 
 
-def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.GeoJson:
+def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """Pocket polygons with a label showing each pocket's rank."""
     data = gpd.GeoDataFrame(
         {
             "kantong": pockets["kantong_id"].astype(str) + " (peringkat " + pockets["peringkat"].astype(str) + ")",
-            "kelurahan": pockets[C.NAMA_KEL].astype(str),
+            "kelurahan": pockets[C.NAMA_KEL].astype(str).map(html.escape),  # the tooltip is HTML
             "kk": format_households(pockets["jumlah_kk"]),
             "miskin": format_households(pockets[C.KK_MISKIN]),
             "persen": pockets[C.PERSEN_MISKIN].map(format_percent),
@@ -411,7 +736,8 @@ def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.GeoJson:
         crs=pockets.crs,
     )
     labels = ["Kantong", "Kelurahan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "Luas"]
-    return _filled_layer(
+    group = folium.FeatureGroup(name=html.escape(LAYER_POCKET), show=True)
+    _filled_layer(
         data,
         name=LAYER_POCKET,
         show=True,
@@ -421,7 +747,11 @@ def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.GeoJson:
         weight=2.5,
         opacity=0.35,
         fill=POCKET_COLOR,
-    )
+        control=False,
+    ).add_to(group)
+    for rank, point in zip(pockets["peringkat"], pockets.geometry.representative_point(), strict=True):
+        _label(point, str(rank), css_class="kantong-label-kantong", size=(26, 18)).add_to(group)
+    return group
 
 
 def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
@@ -449,54 +779,53 @@ def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
     )
 
 
-def _change_layer(changes: gpd.GeoDataFrame) -> folium.GeoJson:
-    net = changes["perubahan_miskin"].astype("Float64")
-
-    def color(value) -> str:
-        if pd.isna(value):
-            return NO_DATA_COLOR
-        return next(c for bound, c, _ in CHANGE_CLASSES if value < bound)
-
-    def signed(value) -> str:
-        return HIDDEN_LABEL if pd.isna(value) else f"{int(value):+d} KK".replace("+0", "0")
-
-    data = gpd.GeoDataFrame(
-        {
-            "nama": changes[C.NAMA_KEL].astype(str),
-            "bersih": net.map(signed),
-            "masuk": format_households(changes["kk_masuk_miskin"]),
-            "keluar": format_households(changes["kk_keluar_miskin"]),
-            "baru": format_households(changes["kk_baru"]),
-            "hilang": format_households(changes["kk_hilang"]),
-            "warna": [color(v) for v in net],
-        },
-        geometry=changes.geometry.values,
-        crs=changes.crs,
+def _kecamatan_layer(kelurahan: gpd.GeoDataFrame, geometry: gpd.GeoSeries) -> folium.FeatureGroup:
+    """Kecamatan outlines dissolved from the simplified kelurahan (so the lines coincide), with names."""
+    kec = (
+        gpd.GeoDataFrame(
+            {C.KODE_KEC: kelurahan[C.KODE_KEC].to_numpy(), C.NAMA_KEC: kelurahan[C.NAMA_KEC].astype(str).to_numpy()},
+            geometry=geometry.to_numpy(),
+            crs=geometry.crs,
+        )
+        .dissolve(C.KODE_KEC, aggfunc="first")
+        .reset_index()
     )
-    return _filled_layer(
-        data,
-        name=LAYER_CHANGE,
-        show=False,
-        css_class="kantong-perubahan",
-        tooltip={
-            "nama": "Kelurahan",
-            "bersih": "Perubahan KK miskin",
-            "masuk": "Masuk desil miskin",
-            "keluar": "Keluar desil miskin",
-            "baru": "KK baru",
-            "hilang": "KK hilang",
-        },
+    kec["geometry"] = shapely.set_precision(kec.geometry.values, 1e-5)
+    group = folium.FeatureGroup(name=LAYER_KEC, show=True)
+    folium.GeoJson(
+        kec[[C.NAMA_KEC, "geometry"]],
+        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2.5, "dashArray": "6 4"},
+        interactive=False,
+        control=False,
+    ).add_to(group)
+    for name, point in zip(kec[C.NAMA_KEC], kec.geometry.representative_point(), strict=True):
+        _label(point, name, css_class="kantong-label", size=(160, 16)).add_to(group)
+    return group
+
+
+def _label(point: shapely.Point, text: str, *, css_class: str, size: tuple[int, int]) -> folium.Marker:
+    return folium.Marker(
+        [point.y, point.x],
+        icon=folium.DivIcon(
+            html=f'<div class="{css_class}">{html.escape(str(text))}</div>',
+            icon_size=size,
+            icon_anchor=(size[0] // 2, size[1] // 2),
+            class_name=f"{css_class}-icon",
+        ),
+        interactive=False,
     )
 
 
 def map_from_indicators(
     kelurahan: gpd.GeoDataFrame,
     *,
-    kecamatan: gpd.GeoDataFrame,
     context: MapContext,
     pockets: gpd.GeoDataFrame | None = None,
     cells: gpd.GeoDataFrame | None = None,
     changes: gpd.GeoDataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    programs: dict[str, str] | None = None,
+    tolerance: float | None = None,
 ) -> folium.Map:
     """Build the region's map from public (suppressed) indicators.
 
@@ -504,8 +833,6 @@ def map_from_indicators(
     ----------
     kelurahan
         Public kelurahan indicators with Gi* classes, EPSG:4326.
-    kecamatan
-        Kecamatan polygons with ``nama_kec``, EPSG:4326.
     context
         Texts for the side panel.
     pockets
@@ -514,125 +841,93 @@ def map_from_indicators(
         Public H3 cells (:func:`pipeline.cells.public_cells`), EPSG:4326.
     changes
         Public movements since the previous register snapshot
-        (:func:`pipeline.progress.compare_snapshots`), EPSG:4326.
+        (:func:`pipeline.progress.compare_snapshots`).
+    coverage
+        Public programme coverage per kelurahan (long), for the coverage
+        themes and the profile chart.
+    programs
+        Programme code -> name, in display order.
+    tolerance
+        Simplification tolerance of :func:`web_geometry` (degrees).
 
     Returns
     -------
     folium.Map
-        Layers: poverty rate (shown), extreme-poor count, Gi* hot spots,
-        pockets (shown) and H3 cells when given, kecamatan outlines with
-        names; a legend per layer, a layer control and a scale bar.
+        The kelurahan drawn once, coloured by the theme chosen in the
+        layer control (:func:`kelurahan_themes`); overlays: OpenStreetMap
+        (needs internet), pockets with rank labels, H3 cells, kecamatan
+        outlines and names. A legend per theme and overlay, a side panel,
+        search, fullscreen and print buttons and a metric scale bar.
 
     Raises
     ------
     RenderError
-        If the frames are not in EPSG:4326.
+        If the frame is not in EPSG:4326.
     """
-    for frame, what in ((kelurahan, "kelurahan"), (kecamatan, "kecamatan")):
-        if frame.crs is None or frame.crs.to_epsg() != 4326:
-            raise RenderError(
-                f"{what} layer must be in EPSG:4326 for the web map, found {frame.crs}; call .to_crs(4326)"
-            )
+    if kelurahan.crs is None or kelurahan.crs.to_epsg() != 4326:
+        raise RenderError(
+            f"kelurahan layer must be in EPSG:4326 for the web map, found {kelurahan.crs}; call .to_crs(4326)"
+        )
+    geometry = web_geometry(kelurahan.geometry, tolerance=tolerance)
+    themes = kelurahan_themes(
+        kelurahan,
+        k=context.min_households,
+        changes=changes,
+        coverage=coverage,
+        programs=programs,
+        overlap_programs=context.overlap_programs,
+    )
+    chart = (
+        program_coverage_table(coverage, kelurahan[C.KODE_KEL], programs)
+        if coverage is not None and len(coverage) and programs
+        else None
+    )
+
     minx, miny, maxx, maxy = kelurahan.total_bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, control_scale=True, zoom_start=12)
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, zoom_start=12)
     m.default_js = []
     m.default_css = []
     root = m.get_root()
     root.header.add_child(branca.element.Element(_offline_assets()), name="kantong_leaflet")
-    root.header.add_child(branca.element.Element(_PAGE_CSS), name="kantong_css")
+    root.header.add_child(
+        branca.element.Element(f"<style>{_asset('peta.css')}</style>\n<script>{_asset('peta.js')}</script>"),
+        name="kantong_engine",
+    )
     root.title = f"Peta Kantong Kemiskinan — {context.region_name}"
 
-    folium.FeatureGroup(name="Latar polos (tanpa internet)", overlay=False, control=True).add_to(m)
-    folium.TileLayer(
-        "OpenStreetMap", name="OpenStreetMap (perlu internet)", overlay=False, show=False, control=True
-    ).add_to(m)
+    engine = _Engine(map_data(kelurahan, themes, geometry=geometry, chart=chart, programs=programs))
+    m.add_child(engine)
+    for i, theme in enumerate(themes):
+        m.add_child(_Theme(theme.name, engine=engine.get_name(), index=i, show=i == 0))
+    folium.TileLayer("OpenStreetMap", name=LAYER_OSM, overlay=True, show=False, control=True).add_to(m)
 
-    data = _tooltip_frame(kelurahan)
-    data["warna_ekstrem"] = _bin_colors(
-        kelurahan[C.KK_MISKIN_EKSTREM].astype("Float64"),
-        breaks := count_breaks(kelurahan[C.KK_MISKIN_EKSTREM].astype("Float64")),
-        COUNT_COLORS[: max(1, len(breaks) - 1)],
-    )
-    _choropleth(data, name=LAYER_RATE, color_field="warna_persen", show=True).add_to(m)
-    _choropleth(data, name=LAYER_EXTREME, color_field="warna_ekstrem", show=False).add_to(m)
-    _choropleth(data, name=LAYER_GI, color_field="warna_gi", show=False).add_to(m)
-    if changes is not None and len(changes):
-        _change_layer(changes).add_to(m)
+    legends = [_legend_block(theme.name, theme.legend, theme=i, visible=i == 0) for i, theme in enumerate(themes)]
     if cells is not None and len(cells):
         _cell_layer(cells, k=context.min_households).add_to(m)
-    if pockets is not None and len(pockets):
-        _pocket_layer(pockets).add_to(m)
-
-    kec = folium.FeatureGroup(name=LAYER_KEC, show=True)
-    folium.GeoJson(
-        kecamatan[[C.NAMA_KEC, "geometry"]].assign(geometry=shapely.set_precision(kecamatan.geometry.values, 1e-5)),
-        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2.5, "dashArray": "6 4"},
-        interactive=False,
-    ).add_to(kec)
-    for _, row in kecamatan.iterrows():
-        point = row.geometry.representative_point()
-        folium.Marker(
-            [point.y, point.x],
-            icon=folium.DivIcon(
-                html=f'<div class="kantong-label">{html.escape(str(row[C.NAMA_KEC]))}</div>',
-                icon_size=(160, 16),
-                icon_anchor=(80, 8),
-                class_name="kantong-label-icon",
-            ),
-            interactive=False,
-        ).add_to(kec)
-    kec.add_to(m)
-
-    rate_items = [
-        (color, f"{lo:g}–{hi:g} %" if hi <= 100 else f"≥ {lo:g} %")
-        for lo, hi, color in zip(RATE_BREAKS[:-1], RATE_BREAKS[1:], RATE_COLORS, strict=True)
-    ] + [(NO_DATA_COLOR, f"{HIDDEN_LABEL} / tanpa data")]
-    count_items = [
-        (color, f"{format_int(lo)}–{format_int(hi - 1)} KK")
-        for lo, hi, color in zip(breaks[:-1], breaks[1:], COUNT_COLORS, strict=False)
-    ] + [(NO_DATA_COLOR, f"{HIDDEN_LABEL} (< {context.min_households} KK)")]
-    gi_items = [GI_STYLE[c] for c in GI_STYLE]
-    legend = (
-        '<div class="kantong-legend" id="kantong-legend">'
-        + _legend_block(LAYER_RATE, rate_items, layer=LAYER_RATE, visible=True)
-        + _legend_block(LAYER_EXTREME, count_items, layer=LAYER_EXTREME, visible=False)
-        + _legend_block(LAYER_GI, gi_items, layer=LAYER_GI, visible=False)
-        + (
-            _legend_block(
-                LAYER_CHANGE,
-                [(c, label) for _, c, label in CHANGE_CLASSES] + [(NO_DATA_COLOR, HIDDEN_LABEL)],
-                layer=LAYER_CHANGE,
-                visible=False,
-            )
-            if changes is not None and len(changes)
-            else ""
-        )
-        + (
-            _legend_block(
-                LAYER_POCKET,
-                [(POCKET_COLOR, "Kantong: sel H3 titik panas yang bersebelahan")],
-                layer=LAYER_POCKET,
-                visible=True,
-            )
-            if pockets is not None and len(pockets)
-            else ""
-        )
-        + (
+        legends.append(
             _legend_block(
                 LAYER_CELLS,
                 [(c, label.format(k=context.min_households)) for c, label in CELL_STYLE.values()],
-                layer=LAYER_CELLS,
+                layer=html.escape(LAYER_CELLS),
                 visible=False,
             )
-            if cells is not None and len(cells)
-            else ""
         )
-        + "</div>"
-    )
-    m.add_child(_Html(_panel(context, kelurahan) + legend, _legend_toggle_js(m.get_name())))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    return m
+    if pockets is not None and len(pockets):
+        _pocket_layer(pockets).add_to(m)
+        legends.append(
+            _legend_block(
+                LAYER_POCKET,
+                [(POCKET_COLOR, "Kantong: sel H3 titik panas yang bersebelahan; angka = peringkat")],
+                layer=html.escape(LAYER_POCKET),
+                visible=True,
+            )
+        )
+    _kecamatan_layer(kelurahan, geometry).add_to(m)
+    control = folium.LayerControl(collapsed=False, position="topright")
+    control.add_to(m)
+    legend = f'<div class="kantong-legend" id="kantong-legend">{"".join(legends)}</div>'
+    m.add_child(_Html(_panel(context, kelurahan) + legend, f"{engine.get_name()}.finish({control.get_name()});"))
+    return m  # the script fits the view to the kelurahan, clear of the panel
 
 
 def _letters(n: int) -> str:

@@ -419,16 +419,17 @@ def run_region(
         generated=generated,
         targets=targets,
         chart=trajectory_svg(*chart_series({"grafik": chart})),
+        overlap_programs=config.analysis.overlap_programs,
     )
-    kecamatan_outline = analysis.public_kecamatan[[C.KODE_KEC, C.NAMA_KEC, "geometry"]]
     page = html_from_map(
         map_from_indicators(
             analysis.public_kelurahan,
-            kecamatan=kecamatan_outline,
             context=context,
             pockets=analysis.pockets,
             cells=analysis.public_cells,
             changes=analysis.snapshot_changes,
+            coverage=analysis.coverage,
+            programs={p.code: p.name for p in config.programs},
         )
     )
     names = (

@@ -153,3 +153,55 @@ def points_in(boundaries: gpd.GeoDataFrame, kode: str, n: int, rng: np.random.Ge
 
 
 P3KE = P3KE_HEADERS
+
+
+@pytest.fixture(scope="session")
+def kupang_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real region: Kota Kupang's 51 kelurahan from ../shared, 4,000 synthetic households."""
+    boundaries = SHARED_DATA / "boundaries" / "kupang"
+    if not boundaries.is_dir():
+        pytest.skip(f"shared boundaries not found at {boundaries}; set KANTONG_SHARED_DATA")
+    tmp = tmp_path_factory.mktemp("kupang_run")
+    text = (ROOT / "regions" / "kupang.toml").read_text(encoding="utf-8")
+    text = text.replace("${KANTONG_SHARED_DATA:-../../shared/data}", str(SHARED_DATA))
+    text = text.replace("../data/kupang/", "data/")
+    text = re.sub(r"(?m)^households = \d+", "households = 4000", text)
+    config = tmp / "kupang.toml"
+    config.write_text(text, encoding="utf-8")
+    cli("synth", str(config))
+    cli("run", str(config), "--out", str(tmp / "outputs"))
+    return tmp / "outputs" / "kupang"
+
+
+def small_map(names: dict[int, str] | None = None, *, programs: dict[str, str] | None = None):
+    """Inputs of a 3 x 3 kelurahan map: (public kelurahan, coverage, context); ``names`` renames kelurahan by row."""
+    import datetime as dt
+
+    from pipeline.config import PovertyRule
+    from pipeline.indicators import classify_poverty, count_columns, kelurahan_indicators, region_summary
+    from pipeline.join import join_households
+    from pipeline.pockets import local_gi_star
+    from pipeline.privacy import suppress_small_counts
+    from pipeline.render import MapContext
+    from pipeline.validate import validate_households
+
+    boundaries = grid_boundaries(3, 3)
+    for row, name in (names or {}).items():
+        boundaries.loc[row, C.NAMA_KEL] = name
+    codes = boundaries[C.KODE_KEL].str.replace(".", "", regex=False)
+    rows = [{C.KODE_KEL: code, C.DESIL: str(1 + (i * 7 + j) % 10)} for i, code in enumerate(codes) for j in range(12)]
+    accepted, _ = validate_households(household_rows(rows))
+    joined, _ = join_households(accepted, boundaries)
+    kel = kelurahan_indicators(classify_poverty(joined, rule=PovertyRule()), boundaries)
+    kel = local_gi_star(kel, crs="EPSG:32650", permutations=99, seed=1)
+    public = suppress_small_counts(kel, k=5, counts=count_columns(kel))
+    programs = programs or {"pkh": "Program Keluarga Harapan"}
+    coverage = pd.DataFrame(
+        [
+            {C.KODE_KEL: code, "program": program, "persen_cakupan": None if i == 0 else 10.0 * i}
+            for program in programs
+            for i, code in enumerate(boundaries[C.KODE_KEL])
+        ]
+    )
+    context = MapContext("Kota Uji", dt.date(2026, 9, 30), True, 5, PovertyRule().describe(), region_summary(kel), "x")
+    return public, coverage, context

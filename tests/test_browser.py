@@ -1,11 +1,14 @@
 """The map as a planner sees it: real headless Chromium, network blocked.
 
 Chromium comes from Debian (``make test`` installs it); these tests never
-skip: a missing browser is a failure with instructions.
+skip for want of a browser: a missing browser is a failure with
+instructions. Each map is checked twice over: the small demo region and a
+real one (Kota Kupang's 51 kelurahan from ``../shared``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +16,9 @@ import pyogrio
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from pipeline.render import LAYER_CELLS, LAYER_CHANGE, LAYER_EXTREME, LAYER_GI, LAYER_KEC, LAYER_POCKET, LAYER_RATE
+from pipeline.render import LAYER_KEC, LAYER_OSM, LAYER_POCKET, html_from_map, map_from_indicators
+
+from .conftest import small_map
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,6 +52,18 @@ class Offline:
             self.blocked.append(url)
             route.abort()
 
+    def open(self, path: Path) -> Offline:
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector(".leaflet-overlay-pane path.kantong-kel")
+        return self
+
+    def control(self, name: str):
+        """The input of the layer-control entry called ``name``."""
+        return self.page.locator(".leaflet-control-layers label", has_text=name).locator("input")
+
+    def fills(self) -> set[str]:
+        return set(self.page.eval_on_selector_all("path.kantong-kel", "els => els.map(e => e.getAttribute('fill'))"))
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
@@ -60,80 +77,192 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+@pytest.fixture(params=["demo_run", "kupang_run"], ids=["demo", "kupang"])
+def region(request: pytest.FixtureRequest) -> Path:
+    """The outputs folder of one region: the demo, then a real one."""
+    return request.getfixturevalue(request.param)
+
+
 @pytest.fixture
-def offline(browser, demo_run: Path) -> Iterator[Offline]:
+def offline(browser) -> Iterator[Offline]:
     context = browser.new_context(viewport={"width": 1400, "height": 900}, service_workers="block")
-    page = context.new_page()
-    state = Offline(page)
-    page.goto((demo_run / "peta.html").as_uri())
-    page.wait_for_selector(".leaflet-overlay-pane path.leaflet-interactive")
-    yield state
+    yield Offline(context.new_page())
     context.close()
 
 
-def test_map_draws_every_kelurahan_offline_without_errors(offline: Offline, demo_run: Path, tmp_path: Path) -> None:
-    page = offline.page
-    expected = len(pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kelurahan", read_geometry=False))
-    assert page.locator(".leaflet-overlay-pane path.kantong-kel").count() == expected == 20
+def _gpkg(region: Path, layer: str, **kwargs):
+    return pyogrio.read_dataframe(region / f"{region.name}.gpkg", layer=layer, **kwargs)
+
+
+def _map_data(page: Page) -> dict:
+    return json.loads(page.locator('script[type="application/json"]').text_content())
+
+
+def test_map_draws_every_kelurahan_offline_without_errors(offline: Offline, region: Path) -> None:
+    page = offline.open(region / "peta.html").page
+    expected = len(_gpkg(region, "kelurahan", read_geometry=False))
+    assert page.locator(".leaflet-overlay-pane path.kantong-kel").count() == expected
     assert offline.console_errors == []
     assert offline.page_errors == []
     assert offline.blocked == []  # nothing even tried to reach the network
     assert "DATA SINTETIS" in page.locator("#kantong-panel").inner_text()
-    page.screenshot(path=str(tmp_path / "peta_demo.png"))
-    assert (tmp_path / "peta_demo.png").stat().st_size > 10_000
+    assert page.locator(".leaflet-control-scale-line").inner_text().strip().endswith(("m", "km"))
+    shot = region / f"tangkapan_{region.name}.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 20_000
 
 
-def test_layer_control_lists_layers_and_toggles_legends(offline: Offline, demo_run: Path) -> None:
-    page = offline.page
-    labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    pockets = len(pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kantong", read_geometry=False))
-    expected = [
-        LAYER_RATE,
-        LAYER_EXTREME,
-        LAYER_GI,
-        LAYER_CHANGE,
-        LAYER_CELLS,
-        *([LAYER_POCKET] if pockets else []),
-        LAYER_KEC,
-    ]
-    assert [label.strip() for label in labels] == expected
-    assert page.locator("path.kantong-pocket").count() == pockets  # pockets are shown from the start
-    cells = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_CELLS}"]')
-    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CELLS).locator("input").check()
-    assert cells.is_visible() and "disembunyikan: < 5 KK" in cells.inner_text()
-    assert page.locator("path.kantong-sel").count() == len(
-        pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="sel_h3")
-    )
-    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CELLS).locator("input").uncheck()
-    change = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_CHANGE}"]')
-    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CHANGE).locator("input").check()
-    assert change.is_visible() and "naik > 20 KK" in change.inner_text()
-    assert page.locator("path.kantong-perubahan").count() == 20
-    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_CHANGE).locator("input").uncheck()
-    legend = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_GI}"]')
-    assert not legend.is_visible()
-    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_GI).locator("input").check()
-    assert legend.is_visible()
-    assert "Titik panas (99 %)" in legend.inner_text()
-    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_RATE).locator("input").uncheck()
-    assert not page.locator(f'.kantong-legend-blok[data-layer="{LAYER_RATE}"]').is_visible()
+def test_every_theme_recolours_the_map_and_shows_its_legend(offline: Offline, region: Path) -> None:
+    page = offline.open(region / "peta.html").page
+    themes = _map_data(page)["themes"]
+    assert len(themes) >= 10  # poverty, programmes, exclusion, overlap, vulnerable groups
+    radios = page.locator(".leaflet-control-layers-base label")
+    assert [label.strip() for label in radios.all_inner_texts()] == [t["name"] for t in themes]
+    for i, theme in enumerate(themes):
+        radios.nth(i).locator("input").check()
+        legend = page.locator(f'.kantong-legend-blok[data-tema="{i}"]')
+        assert legend.is_visible(), theme["name"]
+        assert legend.locator(".judul").inner_text() == theme["name"]
+        assert page.locator(".kantong-legend-blok[data-tema]:visible").count() == 1
+        assert offline.fills() <= {*theme["colors"], "#bdbdbd"}, theme["name"]
+    groups = page.locator(".kantong-grup").all_inner_texts()
+    assert groups[:2] == ["Kemiskinan", "Program dan OPD"] and "Kelompok rentan" in groups
     assert offline.console_errors == [] and offline.page_errors == []
 
 
-def test_hover_shows_an_indonesian_tooltip(offline: Offline) -> None:
-    page = offline.page
+def test_every_overlay_toggles_with_its_legend(offline: Offline, region: Path) -> None:
+    page = offline.open(region / "peta.html").page
+    overlays = [label.strip() for label in page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
+    pockets = len(_gpkg(region, "kantong", read_geometry=False))
+    cells = len(_gpkg(region, "sel_h3", read_geometry=False))
+    drawn = {
+        LAYER_POCKET: ("path.kantong-pocket", pockets),
+        "Sel H3: titik panas": ("path.kantong-sel", cells),
+        LAYER_KEC: (".kantong-label", len(_gpkg(region, "kecamatan", read_geometry=False))),
+    }
+    assert overlays == [LAYER_OSM, "Sel H3: titik panas", *([LAYER_POCKET] if pockets else []), LAYER_KEC]
+    for name in overlays[1:]:
+        selector, count = drawn[name]
+        box = offline.control(name)
+        legend = page.locator(f'.kantong-legend-blok[data-layer="{name}"]')
+        for _ in range(2):  # from its opening state, and back
+            box.click()
+            on = box.is_checked()
+            assert page.locator(selector).count() == (count if on else 0), name
+            if legend.count():
+                assert legend.is_visible() == on, name
+    cells_legend = page.locator('.kantong-legend-blok[data-layer="Sel H3: titik panas"]').inner_text()
+    assert "disembunyikan: < 5 KK" in cells_legend
+    if pockets:  # ranks are labelled on the map
+        assert page.locator(".kantong-label-kantong").first.inner_text() == "1"
+    assert offline.console_errors == [] and offline.page_errors == []
+
+
+def test_search_finds_a_kelurahan_by_part_of_its_name(offline: Offline, region: Path) -> None:
+    page = offline.open(region / "peta.html").page
+    names = _gpkg(region, "kelurahan", read_geometry=False)["nama_kel"]
+    name = sorted(names, key=len)[-1]
+    part = name[1:6].lower()
+    page.locator(".kantong-cari input").fill(part)
+    page.keyboard.press("Enter")
+    popup = page.locator(".kantong-profil")
+    popup.wait_for()
+    title = popup.locator("h3").inner_text()
+    assert part in title.lower() and title in set(names)
+    page.locator(".kantong-cari input").fill("tidak ada kelurahan bernama ini")
+    page.keyboard.press("Enter")
+    assert page.locator(".kantong-cari-hasil").inner_text() == "Tidak ditemukan"
+
+
+def test_hover_shows_an_indonesian_tooltip(offline: Offline, region: Path) -> None:
+    page = offline.open(region / "peta.html").page
     page.locator(".leaflet-overlay-pane path.kantong-kel").nth(3).hover(force=True)
-    tooltip = page.locator(".leaflet-tooltip")
+    tooltip = page.locator(".leaflet-tooltip.kantong-tooltip")
     tooltip.wait_for()
     text = tooltip.inner_text()
-    for label in ("Kelurahan", "Kecamatan", "Jumlah KK", "Persentase miskin"):
+    for label in ("Kecamatan", "Jumlah KK", "Persentase KK miskin & rentan"):
         assert label in text
-    assert " KK" in text and "%" in text
+    assert " KK" in text and "%" in text or "disembunyikan" in text
 
 
-def test_switching_to_osm_offline_raises_no_page_error(offline: Offline) -> None:
-    page = offline.page
-    page.locator(".leaflet-control-layers-base label", has_text="OpenStreetMap").locator("input").check()
+def test_click_opens_the_profile_with_a_programme_chart(offline: Offline, region: Path) -> None:
+    page = offline.open(region / "peta.html").page
+    if offline.control(LAYER_POCKET).count():  # pockets lie over the kelurahan
+        offline.control(LAYER_POCKET).uncheck()
+    data = _map_data(page)
+    features = data["kel"]["features"]
+    # the kelurahan with the most programme shares shown, where a click lands on it alone
+    best = max(range(len(features)), key=lambda i: sum(v is not None for v in features[i]["properties"]["pc"]))
+    name = features[best]["properties"]["n"]
+    kelurahan = _gpkg(region, "kelurahan")
+    point = kelurahan.loc[kelurahan["nama_kel"] == name].geometry.iloc[0].representative_point()
+    x, y = page.evaluate(
+        """([i, lat, lon]) => {
+            const layer = window.kantong.layer.getLayers()[i];
+            window.kantong.show(layer);
+            const p = window.kantong.map.latLngToContainerPoint([lat, lon]);
+            return [p.x, p.y];
+        }""",
+        [best, point.y, point.x],
+    )
+    page.mouse.click(x, y)
+    popup = page.locator(".kantong-profil")
+    popup.wait_for()
+    assert popup.locator("h3").inner_text() == name
+    for label in ("Jumlah KK", "KK miskin ekstrem", "Titik panas (Gi*)", "KK layak tanpa program"):
+        assert label in popup.inner_text()
+    chart = popup.locator("svg.kantong-grafik-program")
+    assert chart.is_visible()
+    texts = chart.locator("text").all_text_contents()  # per programme: its name, then its coverage
+    assert texts[0::2] == [p["name"] for p in data["programs"]]
+    assert all(t.endswith(" %") or t in ("disembunyikan", "tanpa kriteria") for t in texts[1::2])
+    shown = sum(v is not None for v in features[best]["properties"]["pc"])
+    assert chart.locator("rect.batang").count() == shown >= 1
+    popup.screenshot(path=str(region / f"tangkapan_profil_{region.name}.png"))
+    assert offline.console_errors == [] and offline.page_errors == []
+
+
+def test_fullscreen_and_print_layout(offline: Offline, demo_run: Path) -> None:
+    page = offline.open(demo_run / "peta.html").page
+    page.locator(".kantong-layar-penuh").click()
+    page.wait_for_function("document.fullscreenElement !== null")
+    page.locator(".kantong-layar-penuh").click()
+    page.wait_for_function("document.fullscreenElement === null")
+    page.emulate_media(media="print")
+    assert not page.locator(".leaflet-control-layers").is_visible()
+    assert not page.locator(".kantong-cari").is_visible()
+    assert page.locator("#kantong-panel").is_visible() and page.locator("#kantong-legend").is_visible()
+    page.screenshot(path=str(demo_run / "tangkapan_cetak.png"))
+    assert offline.page_errors == []
+
+
+def test_switching_on_osm_offline_raises_no_page_error(offline: Offline, demo_run: Path) -> None:
+    page = offline.open(demo_run / "peta.html").page
+    offline.control(LAYER_OSM).check()
     page.wait_for_timeout(300)
     assert offline.page_errors == []
     assert offline.blocked  # tiles were requested and blocked, as offline
+
+
+def test_names_from_input_files_render_as_text(offline: Offline, tmp_path: Path) -> None:
+    evil = '<img src=x onerror="window.kantongXss=1">'
+    public, coverage, context = small_map(names={0: f"Kel {evil}", 4: f"</script>{evil}"})
+    public["nama_kec"] = public["nama_kec"].where(public.index != 0, f"Kec {evil}")
+    page_html = html_from_map(
+        map_from_indicators(public, context=context, coverage=coverage, programs={"pkh": f"PKH {evil}"})
+    )
+    (tmp_path / "peta.html").write_text(page_html, encoding="utf-8")
+    page = offline.open(tmp_path / "peta.html").page
+    page.locator(".kantong-cari input").fill("Kel <img")
+    page.keyboard.press("Enter")
+    popup = page.locator(".kantong-profil")
+    popup.wait_for()
+    assert evil in popup.locator("h3").inner_text()  # shown as text
+    assert f"PKH {evil}" in popup.inner_text()  # the programme name in the chart too
+    page.locator(".leaflet-overlay-pane path.kantong-kel").nth(4).hover(force=True)
+    page.locator(".leaflet-tooltip.kantong-tooltip").wait_for()
+    assert evil in page.locator(".leaflet-tooltip.kantong-tooltip").inner_text()
+    assert evil in " ".join(page.locator(".kantong-label").all_inner_texts())  # kecamatan label
+    assert page.evaluate("window.kantongXss") is None
+    assert page.locator(".leaflet-pane img[src='x']").count() == 0
+    assert offline.page_errors == []

@@ -4,35 +4,32 @@ import datetime as dt
 import re
 
 import geopandas as gpd
+import numpy as np
 import pytest
+import shapely
 
-from pipeline import columns as C
-from pipeline.config import PovertyRule
-from pipeline.indicators import (
-    classify_poverty,
-    count_columns,
-    kecamatan_indicators,
-    kelurahan_indicators,
-    region_summary,
-)
-from pipeline.join import join_households
-from pipeline.pockets import local_gi_star
+from pipeline.load_boundaries import clean_boundaries, read_boundaries
 from pipeline.privacy import SIXTEEN_DIGITS, suppress_small_counts
 from pipeline.render import (
+    COVERAGE_BREAKS,
+    LAYER_EXCLUSION,
+    LAYER_EXTREME,
+    LAYER_GI,
+    LAYER_RATE,
     SYNTHETIC_NOTICE,
-    MapContext,
     RenderError,
     count_breaks,
     format_date,
     format_int,
     format_percent,
     html_from_map,
+    kelurahan_themes,
     map_from_indicators,
     stable_element_ids,
+    web_geometry,
 )
-from pipeline.validate import validate_households
 
-from .conftest import grid_boundaries, household_rows
+from .conftest import SHARED_DATA, small_map
 
 
 @pytest.mark.parametrize(
@@ -61,33 +58,78 @@ def test_element_ids_become_repeatable_letters() -> None:
 
 
 @pytest.fixture
-def small_map_inputs() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, MapContext]:
-    boundaries = grid_boundaries(3, 3)
-    codes = boundaries[C.KODE_KEL].str.replace(".", "", regex=False)
-    rows = [{C.KODE_KEL: code, C.DESIL: str(1 + (i * 7 + j) % 10)} for i, code in enumerate(codes) for j in range(12)]
-    accepted, _ = validate_households(household_rows(rows))
-    joined, _ = join_households(accepted, boundaries)
-    kel = kelurahan_indicators(classify_poverty(joined, rule=PovertyRule()), boundaries)
-    kel = local_gi_star(kel, crs="EPSG:32650", permutations=99, seed=1)
-    public = suppress_small_counts(kel, k=5, counts=count_columns(kel))
-    kec = kecamatan_indicators(kel)[[C.KODE_KEC, C.NAMA_KEC, "geometry"]]
-    context = MapContext("Kota Uji", dt.date(2026, 9, 30), True, 5, PovertyRule().describe(), region_summary(kel), "x")
-    return public, kec, context
+def small_map_inputs():
+    return small_map()
 
 
 def test_map_is_offline_repeatable_and_says_synthetic(small_map_inputs) -> None:
-    public, kec, context = small_map_inputs
-    first = html_from_map(map_from_indicators(public, kecamatan=kec, context=context))
-    second = html_from_map(map_from_indicators(public, kecamatan=kec, context=context))
+    public, coverage, context = small_map_inputs
+    programs = {"pkh": "Program Keluarga Harapan"}
+    first = html_from_map(map_from_indicators(public, context=context, coverage=coverage, programs=programs))
+    second = html_from_map(map_from_indicators(public, context=context, coverage=coverage, programs=programs))
     assert first == second
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", first)
     assert "Leaflet 1.9" in first  # the library itself is inlined
+    assert "Kantong.prototype.theme" in first  # and the map's own script
     assert SYNTHETIC_NOTICE in first
     assert "disembunyikan" in first  # small counts are shown as hidden
     assert first.count("Kel 1") >= 1 and "Jumlah KK" in first
 
 
+def test_themes_cover_poverty_programmes_and_hide_small_counts(small_map_inputs) -> None:
+    public, coverage, _ = small_map_inputs
+    public = public.assign(kk_layak_tanpa_program=[0, 3, 40, 7, 9, 11, 2, 1, 8], kk_lansia_tunggal=range(9))
+    public = suppress_small_counts(public, k=5, counts=["kk_layak_tanpa_program", "kk_lansia_tunggal"])
+    themes = kelurahan_themes(public, k=5, coverage=coverage, programs={"pkh": "Program Keluarga Harapan"})
+    by_name = {t.name: t for t in themes}
+    assert [t.group for t in themes] == sorted([t.group for t in themes], key=[t.group for t in themes].index)
+    assert {LAYER_RATE, LAYER_EXTREME, LAYER_GI, "Cakupan Program Keluarga Harapan", LAYER_EXCLUSION} <= set(by_name)
+    exclusion = by_name[LAYER_EXCLUSION]
+    # counts under 5 were suppressed: grey class and the word, never the number
+    assert list(exclusion.classes[[1, 6, 7]]) == [-1, -1, -1]
+    assert exclusion.texts[1] == "disembunyikan" and exclusion.texts[2] == "40 KK"
+    assert exclusion.classes[0] == 0 and exclusion.texts[0] == "0 KK"  # a true zero is not hidden
+    assert len(exclusion.colors) >= exclusion.classes.max() + 1
+    pkh = by_name["Cakupan Program Keluarga Harapan"]
+    assert pkh.classes[0] == -1 and pkh.texts[0] == "disembunyikan"  # hidden share
+    assert pkh.classes[8] == COVERAGE_BREAKS.index(80) and pkh.texts[8] == "80,0 %"
+    assert not pkh.profile  # programmes are charted, not listed
+
+
+def test_web_geometry_keeps_neighbours_edge_matched() -> None:
+    boundaries = SHARED_DATA / "boundaries" / "pekalongan" / "pekalongan_admin_boundaries.gpkg"
+    if not boundaries.exists():
+        pytest.skip(f"{boundaries} not found; set KANTONG_SHARED_DATA")
+    kel = clean_boundaries(read_boundaries(boundaries, layer="kelurahan"), source="uji")
+    before = int(shapely.get_num_coordinates(kel.geometry.values).sum())
+    web = web_geometry(kel.geometry, tolerance=5e-4)
+    after = int(shapely.get_num_coordinates(web.values).sum())
+    assert after < 0.8 * before  # simplified
+    # the source's neighbours overlap (DATA.md); the web polygons share their edges instead
+    utm = gpd.GeoSeries(web.values, crs=4326).to_crs(kel.estimate_utm_crs())
+    left, right = utm.sindex.query(utm.values, predicate="intersects")
+    pairs = left < right
+    overlap = shapely.intersection(utm.values[left[pairs]], utm.values[right[pairs]])
+    assert shapely.area(overlap).sum() < 50  # m², from rounding to 1e-5 degree only
+    raw_overlap = shapely.intersection(
+        kel.to_crs(utm.crs).geometry.values[left[pairs]], kel.to_crs(utm.crs).geometry.values[right[pairs]]
+    )
+    assert shapely.area(raw_overlap).sum() > 1_000
+    assert abs(utm.union_all().area / kel.to_crs(utm.crs).union_all().area - 1) < 0.01
+    # every coordinate is written with at most 5 decimals
+    coords = shapely.get_coordinates(web.values)
+    assert np.allclose(coords, np.round(coords, 5), atol=1e-9)
+
+
+def test_map_data_is_safe_inside_a_script_element(small_map_inputs) -> None:
+    public, coverage, context = small_map(names={0: '</script><img src=x onerror="alert(1)">'})
+    page = html_from_map(map_from_indicators(public, context=context, coverage=coverage, programs={"pkh": "P<b>KH"}))
+    assert '<img src=x onerror="alert(1)">' not in page and "</script><img" not in page
+    assert "\\u003cimg src=x" in page  # in the JSON data, decoded only by JSON.parse
+    assert "&lt;img src=x" in page  # in the side panel's list
+
+
 def test_map_refuses_a_projected_frame(small_map_inputs) -> None:
-    public, kec, context = small_map_inputs
+    public, _, context = small_map_inputs
     with pytest.raises(RenderError, match="EPSG:4326"):
-        map_from_indicators(public.to_crs("EPSG:32650"), kecamatan=kec, context=context)
+        map_from_indicators(public.to_crs("EPSG:32650"), context=context)

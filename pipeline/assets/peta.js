@@ -1,0 +1,326 @@
+/*
+ * kantong map engine, inlined into every peta.html by pipeline/render.py.
+ *
+ * The kelurahan polygons are drawn once, as one Leaflet layer; each map theme
+ * (poverty rate, coverage of a programme, a vulnerable group...) is an empty
+ * layer in the layer control that restyles those polygons when chosen. The
+ * geometry is therefore stored once in the page however many themes exist.
+ *
+ * Every text that comes from the data (kelurahan, kecamatan and programme
+ * names) goes through esc() before it reaches innerHTML, or is set with
+ * textContent / value: a name holding an HTML tag shows as text.
+ */
+(function () {
+  "use strict";
+
+  var ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+  function esc(value) {
+    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
+      return ESCAPES[c];
+    });
+  }
+
+  function Kantong(map, data) {
+    var self = this;
+    this.map = map;
+    this.data = data;
+    this.current = 0;
+    window.kantong = this; // for the browser tests and the console
+    this.layer = L.geoJson(data.kel, {
+      style: function (feature) {
+        return self.style(feature);
+      },
+      onEachFeature: function (feature, layer) {
+        layer.bindTooltip(
+          function () {
+            return self.tooltip(feature);
+          },
+          { sticky: true, className: "kantong-tooltip" }
+        );
+        layer.bindPopup(
+          function () {
+            return self.popup(feature);
+          },
+          { maxWidth: 360, minWidth: 280, className: "kantong-popup" }
+        );
+        layer.on("mouseover", function () {
+          layer.setStyle({ weight: 3, color: "#222222" });
+        });
+        layer.on("mouseout", function () {
+          self.layer.resetStyle(layer);
+        });
+      },
+    }).addTo(map);
+  }
+
+  Kantong.prototype.style = function (feature) {
+    var theme = this.data.themes[this.current];
+    var cls = feature.properties.c[this.current];
+    return {
+      fillColor: cls < 0 ? this.data.nodata : theme.colors[cls],
+      color: "#555555",
+      weight: 1,
+      fillOpacity: 0.75,
+      className: "kantong-kel",
+    };
+  };
+
+  Kantong.prototype.tooltip = function (feature) {
+    var p = feature.properties;
+    var theme = this.data.themes[this.current];
+    return (
+      "<div><b>" + esc(p.n) + "</b></div>" +
+      "<div>Kelurahan/desa di Kecamatan " + esc(p.kc) + "</div>" +
+      "<div>" + esc(this.data.profile[0]) + ": " + esc(p.v[0]) + "</div>" +
+      "<div>" + esc(theme.label) + ": <b>" + esc(p.t[this.current]) + "</b></div>" +
+      '<div class="kantong-catatan">Klik untuk profil kelurahan</div>'
+    );
+  };
+
+  Kantong.prototype.popup = function (feature) {
+    var p = feature.properties;
+    var rows = [["Kecamatan", p.kc]];
+    this.data.profile.forEach(function (label, i) {
+      rows.push([label, p.v[i]]);
+    });
+    this.data.themes.forEach(function (theme, i) {
+      if (theme.profile) {
+        rows.push([theme.label, p.t[i]]);
+      }
+    });
+    var table = rows
+      .map(function (row) {
+        return "<tr><td>" + esc(row[0]) + '</td><td class="angka">' + esc(row[1]) + "</td></tr>";
+      })
+      .join("");
+    return (
+      '<div class="kantong-profil"><h3>' + esc(p.n) + "</h3><table>" + table + "</table>" +
+      this.chart(p) + "</div>"
+    );
+  };
+
+  /* Programme coverage of one kelurahan as a small horizontal bar chart (SVG). */
+  Kantong.prototype.chart = function (p) {
+    var programs = this.data.programs;
+    if (!programs.length) {
+      return "";
+    }
+    var row = 27, barWidth = 200, width = barWidth + 84;
+    var height = programs.length * row + 2;
+    var parts = [
+      '<div class="judul-grafik">Cakupan program: % KK layak yang menerima</div>',
+      '<svg class="kantong-grafik-program" xmlns="http://www.w3.org/2000/svg" width="' + width +
+        '" height="' + height + '" role="img" aria-label="Cakupan program">',
+    ];
+    programs.forEach(function (program, i) {
+      var y = i * row;
+      var value = p.pc[i];
+      parts.push('<text x="0" y="' + (y + 10) + '" font-size="10.5">' + esc(program.name) + "</text>");
+      parts.push('<rect x="0" y="' + (y + 13) + '" width="' + barWidth + '" height="11" fill="#eeeeee"/>');
+      if (value !== null) {
+        parts.push(
+          '<rect class="batang" x="0" y="' + (y + 13) + '" width="' +
+            ((barWidth * Math.max(0, Math.min(value, 100))) / 100).toFixed(1) + '" height="11" fill="#31a354"/>'
+        );
+      }
+      parts.push(
+        '<text x="' + (barWidth + 5) + '" y="' + (y + 22) + '" font-size="10.5">' + esc(p.t[program.theme]) + "</text>"
+      );
+    });
+    parts.push("</svg>");
+    return parts.join("");
+  };
+
+  /* One theme: an empty layer whose presence on the map selects the polygons' style. */
+  Kantong.prototype.theme = function (index) {
+    var self = this;
+    var group = L.layerGroup();
+    group.on("add", function () {
+      self.current = index;
+      self.layer.setStyle(function (feature) {
+        return self.style(feature);
+      });
+      self.showLegend('[data-tema="' + index + '"]', true);
+    });
+    group.on("remove", function () {
+      self.showLegend('[data-tema="' + index + '"]', false);
+    });
+    return group;
+  };
+
+  Kantong.prototype.showLegend = function (selector, show) {
+    document.querySelectorAll(".kantong-legend-blok" + selector).forEach(function (el) {
+      el.style.display = show ? "" : "none";
+    });
+  };
+
+  /* Kelurahan whose name (or "name (kecamatan)") contains the query; an exact name first. */
+  Kantong.prototype.find = function (query) {
+    var q = String(query).trim().toLowerCase();
+    var exact = null, partial = null;
+    if (!q) {
+      return null;
+    }
+    this.layer.eachLayer(function (layer) {
+      var p = layer.feature.properties;
+      var name = String(p.n).toLowerCase();
+      var full = (p.n + " (" + p.kc + ")").toLowerCase();
+      if (!exact && (name === q || full === q)) {
+        exact = layer;
+      } else if (!partial && full.indexOf(q) >= 0) {
+        partial = layer;
+      }
+    });
+    return exact || partial;
+  };
+
+  /* Zoom to one kelurahan (or to bounds), clear of the side panel (left) and the layer control (right). */
+  Kantong.prototype.show = function (layer) {
+    this.fit(layer.getBounds(), 15);
+  };
+
+  Kantong.prototype.fit = function (bounds, maxZoom) {
+    var panel = document.getElementById("kantong-panel");
+    var control = this.map.getContainer().querySelector(".leaflet-control-layers");
+    this.map.fitBounds(bounds, {
+      maxZoom: maxZoom,
+      animate: false,
+      paddingTopLeft: [(panel ? panel.offsetWidth : 0) + 20, 20],
+      paddingBottomRight: [(control ? control.offsetWidth : 0) + 20, 20],
+    });
+  };
+
+  Kantong.prototype.addSearch = function () {
+    var self = this;
+    var Search = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var box = L.DomUtil.create("div", "leaflet-bar kantong-cari");
+        var input = L.DomUtil.create("input", "", box);
+        input.type = "search";
+        input.placeholder = "Cari kelurahan/desa…";
+        input.setAttribute("aria-label", "Cari kelurahan/desa");
+        input.setAttribute("list", "kantong-daftar-kel");
+        var list = L.DomUtil.create("datalist", "", box);
+        list.id = "kantong-daftar-kel";
+        self.layer.eachLayer(function (layer) {
+          var option = document.createElement("option");
+          option.value = layer.feature.properties.n + " (" + layer.feature.properties.kc + ")";
+          list.appendChild(option);
+        });
+        var note = L.DomUtil.create("div", "kantong-cari-hasil", box);
+        function go() {
+          var found = self.find(input.value);
+          note.textContent = input.value.trim() && !found ? "Tidak ditemukan" : "";
+          if (found) {
+            self.show(found);
+            found.openPopup();
+          }
+        }
+        input.addEventListener("change", go);
+        input.addEventListener("keydown", function (e) {
+          if (e.key === "Enter") {
+            go();
+          }
+        });
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      },
+    });
+    new Search().addTo(this.map);
+  };
+
+  var ICON_FULLSCREEN =
+    '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" ' +
+    'fill="none" stroke="#333" stroke-width="2"/></svg>';
+  var ICON_PRINT =
+    '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="M4 6V1h8v5M4 12H1V6h14v6h-3M4 9h8v6H4z" ' +
+    'fill="none" stroke="#333" stroke-width="1.6"/></svg>';
+
+  Kantong.prototype.addButtons = function () {
+    var map = this.map;
+    var Buttons = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var bar = L.DomUtil.create("div", "leaflet-bar kantong-tombol");
+        var full = L.DomUtil.create("a", "kantong-layar-penuh", bar);
+        full.href = "#";
+        full.title = "Layar penuh";
+        full.setAttribute("role", "button");
+        full.setAttribute("aria-label", "Layar penuh");
+        full.innerHTML = ICON_FULLSCREEN;
+        var print = L.DomUtil.create("a", "kantong-cetak", bar);
+        print.href = "#";
+        print.title = "Cetak peta (untuk rapat koordinasi)";
+        print.setAttribute("role", "button");
+        print.setAttribute("aria-label", "Cetak peta");
+        print.innerHTML = ICON_PRINT;
+        L.DomEvent.on(full, "click", function (e) {
+          L.DomEvent.preventDefault(e);
+          if (document.fullscreenElement) {
+            document.exitFullscreen();
+          } else if (document.documentElement.requestFullscreen) {
+            document.documentElement.requestFullscreen().catch(function () {});
+          }
+        });
+        L.DomEvent.on(print, "click", function (e) {
+          L.DomEvent.preventDefault(e);
+          window.print();
+        });
+        L.DomEvent.disableClickPropagation(bar);
+        return bar;
+      },
+    });
+    new Buttons().addTo(map);
+    document.addEventListener("fullscreenchange", function () {
+      map.invalidateSize();
+    });
+    window.addEventListener("beforeprint", function () {
+      map.invalidateSize();
+    });
+  };
+
+  /* Group headings between the themes of the layer control, kept after Leaflet redraws it. */
+  Kantong.prototype.addHeadings = function (control) {
+    var themes = this.data.themes;
+    function headings() {
+      var labels = control.getContainer().querySelectorAll(".leaflet-control-layers-base label");
+      labels.forEach(function (label, i) {
+        if (i < themes.length && (i === 0 || themes[i].group !== themes[i - 1].group)) {
+          var heading = document.createElement("div");
+          heading.className = "kantong-grup";
+          heading.textContent = themes[i].group;
+          label.parentNode.insertBefore(heading, label);
+        }
+      });
+    }
+    var update = control._update;
+    control._update = function () {
+      var out = update.apply(this, arguments);
+      headings();
+      return out;
+    };
+    headings();
+  };
+
+  /* Controls that need the finished layer control: search, buttons, scale, headings, legends. */
+  Kantong.prototype.finish = function (control) {
+    var self = this;
+    this.addSearch();
+    this.addButtons();
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(this.map);
+    this.addHeadings(control);
+    this.fit(this.layer.getBounds(), 18);
+    this.map.on("overlayadd", function (e) {
+      self.showLegend('[data-layer="' + CSS.escape(e.name) + '"]', true);
+    });
+    this.map.on("overlayremove", function (e) {
+      self.showLegend('[data-layer="' + CSS.escape(e.name) + '"]', false);
+    });
+  };
+
+  window.Kantong = Kantong;
+  window.Kantong.esc = esc;
+})();
