@@ -102,6 +102,8 @@ CHANGE_CLASSES: tuple[tuple[float, str, str], ...] = (
     (math.inf, "#b2182b", "naik > 20 KK"),
 )
 POCKET_COLOR: str = "#cb181d"
+#: Above this many H3 cells the map draws only the significant ones.
+MAX_MAP_CELLS: int = 20_000
 #: H3 cell classes -> (colour, legend label); ``{k}`` is the suppression threshold.
 CELL_STYLE: dict[str, tuple[str, str]] = {
     "panas": ("#ef3b2c", "Titik panas (FDR 5 %)"),
@@ -230,7 +232,12 @@ def _legend_block(
     is already HTML-escaped; the attribute escapes it once more so that
     the script reads back exactly that name.
     """
-    rows = "".join(f'<div><i style="background:{color}"></i>{html.escape(label)}</div>' for color, label in items)
+    rows = "".join(
+        f'<div><i style="background:{color}"></i>{html.escape(label)}</div>'
+        if color
+        else f'<div class="kantong-catatan">{html.escape(label)}</div>'
+        for color, label in items
+    )
     key = f'data-tema="{theme}"' if theme is not None else f'data-layer="{html.escape(layer)}"'
     style = "" if visible else ' style="display:none"'
     return f'<div class="kantong-legend-blok" {key}{style}><div class="judul">{html.escape(title)}</div>{rows}</div>'
@@ -582,6 +589,44 @@ def _json_for_script(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+#: Map coordinates are integers in units of 1e-5 degree (about 1 m).
+COORDINATE_SCALE: int = 100_000
+
+
+def encode_polygons(geometry: gpd.GeoSeries) -> list[list[list[list[int]]]]:
+    """Polygons in the map's compact form: per geometry, polygons of rings of integer steps.
+
+    Each ring is a flat list ``[x0, y0, dx1, dy1, ...]`` in units of
+    1e-5 degree: the first vertex absolute, then the step from the
+    previous one, without the closing vertex. Short steps take 3 or 4
+    characters where a GeoJSON coordinate takes 9 or 10, which keeps a
+    province map within its size budget. The map's script decodes it.
+    """
+    kind, coords, offsets = shapely.to_ragged_array(np.asarray(geometry.values, dtype=object))
+    if kind == shapely.GeometryType.POLYGON:
+        offsets = (*offsets, np.arange(len(offsets[1])))
+    ints = np.rint(coords * COORDINATE_SCALE).astype(np.int64)
+    steps = np.diff(ints, axis=0, prepend=ints[:1])
+    starts = offsets[0][:-1]
+    steps[starts] = ints[starts]
+    flat = steps.ravel().tolist()
+    rings = [flat[2 * a : 2 * (b - 1)] for a, b in zip(offsets[0][:-1], offsets[0][1:], strict=True)]
+    polygons = [rings[a:b] for a, b in zip(offsets[1][:-1], offsets[1][1:], strict=True)]
+    return [polygons[a:b] for a, b in zip(offsets[2][:-1], offsets[2][1:], strict=True)]
+
+
+def decode_polygons(encoded: list) -> list[shapely.MultiPolygon]:
+    """The inverse of :func:`encode_polygons` (what the map's script does), for checks."""
+    out = []
+    for polygons in encoded:
+        parts = []
+        for rings in polygons:
+            shells = [np.cumsum(np.asarray(r, dtype=np.int64).reshape(-1, 2), axis=0) / COORDINATE_SCALE for r in rings]
+            parts.append(shapely.Polygon(shells[0], shells[1:]))
+        out.append(shapely.MultiPolygon(parts))
+    return out
+
+
 def _priority_text(kelurahan: pd.DataFrame) -> list[str]:
     if C.PERINGKAT not in kelurahan:
         return ["—"] * len(kelurahan)
@@ -599,10 +644,13 @@ def map_data(
 ) -> str:
     """The data the map's script draws from, as JSON safe inside a ``<script>`` element.
 
-    One GeoJSON feature per kelurahan, with its name (``n``), kecamatan
+    ``kel``: one record per kelurahan with its name (``n``), kecamatan
     (``kc``), colour class and text per theme (``c``, ``t``), profile
-    values (``v``) and programme coverage for the chart (``pc``); plus
-    the theme list, the profile labels and the charted programmes.
+    values (``v``), programme coverage for the chart (``pc``) and its
+    polygons (``g``, :func:`encode_polygons`). ``kec``: kecamatan
+    outlines dissolved from those polygons, so the lines coincide, with a
+    label point. Plus the themes, the profile labels and the charted
+    programmes.
     """
     profile = ["Jumlah KK", "Jumlah jiwa", "KK miskin & rentan", "Peringkat prioritas"]
     values = zip(
@@ -617,21 +665,31 @@ def map_data(
     chart = chart if chart is not None else pd.DataFrame(index=range(len(kelurahan)))
     bars = np.round(chart.to_numpy(dtype="float64"), 1)
     bars = np.where(np.isnan(bars), None, bars).tolist()
-    shapes = shapely.to_geojson(geometry.values)
-    features = [
-        '{"type":"Feature","properties":'
-        + json.dumps(
-            {"n": str(n), "kc": str(kc), "c": c, "t": t, "v": v, "pc": pc},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        + f',"geometry":{shape}}}'
-        for n, kc, c, t, v, pc, shape in zip(
-            kelurahan[C.NAMA_KEL], kelurahan[C.NAMA_KEC], classes, texts, values, bars, shapes, strict=True
+    kel = [
+        {"n": str(n), "kc": str(kc), "c": c, "t": t, "v": v, "pc": pc, "g": g}
+        for n, kc, c, t, v, pc, g in zip(
+            kelurahan[C.NAMA_KEL],
+            kelurahan[C.NAMA_KEC],
+            classes,
+            texts,
+            values,
+            bars,
+            encode_polygons(geometry),
+            strict=True,
         )
     ]
+    kec = (
+        gpd.GeoDataFrame(
+            {C.KODE_KEC: kelurahan[C.KODE_KEC].to_numpy(), C.NAMA_KEC: kelurahan[C.NAMA_KEC].astype(str).to_numpy()},
+            geometry=geometry.to_numpy(),
+            crs=geometry.crs,
+        )
+        .dissolve(C.KODE_KEC, aggfunc="first")
+        .reset_index()
+    )
+    label_points = shapely.get_coordinates(kec.geometry.representative_point().values).round(5).tolist()
     index = {t.name: i for i, t in enumerate(themes)}
-    meta = {
+    data = {
         "nodata": NO_DATA_COLOR,
         "themes": [
             {"name": t.name, "group": t.group, "label": t.label, "colors": t.colors, "profile": t.profile}
@@ -641,9 +699,13 @@ def map_data(
         "programs": [{"name": programs[code], "theme": index[f"Cakupan {programs[code]}"]} for code in chart.columns]
         if programs
         else [],
+        "kel": kel,
+        "kec": [
+            {"n": n, "p": point, "g": g}
+            for n, point, g in zip(kec[C.NAMA_KEC], label_points, encode_polygons(kec.geometry), strict=True)
+        ],
     }
-    text = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
-    return _json_for_script(text[:-1] + ',"kel":{"type":"FeatureCollection","features":[' + ",".join(features) + "]}}")
+    return _json_for_script(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 class _Engine(branca.element.MacroElement):
@@ -663,6 +725,24 @@ class _Engine(branca.element.MacroElement):
         super().__init__()
         self._name = "Kantong"
         self.data = data
+
+
+class _EngineOverlay(folium.map.Layer):
+    """An overlay the map's script builds from its data (``method`` of the engine)."""
+
+    _template = branca.element.Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.engine }}.{{ this.method }}();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, *, engine: str, method: str, show: bool) -> None:
+        super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
+        self._name = "Lapisan"
+        self.engine = engine
+        self.method = method
 
 
 class _Theme(folium.map.Layer):
@@ -779,30 +859,6 @@ def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
     )
 
 
-def _kecamatan_layer(kelurahan: gpd.GeoDataFrame, geometry: gpd.GeoSeries) -> folium.FeatureGroup:
-    """Kecamatan outlines dissolved from the simplified kelurahan (so the lines coincide), with names."""
-    kec = (
-        gpd.GeoDataFrame(
-            {C.KODE_KEC: kelurahan[C.KODE_KEC].to_numpy(), C.NAMA_KEC: kelurahan[C.NAMA_KEC].astype(str).to_numpy()},
-            geometry=geometry.to_numpy(),
-            crs=geometry.crs,
-        )
-        .dissolve(C.KODE_KEC, aggfunc="first")
-        .reset_index()
-    )
-    kec["geometry"] = shapely.set_precision(kec.geometry.values, 1e-5)
-    group = folium.FeatureGroup(name=LAYER_KEC, show=True)
-    folium.GeoJson(
-        kec[[C.NAMA_KEC, "geometry"]],
-        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2.5, "dashArray": "6 4"},
-        interactive=False,
-        control=False,
-    ).add_to(group)
-    for name, point in zip(kec[C.NAMA_KEC], kec.geometry.representative_point(), strict=True):
-        _label(point, name, css_class="kantong-label", size=(160, 16)).add_to(group)
-    return group
-
-
 def _label(point: shapely.Point, text: str, *, css_class: str, size: tuple[int, int]) -> folium.Marker:
     return folium.Marker(
         [point.y, point.x],
@@ -826,6 +882,7 @@ def map_from_indicators(
     coverage: pd.DataFrame | None = None,
     programs: dict[str, str] | None = None,
     tolerance: float | None = None,
+    max_cells: int = MAX_MAP_CELLS,
 ) -> folium.Map:
     """Build the region's map from public (suppressed) indicators.
 
@@ -849,6 +906,9 @@ def map_from_indicators(
         Programme code -> name, in display order.
     tolerance
         Simplification tolerance of :func:`web_geometry` (degrees).
+    max_cells
+        Above this many H3 cells (a province), only hot and cold cells are
+        drawn; the GeoPackage keeps them all.
 
     Returns
     -------
@@ -903,15 +963,21 @@ def map_from_indicators(
 
     legends = [_legend_block(theme.name, theme.legend, theme=i, visible=i == 0) for i, theme in enumerate(themes)]
     if cells is not None and len(cells):
+        items = [(c, label.format(k=context.min_households)) for c, label in CELL_STYLE.values()]
+        if len(cells) > max_cells:  # a province: only the significant cells, the rest is in the GeoPackage
+            shown = cells[cells["gi_kelas"].isin(["panas", "dingin"])]
+            items = [
+                *items[:1],
+                *items[2:3],
+                (
+                    "",
+                    f"Wilayah besar: hanya sel titik panas/dingin yang digambar "
+                    f"({format_int(len(shown))} dari {format_int(len(cells))} sel; semua sel di GeoPackage, lapisan sel_h3)",
+                ),
+            ]
+            cells = shown
         _cell_layer(cells, k=context.min_households).add_to(m)
-        legends.append(
-            _legend_block(
-                LAYER_CELLS,
-                [(c, label.format(k=context.min_households)) for c, label in CELL_STYLE.values()],
-                layer=html.escape(LAYER_CELLS),
-                visible=False,
-            )
-        )
+        legends.append(_legend_block(LAYER_CELLS, items, layer=html.escape(LAYER_CELLS), visible=False))
     if pockets is not None and len(pockets):
         _pocket_layer(pockets).add_to(m)
         legends.append(
@@ -922,7 +988,7 @@ def map_from_indicators(
                 visible=True,
             )
         )
-    _kecamatan_layer(kelurahan, geometry).add_to(m)
+    m.add_child(_EngineOverlay(LAYER_KEC, engine=engine.get_name(), method="kecamatan", show=True))
     control = folium.LayerControl(collapsed=False, position="topright")
     control.add_to(m)
     legend = f'<div class="kantong-legend" id="kantong-legend">{"".join(legends)}</div>'

@@ -190,10 +190,10 @@ def test_click_opens_the_profile_with_a_programme_chart(offline: Offline, region
     if offline.control(LAYER_POCKET).count():  # pockets lie over the kelurahan
         offline.control(LAYER_POCKET).uncheck()
     data = _map_data(page)
-    features = data["kel"]["features"]
-    # the kelurahan with the most programme shares shown, where a click lands on it alone
-    best = max(range(len(features)), key=lambda i: sum(v is not None for v in features[i]["properties"]["pc"]))
-    name = features[best]["properties"]["n"]
+    records = data["kel"]
+    # the kelurahan with the most programme shares shown
+    best = max(range(len(records)), key=lambda i: sum(v is not None for v in records[i]["pc"]))
+    name = records[best]["n"]
     kelurahan = _gpkg(region, "kelurahan")
     point = kelurahan.loc[kelurahan["nama_kel"] == name].geometry.iloc[0].representative_point()
     x, y = page.evaluate(
@@ -216,7 +216,7 @@ def test_click_opens_the_profile_with_a_programme_chart(offline: Offline, region
     texts = chart.locator("text").all_text_contents()  # per programme: its name, then its coverage
     assert texts[0::2] == [p["name"] for p in data["programs"]]
     assert all(t.endswith(" %") or t in ("disembunyikan", "tanpa kriteria") for t in texts[1::2])
-    shown = sum(v is not None for v in features[best]["properties"]["pc"])
+    shown = sum(v is not None for v in records[best]["pc"])
     assert chart.locator("rect.batang").count() == shown >= 1
     popup.screenshot(path=str(region / f"tangkapan_profil_{region.name}.png"))
     assert offline.console_errors == [] and offline.page_errors == []

@@ -19,6 +19,8 @@ from pipeline.render import (
     SYNTHETIC_NOTICE,
     RenderError,
     count_breaks,
+    decode_polygons,
+    encode_polygons,
     format_date,
     format_int,
     format_percent,
@@ -133,3 +135,24 @@ def test_map_refuses_a_projected_frame(small_map_inputs) -> None:
     public, _, context = small_map_inputs
     with pytest.raises(RenderError, match="EPSG:4326"):
         map_from_indicators(public.to_crs("EPSG:32650"), context=context)
+
+
+def test_compact_geometry_round_trips_holes_and_parts() -> None:
+    shapes = gpd.GeoSeries(
+        [
+            shapely.box(117.40001, 0.10002, 117.41003, 0.11004),
+            shapely.MultiPolygon(
+                [
+                    shapely.box(117.5, -0.2, 117.6, -0.1).difference(shapely.box(117.52, -0.18, 117.53, -0.17)),
+                    shapely.box(118.0, 0.0, 118.01, 0.01),
+                ]
+            ),
+        ],
+        crs=4326,
+    )
+    encoded = encode_polygons(shapes)
+    assert [len(parts) for parts in encoded] == [1, 2] and len(encoded[1][0]) == 2  # shell + hole
+    assert all(isinstance(v, int) for v in encoded[0][0][0])
+    assert encoded[0][0][0][:4] == [11741003, 10002, 0, 1002]  # first vertex absolute, then steps, in 1e-5 degree
+    for before, after in zip(shapes, decode_polygons(encoded), strict=True):
+        assert after.symmetric_difference(before).area < 1e-12
