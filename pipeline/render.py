@@ -861,7 +861,7 @@ def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
 
 def _label(point: shapely.Point, text: str, *, css_class: str, size: tuple[int, int]) -> folium.Marker:
     return folium.Marker(
-        [point.y, point.x],
+        [round(point.y, 5), round(point.x, 5)],
         icon=folium.DivIcon(
             html=f'<div class="{css_class}">{html.escape(str(text))}</div>',
             icon_size=size,
