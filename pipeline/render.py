@@ -275,6 +275,7 @@ def _panel(context: MapContext, kelurahan: pd.DataFrame) -> str:
     return f"""
     <div class="kantong-panel" id="kantong-panel">
       <h1>{html.escape(context.region_name)}</h1>
+      <div class="kantong-pesan" id="kantong-pesan" role="status"></div>
       <div>Peta kantong kemiskinan</div>
       {notice}
       <table>

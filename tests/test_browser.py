@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from pipeline.render import LAYER_KEC, LAYER_OSM, LAYER_POCKET, html_from_map, map_from_indicators
 
@@ -236,12 +236,13 @@ def test_fullscreen_and_print_layout(offline: Offline, demo_run: Path) -> None:
     assert offline.page_errors == []
 
 
-def test_switching_on_osm_offline_raises_no_page_error(offline: Offline, demo_run: Path) -> None:
+def test_osm_background_offline_falls_back_to_the_plain_one(offline: Offline, demo_run: Path) -> None:
     page = offline.open(demo_run / "peta.html").page
     offline.control(LAYER_OSM).check()
-    page.wait_for_timeout(300)
-    assert offline.page_errors == []
+    expect(offline.control(LAYER_OSM)).not_to_be_checked()  # the tile layer is taken off again
     assert offline.blocked  # tiles were requested and blocked, as offline
+    assert "tidak ada internet" in page.locator("#kantong-pesan").inner_text()
+    assert offline.page_errors == []
 
 
 def test_names_from_input_files_render_as_text(offline: Offline, tmp_path: Path) -> None:

@@ -394,6 +394,21 @@
     headings();
   };
 
+  /* Without internet the background tiles cannot load: take the layer off again and say why. */
+  Kantong.prototype.offlineTiles = function (tiles) {
+    var map = this.map;
+    var note = document.getElementById("kantong-pesan");
+    if (note) {
+      note.textContent = "";
+    }
+    tiles.once("tileerror", function () {
+      map.removeLayer(tiles);
+      if (note) {
+        note.textContent = "Peta dasar OpenStreetMap tidak dapat dimuat (tidak ada internet); latar polos dipakai.";
+      }
+    });
+  };
+
   /* Controls that need the finished layer control: search, buttons, scale, headings, legends. */
   Kantong.prototype.finish = function (control) {
     var self = this;
@@ -403,6 +418,9 @@
     this.addHeadings(control);
     this.map.on("overlayadd", function (e) {
       self.showLegend('[data-layer="' + CSS.escape(e.name) + '"]', true);
+      if (e.layer instanceof L.TileLayer) {
+        self.offlineTiles(e.layer);
+      }
     });
     this.map.on("overlayremove", function (e) {
       self.showLegend('[data-layer="' + CSS.escape(e.name) + '"]', false);

@@ -1,0 +1,133 @@
+"""Benchmark: size and first render of the planner map (run with `make bench`).
+
+Builds two regions end to end with the CLI, as a data officer would, in a
+temporary folder:
+
+* the demo region (Kota Contoh, 20 kelurahan, 50,000 synthetic households);
+* Provinsi Jawa Tengah: the 8,563 real kelurahan/desa of ``../shared`` with
+  ``KANTONG_BENCH_PROVINCE_HOUSEHOLDS`` synthetic households (400,000).
+
+For each map it prints the file size against its budget (demo <= 3 MB,
+province <= 25 MB) and the time to the first complete render in headless
+Chromium with the network blocked (budget <= 3 s for the province):
+from navigation start until the map's script has drawn every kelurahan
+and wired its controls (``window.kantongSiap``), median and worst of 3.
+
+Prints figures; it does not pass or fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("KANTONG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+PROVINCE = SHARED / "boundaries" / "provinces" / "jawa_tengah_admin_boundaries.gpkg"
+PROVINCE_HOUSEHOLDS = int(os.environ.get("KANTONG_BENCH_PROVINCE_HOUSEHOLDS", "400000"))
+CHROMIUM = "/usr/bin/chromium"
+ROUNDS = 3
+MB = 1_000_000
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def kantong(*args: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pipeline", *args], check=True, capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def demo_config(tmp: Path) -> Path:
+    text = (ROOT / "regions" / "demo.toml").read_text(encoding="utf-8").replace("../data/demo/", "data/")
+    path = tmp / "demo.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def province_config(tmp: Path) -> Path:
+    """Kota Kupang's configuration pointed at the Jawa Tengah province file."""
+    text = (ROOT / "regions" / "kupang.toml").read_text(encoding="utf-8")
+    for old, new in (
+        (r'slug = "kupang"', 'slug = "jawa_tengah"'),
+        (r'name = "Kota Kupang"', 'name = "Provinsi Jawa Tengah"'),
+        (r'kode = "53.71"', 'kode = "33"'),
+        (r'path = ".*kupang_admin_boundaries.gpkg"', f'path = "{PROVINCE.as_posix()}"'),
+        (r"\.\./data/kupang/", "data/"),
+        (r"(?m)^households = \d+", f"households = {PROVINCE_HOUSEHOLDS}"),
+        (r"(?m)^pockets = \d+", "pockets = 20"),
+    ):
+        text, count = re.subn(old, new, text)
+        if not count:
+            raise SystemExit(f"regions/kupang.toml changed: no match for {old!r}; update bench/bench_map.py")
+    path = tmp / "jawa_tengah.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def first_render(page_path: Path) -> list[float]:
+    """Seconds from navigation start to a drawn, interactive map, in fresh pages, network blocked."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        for _ in range(ROUNDS):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+            page.goto(page_path.as_uri(), timeout=120_000)
+            page.wait_for_function("window.kantongSiap !== undefined", timeout=120_000)
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            drawn = page.locator("path.kantong-kel").count()
+            times.append(page.evaluate("window.kantongSiap") / 1000)
+            context.close()
+        browser.close()
+    say(f"    polygons drawn: {drawn:,}")
+    return times
+
+
+def report(label: str, config: Path, out: Path, *, budget_mb: float, budget_s: float | None) -> None:
+    slug = config.stem
+    synth = kantong("synth", str(config))
+    run = kantong("run", str(config), "--out", str(out))
+    html = out / slug / "peta.html"
+    size = html.stat().st_size / MB
+    say(f"{label}: synth {synth:.1f}s, run {run:.1f}s (whole pipeline)")
+    say(f"    peta.html {size:.2f} MB (budget {budget_mb:g} MB: {'OK' if size <= budget_mb else 'OVER'})")
+    times = first_render(html)
+    verdict = "" if budget_s is None else f" (budget {budget_s:g} s: {'OK' if max(times) <= budget_s else 'OVER'})"
+    say(
+        f"    first render: median {statistics.median(times):.2f}s, worst {max(times):.2f}s "
+        f"[{', '.join(f'{t:.2f}' for t in times)}]{verdict}"
+    )
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        report("demo (20 kelurahan, 50,000 households)", demo_config(tmp), tmp / "out", budget_mb=3, budget_s=None)
+        if not PROVINCE.exists():
+            say(f"province skipped: {PROVINCE} not found (set KANTONG_SHARED_DATA)")
+            return 0
+        report(
+            f"Jawa Tengah (8,563 kelurahan/desa, {PROVINCE_HOUSEHOLDS:,} households)",
+            province_config(tmp),
+            tmp / "out",
+            budget_mb=25,
+            budget_s=3,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
