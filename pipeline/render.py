@@ -403,13 +403,22 @@ def program_coverage_table(coverage: pd.DataFrame, codes: pd.Series, programs: d
 
 
 def _coverage_texts(coverage: pd.DataFrame, code: str, codes: pd.Series) -> list[str]:
-    """Coverage shares as text; "tanpa kriteria" where the register holds no eligibility rule for it."""
+    """Coverage of one programme per kelurahan as text, with its exclusion (eligible, not reached).
+
+    "tanpa kriteria" where the register holds no eligibility rule for the
+    programme; hidden figures read "disembunyikan".
+    """
     rows = coverage[coverage["program"] == code].set_index(C.KODE_KEL).reindex(codes.to_numpy())
     hidden = rows.get(C.DISEMBUNYIKAN, pd.Series("", index=rows.index)).fillna("").str.contains("kk_layak")
     no_rule = rows["kk_layak"].isna() & ~hidden if "kk_layak" in rows else pd.Series(False, index=rows.index)
+    excluded = rows["kk_eksklusi"] if "kk_eksklusi" in rows else pd.Series(np.nan, index=rows.index)
     return [
-        NO_RULE_LABEL if unknown else format_percent(share, 1)
-        for share, unknown in zip(rows["persen_cakupan"], no_rule, strict=True)
+        NO_RULE_LABEL
+        if unknown
+        else format_percent(share, 1)
+        if pd.isna(share) or pd.isna(out)
+        else f"{format_percent(share, 1)}; {format_int(out)} KK layak belum menerima"
+        for share, unknown, out in zip(rows["persen_cakupan"], no_rule, excluded, strict=True)
     ]
 
 
@@ -728,40 +737,26 @@ class _Engine(branca.element.MacroElement):
         self.data = data
 
 
-class _EngineOverlay(folium.map.Layer):
-    """An overlay the map's script builds from its data (``method`` of the engine)."""
+class _EngineLayer(folium.map.Layer):
+    """A layer-control entry the map's script builds: ``call`` on the engine, e.g. ``theme(3)``.
+
+    Themes are base layers (radio buttons: choosing one restyles the
+    kelurahan); overlays are check boxes.
+    """
 
     _template = branca.element.Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = {{ this.engine }}.{{ this.method }}();
+        var {{ this.get_name() }} = {{ this.engine }}.{{ this.call }};
         {% endmacro %}
         """
     )
 
-    def __init__(self, name: str, *, engine: str, method: str, show: bool) -> None:
-        super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
+    def __init__(self, name: str, *, engine: str, call: str, overlay: bool, show: bool) -> None:
+        super().__init__(name=html.escape(name), overlay=overlay, control=True, show=show)
         self._name = "Lapisan"
         self.engine = engine
-        self.method = method
-
-
-class _Theme(folium.map.Layer):
-    """A theme in the layer control: choosing it restyles the kelurahan layer."""
-
-    _template = branca.element.Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = {{ this.engine }}.theme({{ this.index }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, name: str, *, engine: str, index: int, show: bool) -> None:
-        super().__init__(name=html.escape(name), overlay=False, control=True, show=show)
-        self._name = "Tema"
-        self.engine = engine
-        self.index = index
+        self.call = call
 
 
 def _filled_layer(
@@ -959,7 +954,7 @@ def map_from_indicators(
     engine = _Engine(map_data(kelurahan, themes, geometry=geometry, chart=chart, programs=programs))
     m.add_child(engine)
     for i, theme in enumerate(themes):
-        m.add_child(_Theme(theme.name, engine=engine.get_name(), index=i, show=i == 0))
+        m.add_child(_EngineLayer(theme.name, engine=engine.get_name(), call=f"theme({i})", overlay=False, show=i == 0))
     folium.TileLayer("OpenStreetMap", name=LAYER_OSM, overlay=True, show=False, control=True).add_to(m)
 
     legends = [_legend_block(theme.name, theme.legend, theme=i, visible=i == 0) for i, theme in enumerate(themes)]
@@ -989,7 +984,7 @@ def map_from_indicators(
                 visible=True,
             )
         )
-    m.add_child(_EngineOverlay(LAYER_KEC, engine=engine.get_name(), method="kecamatan", show=True))
+    m.add_child(_EngineLayer(LAYER_KEC, engine=engine.get_name(), call="kecamatan()", overlay=True, show=True))
     control = folium.LayerControl(collapsed=False, position="topright")
     control.add_to(m)
     legend = f'<div class="kantong-legend" id="kantong-legend">{"".join(legends)}</div>'

@@ -5,9 +5,11 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
+from pipeline import columns as C
 from pipeline.load_boundaries import clean_boundaries, read_boundaries
 from pipeline.privacy import SIXTEEN_DIGITS, suppress_small_counts
 from pipeline.render import (
@@ -156,3 +158,22 @@ def test_compact_geometry_round_trips_holes_and_parts() -> None:
     assert encoded[0][0][0][:4] == [11741003, 10002, 0, 1002]  # first vertex absolute, then steps, in 1e-5 degree
     for before, after in zip(shapes, decode_polygons(encoded), strict=True):
         assert after.symmetric_difference(before).area < 1e-12
+
+
+def test_coverage_text_says_who_is_left_out_or_why_there_is_no_share(small_map_inputs) -> None:
+    public, _, _ = small_map_inputs
+    codes = public[C.KODE_KEL]
+    coverage = pd.DataFrame(
+        {
+            C.KODE_KEL: codes,
+            "program": "rtlh",
+            "kk_layak": [40, None, None, *[10] * 6],
+            "kk_eksklusi": [12, None, None, *[None] * 6],
+            "persen_cakupan": [70.0, None, None, *[50.0] * 6],
+            C.DISEMBUNYIKAN: ["", "", "kk_layak,kk_eksklusi", *["kk_eksklusi"] * 6],
+        }
+    )
+    themes = kelurahan_themes(public, k=5, coverage=coverage, programs={"rtlh": "RTLH"})
+    theme = next(t for t in themes if t.name == "Cakupan RTLH")
+    assert theme.texts[:4] == ["70,0 %; 12 KK layak belum menerima", "tanpa kriteria", "disembunyikan", "50,0 %"]
+    assert list(theme.classes[:3]) == [3, -1, -1]

@@ -162,9 +162,9 @@
             ((barWidth * Math.max(0, Math.min(value, 100))) / 100).toFixed(1) + '" height="11" fill="#31a354"/>'
         );
       }
-      parts.push(
-        '<text x="' + (barWidth + 5) + '" y="' + (y + 22) + '" font-size="10.5">' + esc(p.t[program.theme]) + "</text>"
-      );
+      // the share alone (the theme's text adds the households not reached), or why there is none
+      var label = value !== null ? value.toFixed(1).replace(".", ",") + " %" : p.t[program.theme];
+      parts.push('<text x="' + (barWidth + 5) + '" y="' + (y + 22) + '" font-size="10.5">' + esc(label) + "</text>");
     });
     parts.push("</svg>");
     return parts.join("");
@@ -328,34 +328,33 @@
     '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="M4 6V1h8v5M4 12H1V6h14v6h-3M4 9h8v6H4z" ' +
     'fill="none" stroke="#333" stroke-width="1.6"/></svg>';
 
+  function button(bar, css, title, icon, action) {
+    var link = L.DomUtil.create("a", css, bar);
+    link.href = "#";
+    link.title = title;
+    link.setAttribute("role", "button");
+    link.setAttribute("aria-label", title);
+    link.innerHTML = icon;
+    L.DomEvent.on(link, "click", function (e) {
+      L.DomEvent.preventDefault(e);
+      action();
+    });
+  }
+
   Kantong.prototype.addButtons = function () {
     var map = this.map;
     var Buttons = L.Control.extend({
       options: { position: "topleft" },
       onAdd: function () {
         var bar = L.DomUtil.create("div", "leaflet-bar kantong-tombol");
-        var full = L.DomUtil.create("a", "kantong-layar-penuh", bar);
-        full.href = "#";
-        full.title = "Layar penuh";
-        full.setAttribute("role", "button");
-        full.setAttribute("aria-label", "Layar penuh");
-        full.innerHTML = ICON_FULLSCREEN;
-        var print = L.DomUtil.create("a", "kantong-cetak", bar);
-        print.href = "#";
-        print.title = "Cetak peta (untuk rapat koordinasi)";
-        print.setAttribute("role", "button");
-        print.setAttribute("aria-label", "Cetak peta");
-        print.innerHTML = ICON_PRINT;
-        L.DomEvent.on(full, "click", function (e) {
-          L.DomEvent.preventDefault(e);
+        button(bar, "kantong-layar-penuh", "Layar penuh", ICON_FULLSCREEN, function () {
           if (document.fullscreenElement) {
             document.exitFullscreen();
           } else if (document.documentElement.requestFullscreen) {
             document.documentElement.requestFullscreen().catch(function () {});
           }
         });
-        L.DomEvent.on(print, "click", function (e) {
-          L.DomEvent.preventDefault(e);
+        button(bar, "kantong-cetak", "Cetak peta (untuk rapat koordinasi)", ICON_PRINT, function () {
           window.print();
         });
         L.DomEvent.disableClickPropagation(bar);
