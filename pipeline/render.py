@@ -651,6 +651,7 @@ def map_data(
     geometry: gpd.GeoSeries,
     chart: pd.DataFrame | None = None,
     programs: dict[str, str] | None = None,
+    cells: dict | None = None,
 ) -> str:
     """The data the map's script draws from, as JSON safe inside a ``<script>`` element.
 
@@ -659,8 +660,9 @@ def map_data(
     values (``v``), programme coverage for the chart (``pc``) and its
     polygons (``g``, :func:`encode_polygons`). ``kec``: kecamatan
     outlines dissolved from those polygons, so the lines coincide, with a
-    label point. Plus the themes, the profile labels and the charted
-    programmes.
+    label point. ``cells``: the H3 cells (:func:`cell_records`), drawn
+    only when a planner turns them on. Plus the themes, the profile
+    labels and the charted programmes.
     """
     profile = ["Jumlah KK", "Jumlah jiwa", "KK miskin & rentan", "Peringkat prioritas"]
     values = zip(
@@ -714,6 +716,7 @@ def map_data(
             {"n": n, "p": point, "g": g}
             for n, point, g in zip(kec[C.NAMA_KEC], label_points, encode_polygons(kec.geometry), strict=True)
         ],
+        "cells": cells,
     }
     return _json_for_script(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
@@ -830,29 +833,25 @@ def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.FeatureGroup:
     return group
 
 
-def _cell_layer(cells: gpd.GeoDataFrame, *, k: int) -> folium.GeoJson:
+def cell_records(cells: gpd.GeoDataFrame, *, k: int) -> dict:
+    """H3 cells for the map's script: class colours and labels, and per cell its class, texts and polygon."""
     styles = {cls: (color, label.format(k=k)) for cls, (color, label) in CELL_STYLE.items()}
-    classes = cells["gi_kelas"].where(cells["gi_kelas"].isin(list(styles)), "tidak_signifikan")
-    data = gpd.GeoDataFrame(
-        {
-            "kelas": [styles[c][1] for c in classes],
-            "kk": format_households(cells["jumlah_kk"]),
-            "persen": cells[C.PERSEN_MISKIN].map(format_percent),
-            "warna": [styles[c][0] for c in classes],
-        },
-        geometry=cells.geometry.values,
-        crs=cells.crs,
-    )
-    return _filled_layer(
-        data,
-        name=LAYER_CELLS,
-        show=False,
-        css_class="kantong-sel",
-        tooltip={"kelas": "Sel H3", "kk": "Jumlah KK", "persen": "Persentase miskin"},
-        outline="#ffffff",
-        weight=0.5,
-        opacity=0.8,
-    )
+    order = list(styles)
+    classes = cells["gi_kelas"].where(cells["gi_kelas"].isin(order), "tidak_signifikan")
+    return {
+        "colors": [color for color, _ in styles.values()],
+        "labels": [label for _, label in styles.values()],
+        "records": [
+            {"c": order.index(c), "kk": kk, "p": share, "g": g}
+            for c, kk, share, g in zip(
+                classes,
+                format_households(cells["jumlah_kk"]),
+                cells[C.PERSEN_MISKIN].map(format_percent),
+                encode_polygons(cells.geometry),
+                strict=True,
+            )
+        ],
+    }
 
 
 def _label(point: shapely.Point, text: str, *, css_class: str, size: tuple[int, int]) -> folium.Marker:
@@ -951,14 +950,9 @@ def map_from_indicators(
     )
     root.title = f"Peta Kantong Kemiskinan — {context.region_name}"
 
-    engine = _Engine(map_data(kelurahan, themes, geometry=geometry, chart=chart, programs=programs))
-    m.add_child(engine)
-    for i, theme in enumerate(themes):
-        m.add_child(_EngineLayer(theme.name, engine=engine.get_name(), call=f"theme({i})", overlay=False, show=i == 0))
-    folium.TileLayer("OpenStreetMap", name=LAYER_OSM, overlay=True, show=False, control=True).add_to(m)
-
     legends = [_legend_block(theme.name, theme.legend, theme=i, visible=i == 0) for i, theme in enumerate(themes)]
-    if cells is not None and len(cells):
+    has_cells = cells is not None and len(cells) > 0
+    if has_cells:
         items = [(c, label.format(k=context.min_households)) for c, label in CELL_STYLE.values()]
         if len(cells) > max_cells:  # a province: only the significant cells, the rest is in the GeoPackage
             shown = cells[cells["gi_kelas"].isin(["panas", "dingin"])]
@@ -972,8 +966,24 @@ def map_from_indicators(
                 ),
             ]
             cells = shown
-        _cell_layer(cells, k=context.min_households).add_to(m)
         legends.append(_legend_block(LAYER_CELLS, items, layer=html.escape(LAYER_CELLS), visible=False))
+
+    engine = _Engine(
+        map_data(
+            kelurahan,
+            themes,
+            geometry=geometry,
+            chart=chart,
+            programs=programs,
+            cells=cell_records(cells, k=context.min_households) if has_cells else None,
+        )
+    )
+    m.add_child(engine)
+    for i, theme in enumerate(themes):
+        m.add_child(_EngineLayer(theme.name, engine=engine.get_name(), call=f"theme({i})", overlay=False, show=i == 0))
+    folium.TileLayer("OpenStreetMap", name=LAYER_OSM, overlay=True, show=False, control=True).add_to(m)
+    if has_cells:
+        m.add_child(_EngineLayer(LAYER_CELLS, engine=engine.get_name(), call="cells()", overlay=True, show=False))
     if pockets is not None and len(pockets):
         _pocket_layer(pockets).add_to(m)
         legends.append(

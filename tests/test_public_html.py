@@ -85,8 +85,8 @@ def _page_pairs(page: str) -> np.ndarray:
     pairs = [(float(a), float(b)) for a, b in DECIMAL_PAIR.findall(page)]
     for block in DATA_SCRIPT.findall(page):
         data = json.loads(block)
-        for key in ("kel", "kec"):
-            shapes = decode_polygons([record["g"] for record in data.get(key, [])])
+        for records in (data.get("kel", []), data.get("kec", []), (data.get("cells") or {}).get("records", [])):
+            shapes = decode_polygons([record["g"] for record in records])
             pairs += [tuple(xy) for xy in shapely.get_coordinates(shapes).tolist()]
     return np.unique(np.array(pairs, dtype="float64").reshape(-1, 2).round(7), axis=0)
 

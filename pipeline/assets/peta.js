@@ -213,6 +213,34 @@
     return group;
   };
 
+  /* H3 cells, built the first time a planner turns them on (a regency has thousands). */
+  Kantong.prototype.cells = function () {
+    var spec = this.data.cells;
+    var group = L.layerGroup();
+    group.once("add", function () {
+      L.geoJson(features(spec.records), {
+        style: function (feature) {
+          return {
+            fillColor: spec.colors[feature.properties.c],
+            color: "#ffffff",
+            weight: 0.5,
+            fillOpacity: 0.8,
+            className: "kantong-sel",
+          };
+        },
+        onEachFeature: function (feature, layer) {
+          var p = feature.properties;
+          layer.bindTooltip(
+            "<div><b>Sel H3</b>: " + esc(spec.labels[p.c]) + "</div><div>Jumlah KK: " + esc(p.kk) +
+              "</div><div>Persentase miskin: " + esc(p.p) + "</div>",
+            { sticky: true, className: "kantong-tooltip" }
+          );
+        },
+      }).addTo(group);
+    });
+    return group;
+  };
+
   /* One theme: an empty layer whose presence on the map selects the polygons' style. */
   Kantong.prototype.theme = function (index) {
     var self = this;
