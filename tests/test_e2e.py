@@ -19,6 +19,7 @@ from pipeline.load import P3KE_HEADERS
 from pipeline.render import SYNTHETIC_NOTICE
 
 from .conftest import ROOT, SHARED_DATA, cli, write_region
+from .test_public_html import page_pairs
 
 SEED_REGIONS = {"bontang": 15, "kupang": 51, "pekalongan": 27, "palangka_raya": 30, "dompu": 81}
 SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
@@ -108,12 +109,15 @@ def test_public_outputs_hold_no_personal_data(demo_run: Path, demo_inputs: pd.Da
     assert not [n for n in names if n in lowered], "a household name is in a public output"
     addresses = demo_inputs[P3KE_HEADERS[C.ALAMAT]].str.lower().unique()
     assert not [a for a in addresses if a in lowered], "an address is in a public output"
-    # no household coordinate pair appears among the map's coordinates
-    pairs = set(re.findall(r"\[\s*(-?\d+\.\d+),\s*(-?\d+\.\d+)\s*\]", text))
-    map_points = {(float(x), float(y)) for x, y in pairs}
+    # no household point among the map's coordinates: decimal pairs and the decoded compact polygons
+    map_points = {(x, y) for x, y in page_pairs(text).round(6).tolist()}
     located = demo_inputs[demo_inputs[P3KE_HEADERS[C.LAT]] != ""]
     household_points = set(
-        zip(located[P3KE_HEADERS[C.LON]].astype(float), located[P3KE_HEADERS[C.LAT]].astype(float), strict=True)
+        zip(
+            located[P3KE_HEADERS[C.LON]].astype(float).round(6),
+            located[P3KE_HEADERS[C.LAT]].astype(float).round(6),
+            strict=True,
+        )
     )
     assert len(map_points) > 100  # the polygons are there
     assert not map_points & household_points

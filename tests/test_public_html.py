@@ -80,7 +80,7 @@ class Inputs:
         self.boundaries = boundaries_from_source(config.boundaries)
 
 
-def _page_pairs(page: str) -> np.ndarray:
+def page_pairs(page: str) -> np.ndarray:
     """Every coordinate pair in the page as written ([lon, lat] or [lat, lon]): decimal pairs and decoded polygons."""
     pairs = [(float(a), float(b)) for a, b in DECIMAL_PAIR.findall(page)]
     for block in DATA_SCRIPT.findall(page):
@@ -107,7 +107,7 @@ def _public_vertices(pairs: np.ndarray, outputs: Path, boundaries: gpd.GeoDataFr
 
 def leaked_homes(page: str, inputs: Inputs, outputs: Path) -> pd.DataFrame:
     """Households whose coordinate pair, to 4 decimals, is a non-public coordinate pair of the page."""
-    pairs = _page_pairs(page)
+    pairs = page_pairs(page)
     if len(pairs) == 0 or inputs.homes.empty:
         return inputs.homes.iloc[:0]
     pairs = pairs[~_public_vertices(pairs, outputs, inputs.boundaries)]
