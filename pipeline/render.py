@@ -981,7 +981,7 @@ def map_from_indicators(
     m.add_child(engine)
     for i, theme in enumerate(themes):
         m.add_child(_EngineLayer(theme.name, engine=engine.get_name(), call=f"theme({i})", overlay=False, show=i == 0))
-    folium.TileLayer("OpenStreetMap", name=LAYER_OSM, overlay=True, show=False, control=True).add_to(m)
+    m.add_child(_EngineLayer(LAYER_OSM, engine=engine.get_name(), call="osm()", overlay=True, show=False))
     if has_cells:
         m.add_child(_EngineLayer(LAYER_CELLS, engine=engine.get_name(), call="cells()", overlay=True, show=False))
     if pockets is not None and len(pockets):

@@ -238,11 +238,11 @@ def test_fullscreen_and_print_layout(offline: Offline, demo_run: Path) -> None:
 
 def test_osm_background_offline_falls_back_to_the_plain_one(offline: Offline, demo_run: Path) -> None:
     page = offline.open(demo_run / "peta.html").page
-    offline.control(LAYER_OSM).check()
-    expect(offline.control(LAYER_OSM)).not_to_be_checked()  # the tile layer is taken off again
-    assert offline.blocked  # tiles were requested and blocked, as offline
+    offline.control(LAYER_OSM).click()  # not check(): offline it may be unchecked again at once
+    expect(offline.control(LAYER_OSM)).not_to_be_checked()  # the layer is taken off again
+    assert len(offline.blocked) == 1  # one tile was tried, and blocked, as offline
     assert "tidak ada internet" in page.locator("#kantong-pesan").inner_text()
-    assert offline.page_errors == []
+    assert len(offline.console_errors) <= 1 and offline.page_errors == []  # Chromium logs the failed request
 
 
 def test_names_from_input_files_render_as_text(offline: Offline, tmp_path: Path) -> None:

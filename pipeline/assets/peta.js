@@ -16,6 +16,8 @@
   var DETAIL_ZOOM = 10; // below it, outlines are thin
   var LABEL_ZOOM = 11; // below it, a region with many kecamatan shows no kecamatan names
   var MANY_KECAMATAN = 30;
+  var OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+  var OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>';
   var ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
   function esc(value) {
@@ -421,19 +423,32 @@
     headings();
   };
 
-  /* Without internet the background tiles cannot load: take the layer off again and say why. */
-  Kantong.prototype.offlineTiles = function (tiles) {
+  /* The OpenStreetMap background: one tile is tried first, so that offline the page makes one failed
+     request (not dozens), takes the layer off again and says why. */
+  Kantong.prototype.osm = function () {
     var map = this.map;
-    var note = document.getElementById("kantong-pesan");
-    if (note) {
-      note.textContent = "";
-    }
-    tiles.once("tileerror", function () {
-      map.removeLayer(tiles);
-      if (note) {
-        note.textContent = "Peta dasar OpenStreetMap tidak dapat dimuat (tidak ada internet); latar polos dipakai.";
-      }
+    var group = L.layerGroup();
+    var tiles = L.tileLayer(OSM_TILES, { maxZoom: 19, attribution: OSM_ATTRIBUTION });
+    group.on("add", function () {
+      var note = document.getElementById("kantong-pesan");
+      var probe = new Image();
+      probe.onload = function () {
+        if (map.hasLayer(group)) {
+          group.addLayer(tiles);
+        }
+      };
+      probe.onerror = function () {
+        map.removeLayer(group);
+        if (note) {
+          note.textContent = "Peta dasar OpenStreetMap tidak dapat dimuat (tidak ada internet); latar polos dipakai.";
+        }
+      };
+      probe.src = OSM_TILES.replace("{z}/{x}/{y}", "0/0/0");
     });
+    group.on("remove", function () {
+      group.removeLayer(tiles);
+    });
+    return group;
   };
 
   /* Controls that need the finished layer control: search, buttons, scale, headings, legends. */
@@ -445,9 +460,6 @@
     this.addHeadings(control);
     this.map.on("overlayadd", function (e) {
       self.showLegend('[data-layer="' + CSS.escape(e.name) + '"]', true);
-      if (e.layer instanceof L.TileLayer) {
-        self.offlineTiles(e.layer);
-      }
     });
     this.map.on("overlayremove", function (e) {
       self.showLegend('[data-layer="' + CSS.escape(e.name) + '"]', false);
