@@ -153,8 +153,11 @@ def test_every_overlay_toggles_with_its_legend(offline: Offline, region: Path) -
                 assert legend.is_visible() == on, name
     cells_legend = page.locator('.kantong-legend-blok[data-layer="Sel H3: titik panas"]').inner_text()
     assert "disembunyikan: < 5 KK" in cells_legend
-    if pockets:  # ranks are labelled on the map
+    if pockets:  # ranks are labelled on the map, and the pockets stay above the cells they are made of
         assert page.locator(".kantong-label-kantong").first.inner_text() == "1"
+        offline.control("Sel H3: titik panas").click()
+        last = page.evaluate("[...document.querySelectorAll('.leaflet-overlay-pane path')].pop().getAttribute('class')")
+        assert "kantong-pocket" in last
     assert offline.console_errors == [] and offline.page_errors == []
 
 

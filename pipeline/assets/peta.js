@@ -217,6 +217,7 @@
 
   /* H3 cells, built the first time a planner turns them on (a regency has thousands). */
   Kantong.prototype.cells = function () {
+    var map = this.map;
     var spec = this.data.cells;
     var group = L.layerGroup();
     group.once("add", function () {
@@ -239,6 +240,14 @@
           );
         },
       }).addTo(group);
+    });
+    group.on("add", function () {
+      // the pockets stay on top of the cells they are made of
+      map.eachLayer(function (layer) {
+        if (layer instanceof L.Path && layer.options.className === "kantong-pocket") {
+          layer.bringToFront();
+        }
+      });
     });
     return group;
   };
