@@ -946,7 +946,7 @@ def map_from_indicators(
     )
 
     minx, miny, maxx, maxy = kelurahan.total_bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, zoom_start=12)
+    m = folium.Map(location=[round((miny + maxy) / 2, 5), round((minx + maxx) / 2, 5)], tiles=None, zoom_start=12)
     m.default_js = []
     m.default_css = []
     root = m.get_root()

@@ -78,6 +78,8 @@ def test_map_is_offline_repeatable_and_says_synthetic(small_map_inputs) -> None:
     assert SYNTHETIC_NOTICE in first
     assert "disembunyikan" in first  # small counts are shown as hidden
     assert first.count("Kel 1") >= 1 and "Jumlah KK" in first
+    # everything after the inlined libraries is rounded: no long fraction can read as a NIK
+    assert not re.findall(r"\d+\.\d{8,}", first[first.index("</head>") :])
 
 
 def test_themes_cover_poverty_programmes_and_hide_small_counts(small_map_inputs) -> None:
