@@ -333,7 +333,8 @@ class Theme:
     ``classes`` holds one colour index per kelurahan (-1: hidden or no
     data, drawn grey); ``texts`` the formatted value each tooltip and
     profile shows; ``label`` names that value. Themes with ``profile``
-    also appear as a row of the click profile.
+    also appear as a row of the click profile; a programme's coverage
+    theme carries its ``chart`` bar (name, share per kelurahan).
     """
 
     name: str
@@ -344,6 +345,7 @@ class Theme:
     classes: np.ndarray
     texts: list[str]
     profile: bool = True
+    chart: tuple[str, np.ndarray] | None = None
 
 
 def _classes(values: pd.Series, breaks: tuple[float, ...]) -> np.ndarray:
@@ -521,7 +523,8 @@ def kelurahan_themes(
                     ),
                     classes=_classes(table[code], COVERAGE_BREAKS),
                     texts=_coverage_texts(coverage, code, kelurahan[C.KODE_KEL]),
-                    profile=False,
+                    profile=False,  # charted instead
+                    chart=(programs[code], table[code].to_numpy()),
                 )
             )
     for column, name, label, colors in (
@@ -656,8 +659,6 @@ def map_data(
     themes: list[Theme],
     *,
     geometry: gpd.GeoSeries,
-    chart: pd.DataFrame | None = None,
-    programs: dict[str, str] | None = None,
     cells: dict | None = None,
 ) -> str:
     """The data the map's script draws from, as JSON safe inside a ``<script>`` element.
@@ -669,7 +670,7 @@ def map_data(
     outlines dissolved from those polygons, so the lines coincide, with a
     label point. ``cells``: the H3 cells (:func:`cell_records`), drawn
     only when a planner turns them on. Plus the themes, the profile
-    labels and the charted programmes.
+    labels and the charted programmes (the themes with a ``chart``).
     """
     profile = ["Jumlah KK", "Jumlah jiwa", "KK miskin & rentan", "Peringkat prioritas"]
     values = zip(
@@ -681,9 +682,9 @@ def map_data(
     )
     classes = np.column_stack([t.classes for t in themes]).tolist()
     texts = list(zip(*(t.texts for t in themes), strict=True))
-    chart = chart if chart is not None else pd.DataFrame(index=range(len(kelurahan)))
-    bars = np.round(chart.to_numpy(dtype="float64"), 1)
-    bars = np.where(np.isnan(bars), None, bars).tolist()
+    charted = [(i, t.chart) for i, t in enumerate(themes) if t.chart is not None]
+    shares = np.column_stack([share for _, (_, share) in charted]) if charted else np.empty((len(kelurahan), 0))
+    bars = np.where(np.isnan(shares), None, np.round(shares, 1)).tolist()
     kel = [
         {"n": str(n), "kc": str(kc), "c": c, "t": t, "v": v, "pc": pc, "g": g}
         for n, kc, c, t, v, pc, g in zip(
@@ -707,7 +708,6 @@ def map_data(
         .reset_index()
     )
     label_points = shapely.get_coordinates(kec.geometry.representative_point().values).round(5).tolist()
-    index = {t.name: i for i, t in enumerate(themes)}
     data = {
         "nodata": NO_DATA_COLOR,
         "themes": [
@@ -715,9 +715,7 @@ def map_data(
             for t in themes
         ],
         "profile": profile,
-        "programs": [{"name": programs[code], "theme": index[f"Cakupan {programs[code]}"]} for code in chart.columns]
-        if programs
-        else [],
+        "programs": [{"name": name, "theme": i} for i, (name, _) in charted],
         "kel": kel,
         "kec": [
             {"n": n, "p": point, "g": g}
@@ -769,44 +767,6 @@ class _EngineLayer(folium.map.Layer):
         self.call = call
 
 
-def _filled_layer(
-    data: gpd.GeoDataFrame,
-    *,
-    name: str,
-    show: bool,
-    css_class: str,
-    tooltip: dict[str, str],
-    outline: str = "#555555",
-    weight: float = 1,
-    opacity: float = 0.75,
-    fill: str | None = None,
-    control: bool = True,
-) -> folium.GeoJson:
-    """A polygon layer filled from its ``warna`` field (or one ``fill`` colour), with a tooltip.
-
-    ``tooltip`` maps fields to their Indonesian labels; ``css_class`` names
-    the drawn paths (tests and print styles find them by it).
-    """
-    data = data.assign(geometry=shapely.set_precision(data.geometry.values, 1e-5))
-    return folium.GeoJson(
-        data,
-        name=html.escape(name),
-        show=show,
-        control=control,
-        style_function=lambda f: {
-            "fillColor": fill or f["properties"]["warna"],
-            "color": outline,
-            "weight": weight,
-            "fillOpacity": opacity,
-            "className": css_class,
-        },
-        highlight_function=lambda f: {"weight": weight + 1.5},
-        tooltip=folium.GeoJsonTooltip(
-            fields=list(tooltip), aliases=list(tooltip.values()), sticky=True, localize=False
-        ),
-    )
-
-
 def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.FeatureGroup:
     """Pocket polygons with a label showing each pocket's rank."""
     data = gpd.GeoDataFrame(
@@ -823,17 +783,18 @@ def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.FeatureGroup:
     )
     labels = ["Kantong", "Kelurahan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "Luas"]
     group = folium.FeatureGroup(name=html.escape(LAYER_POCKET), show=True)
-    _filled_layer(
-        data,
-        name=LAYER_POCKET,
-        show=True,
-        css_class="kantong-pocket",
-        tooltip=dict(zip(data.columns[:-1], labels, strict=True)),
-        outline="#67000d",
-        weight=2.5,
-        opacity=0.35,
-        fill=POCKET_COLOR,
+    folium.GeoJson(
+        data.assign(geometry=shapely.set_precision(data.geometry.values, 1e-5)),
         control=False,
+        style_function=lambda f: {
+            "fillColor": POCKET_COLOR,
+            "color": "#67000d",
+            "weight": 2.5,
+            "fillOpacity": 0.35,
+            "className": "kantong-pocket",  # tests and print styles find the paths by it
+        },
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(fields=list(data.columns[:-1]), aliases=labels, sticky=True, localize=False),
     ).add_to(group)
     for rank, point in zip(pockets["peringkat"], pockets.geometry.representative_point(), strict=True):
         _label(point, str(rank), css_class="kantong-label-kantong", size=(26, 18)).add_to(group)
@@ -939,11 +900,6 @@ def map_from_indicators(
         programs=programs,
         overlap_programs=context.overlap_programs,
     )
-    chart = (
-        program_coverage_table(coverage, kelurahan[C.KODE_KEL], programs)
-        if coverage is not None and len(coverage) and programs
-        else None
-    )
 
     minx, miny, maxx, maxy = kelurahan.total_bounds
     m = folium.Map(location=[round((miny + maxy) / 2, 5), round((minx + maxx) / 2, 5)], tiles=None, zoom_start=12)
@@ -980,8 +936,6 @@ def map_from_indicators(
             kelurahan,
             themes,
             geometry=geometry,
-            chart=chart,
-            programs=programs,
             cells=cell_records(cells, k=context.min_households) if has_cells else None,
         )
     )

@@ -87,6 +87,14 @@
     // the view is set before anything is drawn, so the polygons are projected once
     this.fit(this.layer.getBounds(), 18);
     this.layer.addTo(map);
+    // outlines thin out below DETAIL_ZOOM: restyle only when a zoom crosses it
+    var detailed = this.detailed();
+    map.on("zoomend", function () {
+      if (self.detailed() !== detailed) {
+        detailed = !detailed;
+        self.restyle();
+      }
+    });
   }
 
   Kantong.prototype.style = function (feature) {
@@ -99,6 +107,13 @@
       fillOpacity: 0.75,
       className: "kantong-kel",
     };
+  };
+
+  Kantong.prototype.restyle = function () {
+    var self = this;
+    this.layer.setStyle(function (feature) {
+      return self.style(feature);
+    });
   };
 
   /* Zoomed in enough for full-weight outlines (a province overview draws them thin). */
@@ -200,9 +215,6 @@
     var many = this.data.kec.length > MANY_KECAMATAN;
     function zoomed() {
       outlines.setStyle(outlines.options.style);
-      self.layer.setStyle(function (feature) {
-        return self.style(feature);
-      });
       var show = !many || self.map.getZoom() >= LABEL_ZOOM;
       if (show && !group.hasLayer(names)) {
         group.addLayer(names);
@@ -258,9 +270,7 @@
     var group = L.layerGroup();
     group.on("add", function () {
       self.current = index;
-      self.layer.setStyle(function (feature) {
-        return self.style(feature);
-      });
+      self.restyle();
       self.showLegend('[data-tema="' + index + '"]', true);
     });
     group.on("remove", function () {
