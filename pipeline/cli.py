@@ -5,8 +5,13 @@ This is the only module that sets up logging and progress output.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import logging
+import os
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +51,50 @@ def _fail(exc: PipelineError) -> None:
     raise typer.Exit(code=2)
 
 
+#: Where the traceback of an unexpected error is written (the user sees one line naming it).
+CRASH_LOG_DIR: Path = Path(os.environ.get("TMPDIR", "/tmp"))
+
+
+@contextlib.contextmanager
+def _guarded() -> Iterator[None]:
+    """Turn every failure into one line on the console: no traceback for the user.
+
+    Pipeline errors (bad input, bad config) and operating-system errors
+    (full disk, read-only folder, file-size limit) say what happened and
+    how to fix it. Anything else is a bug: its traceback goes to a log file
+    whose path is printed.
+    """
+    try:
+        yield
+    except PipelineError as exc:
+        _fail(exc)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except (OSError, MemoryError) as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        console.print(
+            f"[red]error:[/red] could not read or write{escape(where)}: {escape(str(what))}. "
+            "Check free disk space, file-size limits (ulimit -f) and that the folder is writable; "
+            "the previous outputs are left as they were.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=2) from None
+    except Exception as exc:  # a bug: keep the traceback for the report, show one line
+        log = CRASH_LOG_DIR / f"kantong-error-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+        try:
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            saved = f"the details are in {log}"
+        except OSError:
+            saved = "run again with --verbose for details"
+        console.print(
+            f"[red]error:[/red] unexpected {type(exc).__name__}: {escape(str(exc)[:200])}; {saved}. "
+            "Please report it with that file.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=3) from None
+
+
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug messages.")]
 
 
@@ -62,7 +111,7 @@ def run(
     from .run import STAGES, run_region
 
     _setup_logging(verbose)
-    try:
+    with _guarded():
         for path in regions:
             config = load_config(path)
             with Progress(
@@ -93,8 +142,6 @@ def run(
                 soft_wrap=True,
                 markup=False,
             )
-    except PipelineError as exc:
-        _fail(exc)
 
 
 @app.command()
@@ -106,12 +153,10 @@ def synth(
     from .run import write_synthetic_inputs
 
     _setup_logging(verbose)
-    try:
+    with _guarded():
         for path in regions:
             for written in write_synthetic_inputs(load_config(path)):
                 console.print(f"wrote {written}", soft_wrap=True, markup=False)
-    except PipelineError as exc:
-        _fail(exc)
 
 
 @app.command()
@@ -125,15 +170,13 @@ def shapes(
     from .fetch import fetch_boundaries, read_sources
 
     _setup_logging(verbose)
-    try:
+    with _guarded():
         entries = read_sources(sources)
         unknown = [n for n in names if n not in entries]
         if unknown:
             raise PipelineError(f"{', '.join(unknown)} not in {sources}; listed: {', '.join(entries)}")
         for name in names:
             console.print(f"wrote {fetch_boundaries(entries[name], out_dir=out)}", soft_wrap=True, markup=False)
-    except PipelineError as exc:
-        _fail(exc)
 
 
 @app.command()
@@ -146,6 +189,18 @@ def index(
     from .render import index_html
 
     _setup_logging(verbose)
-    entries = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*/ringkasan.json"))]
-    path = to_text(index_html(entries), out / "index.html")
-    console.print(f"wrote {path} ({len(entries)} regions)", soft_wrap=True, markup=False)
+    with _guarded():
+        entries = []
+        for summary in sorted(out.glob("*/ringkasan.json")):
+            try:
+                entry = json.loads(summary.read_text(encoding="utf-8"))
+                if not isinstance(entry, dict) or not {"slug", "nama", "ringkasan", "tanggal_data"} <= set(entry):
+                    raise ValueError("not a region summary")
+            except (ValueError, UnicodeDecodeError) as exc:
+                logger.warning(
+                    "%s is damaged (%s); region left out of the index. Rebuild it with make maps", summary, exc
+                )
+                continue
+            entries.append(entry)
+        path = to_text(index_html(entries), out / "index.html")
+        console.print(f"wrote {path} ({len(entries)} regions)", soft_wrap=True, markup=False)

@@ -37,6 +37,41 @@ POVERTY_METHODS: tuple[str, ...] = ("desil", "garis_kemiskinan")
 HOUSEHOLD_SCHEMAS: tuple[str, ...] = ("auto", "p3ke", "kanonik")
 FUNDING_SOURCES: tuple[str, ...] = ("APBN", "APBD", "Dana Desa", "CSR", "BAZNAS", "Lainnya")
 
+#: Every key a region TOML may hold, per table ("" is the top level; "x[]" an
+#: entry of the array of tables [[x]]; "*" any key, for mappings such as
+#: [households.columns]). A key not listed is refused, with a suggestion.
+CONFIG_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({
+        "region", "boundaries", "households", "poverty", "analysis", "deprivation", "priority", "progress",
+        "privacy", "synthetic", "programs", "bps", "targets", "reported_register", "snapshots",
+    }),
+    "region": frozenset({"slug", "name", "kode", "data_date"}),
+    "boundaries": frozenset({"path", "layer", "columns", "snap_distance_m", "crosswalk"}),
+    "boundaries.columns": frozenset({C.KODE_KEL, C.NAMA_KEL, C.KODE_KEC, C.NAMA_KEC}),
+    "households": frozenset({"paths", "schema", "columns", "sheet"}),
+    "households.columns": frozenset({"*"}),
+    "poverty": frozenset({"method", "extreme_max_decile", "poor_max_decile", "lines"}),
+    "poverty.lines[]": frozenset({"kind", "valid_from", "rupiah_per_capita_month", "source"}),
+    "analysis": frozenset({
+        "projected_crs", "permutations", "seed", "significance", "h3_resolution", "small_base_households",
+        "overlap_programs",
+    }),
+    "deprivation": frozenset({"poverty_cutoff", "indicators"}),
+    "deprivation.indicators[]": frozenset({"name", "dimension", "column", "weight", "values", "op", "threshold"}),
+    "priority": frozenset({"weights"}),
+    "priority.weights": frozenset(PRIORITY_COMPONENTS),
+    "progress": frozenset({"population", "population_source", "household_size", "household_size_source"}),
+    "privacy": frozenset({"min_households"}),
+    "synthetic": frozenset({"households", "seed", "boundaries", "pockets"}),
+    "programs[]": frozenset({"code", "name", "opd", "funding", "eligibility", "quota", "beneficiaries"}),
+    "bps[]": frozenset({
+        "year", "source", "poverty_rate", "extreme_poverty_rate", "poor_people", "poverty_line", "population",
+    }),
+    "targets[]": frozenset({"year", "source", "poverty_rate", "extreme_poverty_rate"}),
+    "reported_register[]": frozenset({"year", "poor_people", "source"}),
+    "snapshots[]": frozenset({"date", "paths"}),
+}  # fmt: skip
+
 _ENV_PATTERN = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -359,6 +394,118 @@ def expand_path(value: str, *, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+def _line_of(text: str, table: str, key: str) -> int | None:
+    """The line of ``text`` where ``key`` is set in ``table`` (1-based), or None.
+
+    ``table`` is a dotted name as in :data:`CONFIG_KEYS` ("" for the top
+    level); a key of the top level may itself be a table header.
+    """
+    lines = text.splitlines()
+    name = table.replace("[]", "")
+    header = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?") if name else None
+    start = 0
+    if header is not None:
+        start = next((i for i, line in enumerate(lines) if header.match(line)), 0)
+    setting = re.compile(rf"^\s*(?:\[\[?\s*(?:{re.escape(name)}\.)?)?[\"']?{re.escape(key)}[\"']?\s*(?:=|\]|\.)")
+    for i in range(start, len(lines)):
+        if setting.match(lines[i]):
+            return i + 1
+    return None
+
+
+def check_keys(data: dict[str, Any], *, text: str = "", where: str = "config") -> None:
+    """Refuse keys and tables that no part of the pipeline reads.
+
+    A mistyped key (``min_houshold``) or table (``[privasi]``) would
+    otherwise be ignored in silence and its default used: for the privacy
+    threshold, that publishes counts the user meant to hide.
+
+    Raises
+    ------
+    ConfigError
+        Naming every unknown key with its line and the closest known key.
+    """
+    import difflib
+
+    problems: list[str] = []
+
+    def walk(table: dict[str, Any], name: str) -> None:
+        allowed = CONFIG_KEYS.get(name)
+        if allowed is None or "*" in allowed:
+            return
+        for key, value in table.items():
+            child = f"{name}.{key}" if name else key
+            if key not in allowed:
+                line = _line_of(text, name, key)
+                at = f"line {line}: " if line else ""
+                place = f"in [{name.replace('[]', '')}]" if name else "at the top level"
+                close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(sorted(allowed))}"
+                problems.append(f"{at}unknown {'table' if isinstance(value, dict) else 'key'} '{key}' {place}; {hint}")
+            elif isinstance(value, dict):
+                walk(value, child)
+            elif isinstance(value, list) and f"{child}[]" in CONFIG_KEYS:
+                for item in value:
+                    if not isinstance(item, dict):
+                        problems.append(f"'{key}' must be an array of tables ([[{child}]]), found {item!r}")
+                    else:
+                        walk(item, f"{child}[]")
+
+    walk(data, "")
+    if problems:
+        raise ConfigError(f"{where}: " + "; ".join(problems) + " (every key is explained in regions/demo.toml)")
+
+
+def _int(
+    table: dict[str, Any], key: str, where: str, default: int, *, low: int | None = None, high: int | None = None
+) -> int:
+    """A whole-number setting: ``true``, ``9.9`` or ``"5"`` are refused, not converted."""
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: '{key}' must be a whole number, found {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"{low}..{high}" if low is not None else f"<= {high}"
+        raise ConfigError(f"{where}: '{key}' must be {bounds}, found {value}")
+    return value
+
+
+def _float(table: dict[str, Any], key: str, where: str, default: float) -> float:
+    """A number setting (whole or decimal); text and booleans are refused."""
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: '{key}' must be a number, found {value!r}")
+    return float(value)
+
+
+def _bool(table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: '{key}' must be true or false, found {value!r}")
+    return value
+
+
+def _projected_crs(value: Any, where: str) -> str | None:
+    """A projected CRS for areas and distances ("" = the region's UTM zone), checked with pyproj."""
+    if value in ("", None):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: projected_crs must be text such as 'EPSG:32750', found {value!r}")
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjError
+
+    try:
+        crs = CRS.from_user_input(value)
+    except ProjError:
+        raise ConfigError(
+            f"{where}: projected_crs '{value}' is not a CRS pyproj knows; use e.g. 'EPSG:32750'"
+        ) from None
+    if not crs.is_projected:
+        raise ConfigError(
+            f"{where}: projected_crs '{value}' is not projected (degrees); use a UTM zone such as 'EPSG:32750'"
+        )
+    return value
+
+
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -391,8 +538,8 @@ def _poverty(table: dict[str, Any], where: str) -> PovertyRule:
     method = table.get("method", "desil")
     if method not in POVERTY_METHODS:
         raise ConfigError(f"{where}: method '{method}' is unknown; use one of {', '.join(POVERTY_METHODS)}")
-    extreme = int(table.get("extreme_max_decile", 1))
-    poor = int(table.get("poor_max_decile", 4))
+    extreme = _int(table, "extreme_max_decile", where, 1, low=1, high=10)
+    poor = _int(table, "poor_max_decile", where, 4, low=1, high=10)
     if not 1 <= extreme <= poor <= 10:
         raise ConfigError(f"{where}: need 1 <= extreme_max_decile <= poor_max_decile <= 10, found {extreme} and {poor}")
     lines = []
@@ -417,7 +564,7 @@ def _poverty(table: dict[str, Any], where: str) -> PovertyRule:
 
 
 def _deprivation(table: dict[str, Any], where: str) -> DeprivationSettings:
-    cutoff = float(table.get("poverty_cutoff", DEFAULT_POVERTY_CUTOFF))
+    cutoff = _float(table, "poverty_cutoff", where, DEFAULT_POVERTY_CUTOFF)
     if not 0 < cutoff <= 1:
         raise ConfigError(f"{where}: poverty_cutoff must be in (0, 1], found {cutoff}")
     if "indicators" not in table:
@@ -607,11 +754,15 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
     if not path.is_file():
         raise ConfigError(f"region config '{path}' not found; copy regions/demo.toml to start one")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     base = path.parent.resolve()
     where = str(path)
+    check_keys(data, text=text, where=where)
 
     region = _table(data, "region", where)
     slug = _require(region, "slug", f"{where} [region]", str)
@@ -620,7 +771,7 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
 
     b = _table(data, "boundaries", where)
     columns = dict(_table(b, "columns", f"{where} [boundaries]"))
-    snap = float(b.get("snap_distance_m", DEFAULT_SNAP_DISTANCE_M))
+    snap = _float(b, "snap_distance_m", f"{where} [boundaries]", DEFAULT_SNAP_DISTANCE_M)
     if snap < 0:
         raise ConfigError(f"{where} [boundaries]: snap_distance_m must be >= 0 metres, found {snap}")
     boundaries = BoundarySource(
@@ -648,39 +799,30 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
     )
 
     a = _table(data, "analysis", where)
+    at = f"{where} [analysis]"
     analysis = AnalysisSettings(
-        projected_crs=a.get("projected_crs") or None,
-        permutations=int(a.get("permutations", DEFAULT_PERMUTATIONS)),
-        seed=int(a.get("seed", DEFAULT_SEED)),
-        significance=float(a.get("significance", DEFAULT_SIGNIFICANCE)),
-        h3_resolution=int(a.get("h3_resolution", DEFAULT_H3_RESOLUTION)),
-        small_base_households=int(a.get("small_base_households", DEFAULT_SMALL_BASE)),
-        overlap_programs=int(a.get("overlap_programs", 3)),
+        projected_crs=_projected_crs(a.get("projected_crs", ""), at),
+        permutations=_int(a, "permutations", at, DEFAULT_PERMUTATIONS, low=99),
+        seed=_int(a, "seed", at, DEFAULT_SEED, low=0),
+        significance=_float(a, "significance", at, DEFAULT_SIGNIFICANCE),
+        h3_resolution=_int(a, "h3_resolution", at, DEFAULT_H3_RESOLUTION, low=5, high=12),
+        small_base_households=_int(a, "small_base_households", at, DEFAULT_SMALL_BASE, low=1),
+        overlap_programs=_int(a, "overlap_programs", at, 3, low=2),
     )
-    if analysis.overlap_programs < 2:
-        raise ConfigError(f"{where} [analysis]: overlap_programs must be >= 2, found {analysis.overlap_programs}")
-    if analysis.permutations < 99:
-        raise ConfigError(f"{where} [analysis]: permutations must be at least 99, found {analysis.permutations}")
-    if not 5 <= analysis.h3_resolution <= 12:
-        raise ConfigError(
-            f"{where} [analysis]: h3_resolution must be 5..12 (9 is about 0.1 km²), found {analysis.h3_resolution}"
-        )
     if not 0 < analysis.significance < 0.5:
-        raise ConfigError(f"{where} [analysis]: significance must be in (0, 0.5), found {analysis.significance}")
+        raise ConfigError(f"{at}: significance must be in (0, 0.5), found {analysis.significance}")
 
     privacy = _table(data, "privacy", where)
-    k = int(privacy.get("min_households", DEFAULT_MIN_HOUSEHOLDS))
-    if k < 1:
-        raise ConfigError(f"{where} [privacy]: min_households must be >= 1, found {k}")
+    k = _int(privacy, "min_households", f"{where} [privacy]", DEFAULT_MIN_HOUSEHOLDS, low=2)
 
     synthetic = None
     if "synthetic" in data:
         s = _table(data, "synthetic", where)
         synthetic = SyntheticSpec(
-            households=int(s.get("households", 50_000)),
-            seed=int(s.get("seed", 42)),
-            boundaries=bool(s.get("boundaries", False)),
-            pockets=int(s.get("pockets", 3)),
+            households=_int(s, "households", f"{where} [synthetic]", 50_000, low=1),
+            seed=_int(s, "seed", f"{where} [synthetic]", 42, low=0),
+            boundaries=_bool(s, "boundaries", f"{where} [synthetic]", False),
+            pockets=_int(s, "pockets", f"{where} [synthetic]", 3, low=0),
         )
 
     return RegionConfig(

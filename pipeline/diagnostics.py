@@ -169,6 +169,15 @@ def official_list_check(boundaries: gpd.GeoDataFrame, *, region_code: str) -> pd
         if _name_key(found[code]) != _name_key(official[code])
     ]
     table = pd.DataFrame(rows, columns=columns)
+    missing = sorted(set(official) - set(found))
+    if missing:
+        logger.warning(
+            "%d kelurahan/desa of the official list are not in the boundary file: %s%s. Their households will be "
+            "quarantined or snapped into neighbours; check the boundary file (see laporan_batas.md)",
+            len(missing),
+            ", ".join(f"{code} {official[code]}" for code in missing[:5]),
+            " ..." if len(missing) > 5 else "",
+        )
     logger.info("official list check against %s: %d findings", OFFICIAL_LIST, len(table))
     return table
 

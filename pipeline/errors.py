@@ -29,3 +29,7 @@ class CRSError(PipelineError, ValueError):
 
 class PrivacyError(PipelineError):
     """A public output would contain personal data; the write is refused."""
+
+
+class OutputError(PipelineError):
+    """Outputs cannot be written: a full disk, a read-only folder, or another run holds the region."""

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -93,6 +94,132 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int | None = None) -> Ite
         raise
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        raise OSError("renameat2 is not available")
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), str(a))
+
+
+@contextlib.contextmanager
+def region_lock(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on a region's outputs for the length of a run.
+
+    The lock file ``.<name>.lock`` sits beside the folder and holds the
+    owner's process id; the operating system releases it when the process
+    ends, however it ends.
+
+    Raises
+    ------
+    OutputError
+        If another run of the same region holds the lock.
+    """
+    import fcntl
+
+    from .errors import OutputError
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = folder.with_name(f".{folder.name}.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise OutputError(
+                f"{folder}: another kantong run (process {owner}) is writing this region's outputs; "
+                "wait for it to finish, or stop it, then run again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+#: Name of a region's folder while a run builds it: ``.<region>.tmp-<pid>``.
+_STAGING = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)$")
+
+
+def remove_stale_staging(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete half-built copies of ``folder`` (and temporary files in it) left by runs that died.
+
+    Only leftovers whose owning process is no longer alive are removed, so
+    a run in progress never loses its files.
+    """
+    import shutil
+
+    folder = Path(folder)
+    removed = []
+    candidates = [*folder.parent.glob(f".{folder.name}.tmp-*")]
+    if folder.is_dir():
+        candidates += [p for p in folder.rglob(".*.tmp-*")]
+    for path in candidates:
+        pid = re.search(r"\.tmp-(\d+)", path.name)
+        if pid is None or _pid_alive(int(pid.group(1))):
+            continue
+        logger.warning("removing %s, left by an interrupted run", path)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
+    """Build a region's outputs in a new folder, then put it in place in one step.
+
+    Yields the staging folder ``.<name>.tmp-<pid>`` beside ``folder``. On
+    success the two folders are exchanged atomically (``renameat2``), so a
+    reader, or a run killed at any point, sees either the whole previous set
+    of outputs or the whole new one, never a mix; files a run no longer
+    produces (a renamed OPD's workbook) disappear with the old set. On
+    failure the staging folder is removed and the previous outputs stay.
+    """
+    import shutil
+
+    folder = Path(folder)
+    staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+        if folder.is_dir():
+            try:
+                _exchange(staging, folder)
+            except OSError:  # no renameat2 (not Linux, old glibc): two renames, a moment apart
+                old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+                os.rename(folder, old)
+                os.rename(staging, folder)
+                staging = old
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            os.rename(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def to_text(text: str, path: str | os.PathLike[str], *, mode: int | None = None) -> Path:
     """Write UTF-8 text atomically and return the path."""
     with atomic_path(path, mode=mode) as tmp:
@@ -107,9 +234,44 @@ def to_json(data: object, path: str | os.PathLike[str]) -> Path:
     return to_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", path)
 
 
-def to_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, mode: int | None = None) -> Path:
-    """Write a table as UTF-8 CSV (comma-separated), atomically."""
-    return to_text(frame.to_csv(index=False), path, mode=mode)
+#: A text cell starting with one of these is a formula in a spreadsheet.
+FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+
+
+def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, made inert with a leading ``'``.
+
+    Follows OWASP's advice on CSV injection: a cell starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return (``=HYPERLINK(...)``,
+    ``+cmd|' /C calc'!A0``) gets a leading apostrophe, which Excel and
+    LibreOffice show as text. A plain number such as ``-8,1234`` (a
+    latitude as exported) cannot be a formula and is left as it is.
+    Column names are treated the same way.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.astype("string")
+        risky = text.str.contains(_FORMULA_START) & ~text.str.contains(_PLAIN_NUMBER)
+        if risky.fillna(False).any():
+            out[column] = values.astype(object).where(~risky.fillna(False).to_numpy(), "'" + text.astype(object))
+    out.columns = [
+        f"'{c}" if _FORMULA_START.match(str(c)) and not _PLAIN_NUMBER.match(str(c)) else c for c in out.columns
+    ]
+    return out
+
+
+def to_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, mode: int | None = None, safe: bool = False) -> Path:
+    """Write a table as UTF-8 CSV (comma-separated), atomically.
+
+    With ``safe``, cells that a spreadsheet would run as formulas are made
+    inert (:func:`formula_safe`): every CSV an officer may open in Excel.
+    """
+    return to_text((formula_safe(frame) if safe else frame).to_csv(index=False), path, mode=mode)
 
 
 def to_geopackage(
@@ -170,15 +332,23 @@ def to_geopackage(
             options = {"DESCRIPTION": descriptions.get(name, "")}
             if isinstance(frame, gpd.GeoDataFrame):
                 options.update(SPATIAL_INDEX="YES", GEOMETRY_NAME=GEOMETRY_COLUMN)
-            pyogrio.write_dataframe(
-                frame.reset_index(drop=True),
-                tmp,
-                layer=name,
-                driver="GPKG",
-                dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None,
-                layer_options=options,
-                layer_metadata=dict(metadata) if metadata and name in layers else None,
-            )
+            try:
+                pyogrio.write_dataframe(
+                    frame.reset_index(drop=True),
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None,
+                    layer_options=options,
+                    layer_metadata=dict(metadata) if metadata and name in layers else None,
+                )
+            except pyogrio.errors.DataSourceError as exc:
+                from .errors import OutputError
+
+                raise OutputError(
+                    f"{path}: GDAL could not write layer '{name}' ({exc}); check free disk space, the file-size "
+                    "limit and that the folder is writable. The previous outputs are left as they were"
+                ) from None
     logger.info("wrote %s (%s)", path, ", ".join(layers))
     return Path(path)
 
@@ -253,10 +423,6 @@ def pseudonym_key() -> bytes:
         to_text(secrets.token_hex(32) + "\n", path, mode=0o600)
         logger.warning("created a new pseudonym key in %s; back it up with the restricted data", path)
     return path.read_text(encoding="utf-8").strip().encode()
-
-
-#: A text cell starting with one of these is a formula in a spreadsheet.
-FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 
 def to_workbook(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike[str], *, mode: int | None = None) -> Path:
@@ -335,7 +501,7 @@ def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLi
             os.chmod((directory / stem).parent, 0o700)
             to_workbook(table, directory / f"{stem}.xlsx", mode=0o600)
         else:
-            to_csv(table, directory / f"{stem}.csv", mode=0o600)
+            to_csv(table, directory / f"{stem}.csv", mode=0o600, safe=True)
     logger.info(
         "wrote restricted tier to %s (%s)",
         directory,

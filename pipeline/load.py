@@ -263,29 +263,141 @@ def _is_member_table(headers: list[str]) -> bool:
     return any(header_key(m) in keys for m in MEMBER_HEADERS)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    raw = path.read_bytes()[:65_536]
-    encoding = "utf-8-sig"
+#: The longest line a register row may have. A household row is a few kilobytes; a longer "line" is a file
+#: without line breaks (or not a CSV at all), and reading it whole could exhaust memory.
+MAX_LINE_BYTES: int = 1 << 20
+CSV_DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+
+
+#: A character that only a valid multi-byte UTF-8 sequence decodes to.
+_NON_ASCII_TEXT = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def _csv_encoding(raw: bytes, path: Path) -> str:
+    """The encoding of a whole CSV file: UTF-8 (with or without BOM), UTF-16 (with BOM), or cp1252.
+
+    The whole file is checked, not a sample, so a multi-byte character
+    split at any offset cannot tip the choice. A file that holds valid
+    UTF-8 characters *and* bytes that are not UTF-8 mixes encodings:
+    refused with the line of the first bad byte.
+
+    Raises
+    ------
+    InputError
+        If the file mixes encodings.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     try:
-        sample = raw.decode(encoding)
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-        sample = raw.decode(encoding, errors="replace")
-    lines = sample.splitlines()
-    if not lines or not any(line.strip() for line in lines):
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        decoded = raw.decode("utf-8", errors="replace")
+        if _NON_ASCII_TEXT.search(decoded):
+            raise InputError(
+                f"{path}: line {line} is not UTF-8 while other lines are (the file mixes encodings, e.g. two "
+                "exports pasted together); open it in a spreadsheet and save it again as CSV UTF-8"
+            ) from None
+        logger.warning(
+            "%s: not UTF-8 (first non-UTF-8 byte on line %d); read as Windows-1252 (cp1252)", path.name, line
+        )
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def _check_csv_bytes(raw: bytes, path: Path) -> None:
+    """Refuse files that are not a CSV text before any parser sees them.
+
+    Raises
+    ------
+    InputError
+        For an empty file, a ZIP (an XLSX workbook or zipped file renamed
+        ``.csv``), binary data, or a line longer than :data:`MAX_LINE_BYTES`.
+    """
+    if not raw.strip():
         raise InputError(f"{path}: the file is empty; export the register again")
+    if raw.startswith(b"PK\x03\x04"):
+        raise InputError(
+            f"{path}: this is a ZIP archive, not a CSV text (an .xlsx workbook renamed .csv?); "
+            "rename it to .xlsx, or unzip it and list the CSV inside"
+        )
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not utf16 and b"\x00" in raw[:65_536]:
+        raise InputError(f"{path}: holds binary data (NUL bytes), not CSV text; export the register as CSV or XLSX")
+    breaks = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    edges = np.concatenate(([-1], breaks, [len(raw)]))
+    longest = int(np.diff(edges).max()) - 1
+    if longest > MAX_LINE_BYTES * (2 if utf16 else 1):
+        line = int(np.argmax(np.diff(edges))) + 1
+        raise InputError(
+            f"{path}: line {line} is {longest:,} bytes long with no line break (a register row is a few kB); "
+            "this is not a register export, or its line breaks were lost. Export it again as CSV"
+        )
+
+
+def _csv_layout(lines: list[str], path: Path) -> tuple[str, int]:
+    """The delimiter and the header line (0-based) of a CSV, from its first lines.
+
+    Each delimiter is tried; the one whose best line matches the most known
+    headers wins, so title lines above the header (a P3KE export) and
+    separators inside titles do not mislead. Without any known header, the
+    delimiter that splits the first lines most consistently is used.
+    """
+    best = (None, 0, 1)  # delimiter, header line, hits
+    for delimiter in CSV_DELIMITERS:
+        rows = list(csv.reader(lines, delimiter=delimiter))
+        at = find_header_row(rows)
+        if at is not None:
+            hits = sum(header_key(v) in KNOWN_HEADER_KEYS for v in rows[at] if str(v).strip())
+            if hits > best[2]:
+                best = (delimiter, at, hits)
+    if best[0] is not None:
+        return best[0], best[1]
     try:
-        delimiter = csv.Sniffer().sniff("\n".join(lines[:HEADER_SEARCH_ROWS]), delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(CSV_DELIMITERS)).delimiter, 0
     except csv.Error:
-        raise InputError(f"{path}: could not find a header line with ',', ';', tab or '|' between columns") from None
-    rows = list(csv.reader(lines[:HEADER_SEARCH_ROWS], delimiter=delimiter))
-    skip = find_header_row(rows) or 0
+        raise InputError(
+            f"{path}: could not find a header line with ',', ';', tab or '|' between columns in the first "
+            f"{len(lines)} lines; export the register as CSV with one header line"
+        ) from None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    import io
+
+    raw = path.read_bytes()
+    _check_csv_bytes(raw, path)
+    encoding = _csv_encoding(raw, path)
+    if encoding == "utf-16":
+        raw, encoding = raw.decode("utf-16").encode("utf-8"), "utf-8"
+    head = raw[:65_536].decode(encoding, errors="replace").splitlines()[:HEADER_SEARCH_ROWS]
+    delimiter, skip = _csv_layout(head, path)
+    header = next(csv.reader(head[skip : skip + 1], delimiter=delimiter), [])
+    names = [h.strip() for h in header if h.strip()]
+    twice = sorted({h for h in names if names.count(h) > 1})
+    if twice:
+        raise InputError(
+            f"{path}: column(s) {', '.join(repr(h) for h in twice)} appear more than once in the header "
+            f"(line {skip + 1}); rename or delete the extra column so that each value has one meaning"
+        )
     options = {"sep": delimiter, "dtype": str, "keep_default_na": False, "encoding": encoding, "skiprows": skip}
     try:
-        frame = pd.read_csv(path, engine="pyarrow", **options)  # multithreaded, ~5x faster
+        frame = pd.read_csv(io.BytesIO(raw), engine="pyarrow", **options)  # multithreaded, ~5x faster
     except (ValueError, ImportError) as exc:  # an option or file the pyarrow parser cannot handle
         logger.debug("%s: pyarrow CSV reader failed (%s); using the C reader", path.name, exc)
-        frame = pd.read_csv(path, engine="c", **options)
+        try:
+            frame = pd.read_csv(io.BytesIO(raw), engine="c", **options)
+        except pd.errors.ParserError as error:
+            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+            detail = (
+                f"line {int(found[2]) + skip} has {found[3]} values where the header has {found[1]}"
+                if found
+                else str(error).strip()
+            )
+            raise InputError(
+                f"{path}: {detail}; a value probably holds the separator {delimiter!r} without quotes. "
+                "Fix that line, or export again with text in quotes"
+            ) from None
     frame[C.BARIS_SUMBER] = frame.index.to_numpy() + 2 + skip
     return frame
 
@@ -373,8 +485,13 @@ def _read_excel(path: Path, sheet: str | None) -> list[pd.DataFrame]:
     except python_calamine.PasswordError:
         raise InputError(f"{path}: the workbook is password-protected; save a copy without a password") from None
     except (python_calamine.CalamineError, python_calamine.XmlError, python_calamine.ZipError, ValueError) as exc:
+        if sheet and "sheet" in str(exc).lower():
+            raise InputError(
+                f"{path}: no sheet named '{sheet}' ({exc}); fix [households] sheet in the region TOML"
+            ) from None
         raise InputError(
-            f"{path}: could not read sheet {sheet or '(all)'} ({exc}); set [households] sheet = '...' in the region TOML"
+            f"{path}: the workbook cannot be read ({exc}); it is damaged or not an Excel file. Open it in Excel or "
+            "LibreOffice and save it again as .xlsx, or export the register as CSV"
         ) from None
     frames = [frame for frame in (_sheet_table(s, path) for s in sheets) if frame is not None]
     if not frames:
@@ -561,6 +678,11 @@ def read_registers(source: HouseholdSource) -> Registers:
         register_from_file(p, schema=source.schema, columns=source.columns, sheet=source.sheet) for p in source.paths
     ]
     households = [r.households for r in read if _holds_rows(r.households)]
+    if households and sum(len(f) for f in households) == 0:
+        names = ", ".join(p.name for p in source.paths)
+        raise InputError(
+            f"{names}: a header but no household rows below it; the export is incomplete. Export the register again"
+        )
     if not households:
         names = ", ".join(p.name for p in source.paths)
         raise InputError(

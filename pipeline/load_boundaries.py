@@ -48,6 +48,9 @@ _SQL_ROW = re.compile(
     re.DOTALL,
 )
 
+#: The start of every row of a dump, whole or not: ``('64.74.01.1001'``.
+_SQL_ROW_START = re.compile(r"\(\s*'(\d{2}(?:\.\d+){3})'")
+
 
 def _polygon_from_latlng(rings: list) -> shapely.Polygon:
     shell, *holes = ([(lng, lat) for lat, lng in ring] for ring in rings)
@@ -73,7 +76,12 @@ def boundaries_from_wilayah_sql(path: str | Path) -> gpd.GeoDataFrame:
         If the file holds no row of that form, or a path is not valid JSON.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text at byte {exc.start}; is this a wilayah_boundaries .sql dump?"
+        ) from None
     rows, geoms = [], []
     for match in _SQL_ROW.finditer(text):
         try:
@@ -95,6 +103,14 @@ def boundaries_from_wilayah_sql(path: str | Path) -> gpd.GeoDataFrame:
         geoms.append(geom)
     if not rows:
         raise InputError(f"{path}: no ('kode','nama',lat,lng,'path') rows found; is this a wilayah_boundaries dump?")
+    started = _SQL_ROW_START.findall(text)
+    torn = sorted(set(started) - {row["kode"] for row in rows})
+    if torn or len(started) != len(rows) or not text.rstrip().endswith(";"):
+        what = f"row(s) {', '.join(torn[:5])} are torn" if torn else "the file ends in the middle of a statement"
+        raise InputError(
+            f"{path}: the dump is incomplete: {what} ({len(rows)} whole rows read). The file was probably cut off "
+            "while downloading or copying; fetch it again (make shapes) and check its sha256"
+        )
     frame = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
     frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce")
     frame["lng"] = pd.to_numeric(frame["lng"], errors="coerce")
@@ -129,6 +145,20 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
             f"{path}: layer has no CRS. Assign one in QGIS (Layer > Set CRS) or with "
             "`ogr2ogr -a_srs EPSG:4326`, then run again"
         )
+    kinds = set(gdf.geom_type.dropna()) - {"Polygon", "MultiPolygon", "Polygon Z", "MultiPolygon Z"}
+    if kinds:
+        raise InputError(
+            f"{path}: kelurahan boundaries must be polygons, found {', '.join(sorted(kinds))}; "
+            "choose the polygon layer ([boundaries] layer) or export the areas, not their centre points"
+        )
+    if gdf.crs.is_geographic and len(gdf) and not gdf.geometry.is_empty.all():
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if min(minx, miny) < -180 or max(maxx, maxy) > 180 or miny < -90 or maxy > 90:
+            raise CRSError(
+                f"{path}: the layer says {gdf.crs.to_string()} (degrees) but its coordinates reach "
+                f"{minx:.0f}, {miny:.0f} .. {maxx:.0f}, {maxy:.0f}: they look like metres (UTM). Set the right CRS "
+                "in QGIS (Layer > Set CRS, e.g. EPSG:32750) or with `ogr2ogr -a_srs EPSG:32750`, then run again"
+            )
     return gdf
 
 
@@ -278,6 +308,15 @@ def clean_boundaries(
         logger.info("%s: reprojecting boundaries from %s to EPSG:4326", source, out.crs.to_string())
         out = out.to_crs("EPSG:4326")
     duplicated = out[C.KODE_KEL].duplicated()
+    names_per_code = out.groupby(C.KODE_KEL)[C.NAMA_KEL].nunique()
+    clashing = names_per_code[names_per_code > 1]
+    if len(clashing):
+        code = clashing.index[0]
+        names = ", ".join(f"'{n}'" for n in out.loc[out[C.KODE_KEL] == code, C.NAMA_KEL].unique()[:3])
+        raise InputError(
+            f"{source}: {len(clashing)} code(s) are shared by kelurahan with different names, e.g. {code}: {names}; "
+            "every kelurahan/desa needs its own Kemendagri code. Correct the codes in the boundary file"
+        )
     if duplicated.any():
         logger.warning(
             "%s: %d duplicated kelurahan codes; dissolving them into one polygon each", source, int(duplicated.sum())

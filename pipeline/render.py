@@ -208,7 +208,51 @@ def _offline_assets() -> str:
     return f"<style>{css}</style>\n<script>{js}</script>"
 
 
-class _Html(branca.element.MacroElement):
+def inert_html(text: object) -> str:
+    """Text from an input file as HTML that is shown, never run or evaluated.
+
+    ``html.escape`` makes markup inert; ``{`` becomes ``&#123;`` so that the
+    text cannot open a Jinja construct (``{{ ... }}``, ``{% ... %}``) when
+    folium renders the element holding it. Every input text (kelurahan,
+    kecamatan, programme and region names) passed to a folium object goes
+    through this function.
+    """
+    return html.escape(str(text)).replace("{", "&#123;")
+
+
+class _Verbatim(branca.element.Element):
+    """Text placed in the page exactly as given: never parsed as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _SafeMacroElement(branca.element.MacroElement):
+    """A macro element whose rendered parts are placed verbatim.
+
+    branca's :class:`~branca.element.MacroElement` wraps the output of each
+    macro in a new ``Element``, i.e. it parses the output, with the data in
+    it, as a Jinja template once more: a name such as ``{{ 6*7 }}`` would be
+    evaluated, and ``{{ self.__init__.__globals__... }}`` would run code on
+    the machine that builds the map. This subclass renders each macro once
+    and adds the result as data (:class:`_Verbatim`).
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                target.add_child(_Verbatim(macro(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Html(_SafeMacroElement):
     """A block of HTML placed over the map, plus optional script."""
 
     _template = branca.element.Template(
@@ -726,7 +770,7 @@ def map_data(
     return _json_for_script(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
-class _Engine(branca.element.MacroElement):
+class _Engine(_SafeMacroElement):
     """The map's data (a JSON script element) and the script object drawing the kelurahan."""
 
     _template = branca.element.Template(
@@ -745,7 +789,7 @@ class _Engine(branca.element.MacroElement):
         self.data = data
 
 
-class _EngineLayer(folium.map.Layer):
+class _EngineLayer(_SafeMacroElement, folium.map.Layer):
     """A layer-control entry the map's script builds: ``call`` on the engine, e.g. ``theme(3)``.
 
     Themes are base layers (radio buttons: choosing one restyles the
@@ -761,7 +805,7 @@ class _EngineLayer(folium.map.Layer):
     )
 
     def __init__(self, name: str, *, engine: str, call: str, overlay: bool, show: bool) -> None:
-        super().__init__(name=html.escape(name), overlay=overlay, control=True, show=show)
+        folium.map.Layer.__init__(self, name=inert_html(name), overlay=overlay, control=True, show=show)
         self._name = "Lapisan"
         self.engine = engine
         self.call = call
@@ -772,7 +816,7 @@ def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.FeatureGroup:
     data = gpd.GeoDataFrame(
         {
             "kantong": pockets["kantong_id"].astype(str) + " (peringkat " + pockets["peringkat"].astype(str) + ")",
-            "kelurahan": pockets[C.NAMA_KEL].astype(str).map(html.escape),  # the tooltip is HTML
+            "kelurahan": pockets[C.NAMA_KEL].astype(str).map(inert_html),  # the tooltip is HTML
             "kk": format_households(pockets["jumlah_kk"]),
             "miskin": format_households(pockets[C.KK_MISKIN]),
             "persen": pockets[C.PERSEN_MISKIN].map(format_percent),
@@ -782,7 +826,7 @@ def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.FeatureGroup:
         crs=pockets.crs,
     )
     labels = ["Kantong", "Kelurahan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "Luas"]
-    group = folium.FeatureGroup(name=html.escape(LAYER_POCKET), show=True)
+    group = folium.FeatureGroup(name=inert_html(LAYER_POCKET), show=True)
     folium.GeoJson(
         data.assign(geometry=shapely.set_precision(data.geometry.values, 1e-5)),
         control=False,
@@ -826,7 +870,7 @@ def _label(point: shapely.Point, text: str, *, css_class: str, size: tuple[int, 
     return folium.Marker(
         [round(point.y, 5), round(point.x, 5)],
         icon=folium.DivIcon(
-            html=f'<div class="{css_class}">{html.escape(str(text))}</div>',
+            html=f'<div class="{css_class}">{inert_html(text)}</div>',
             icon_size=size,
             icon_anchor=(size[0] // 2, size[1] // 2),
             class_name=f"{css_class}-icon",
@@ -911,7 +955,7 @@ def map_from_indicators(
         branca.element.Element(f"<style>{_asset('peta.css')}</style>\n<script>{_asset('peta.js')}</script>"),
         name="kantong_engine",
     )
-    root.title = f"Peta Kantong Kemiskinan — {context.region_name}"
+    root.title = inert_html(f"Peta Kantong Kemiskinan — {context.region_name}")
 
     legends = [_legend_block(theme.name, theme.legend, theme=i, visible=i == 0) for i, theme in enumerate(themes)]
     has_cells = cells is not None and len(cells) > 0
@@ -929,7 +973,7 @@ def map_from_indicators(
                 ),
             ]
             cells = shown
-        legends.append(_legend_block(LAYER_CELLS, items, layer=html.escape(LAYER_CELLS), visible=False))
+        legends.append(_legend_block(LAYER_CELLS, items, layer=inert_html(LAYER_CELLS), visible=False))
 
     engine = _Engine(
         map_data(
@@ -951,7 +995,7 @@ def map_from_indicators(
             _legend_block(
                 LAYER_POCKET,
                 [(POCKET_COLOR, "Kantong: sel H3 titik panas yang bersebelahan; angka = peringkat")],
-                layer=html.escape(LAYER_POCKET),
+                layer=inert_html(LAYER_POCKET),
                 visible=True,
             )
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 
 import numpy as np
 import pandas as pd
@@ -44,11 +45,36 @@ def text_key(values: pd.Series) -> pd.Series:
     return key.mask(key == "")
 
 
+#: Longest eligibility rule accepted, in characters, and deepest nesting (brackets or ``not``).
+MAX_RULE_CHARS: int = 2_000
+MAX_RULE_DEPTH: int = 50
+
+
 def parse_rule(text: str, *, where: str = "rule") -> ast.Expression:
-    """Parse and check a rule; raise :class:`ConfigError` naming what is not allowed."""
+    """Parse and check a rule; raise :class:`ConfigError` naming what is not allowed.
+
+    A rule longer than :data:`MAX_RULE_CHARS` or nested deeper than
+    :data:`MAX_RULE_DEPTH` is refused before it is parsed: Python's parser
+    would exhaust memory or the stack on 100,000 nested ``not``.
+    """
+    if len(text) > MAX_RULE_CHARS:
+        raise ConfigError(
+            f"{where}: the rule is {len(text):,} characters long (at most {MAX_RULE_CHARS:,}); write a shorter rule"
+        )
+    nesting, deepest = 0, 0
+    for ch in text:
+        nesting += (ch in "([") - (ch in ")]")
+        deepest = max(deepest, nesting)
+    words = len(re.findall(r"\bnot\b", text))
+    if deepest > MAX_RULE_DEPTH or words > MAX_RULE_DEPTH:
+        raise ConfigError(
+            f"{where}: the rule is nested too deeply (more than {MAX_RULE_DEPTH} brackets or 'not'); simplify it"
+        )
     try:
         tree = ast.parse(text, mode="eval")
-    except SyntaxError as exc:
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        if not isinstance(exc, SyntaxError):
+            raise ConfigError(f"{where}: the rule is too complex to read; simplify it") from None
         raise ConfigError(
             f"{where}: cannot read rule '{text}' ({exc.msg}); e.g. 'desil <= 2 and disabilitas == 1'"
         ) from None

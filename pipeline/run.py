@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -24,11 +25,15 @@ from .cells import aggregate_cells, cell_hotspots, merge_pockets, public_cells
 from .config import RegionConfig
 from .deprivation import indicator_table, score_households
 from .diagnostics import diagnose_boundaries, report_markdown
+from .disclosure import Published, protect_publication
 from .errors import ValidationError
 from .export import (
     RESTRICTED_DIR,
     pseudonym_key,
+    region_lock,
+    remove_stale_staging,
     sha256_of,
+    staged_folder,
     to_geopackage,
     to_json,
     to_make_depfile,
@@ -43,7 +48,7 @@ from .matching import match_beneficiaries
 from .members import attach_members
 from .pockets import kelurahan_hotspots, knn_fallback_names
 from .priority import prioritise
-from .privacy import check_public_text, household_layer, suppress_counts, suppress_small_counts
+from .privacy import check_public_text, household_layer, rate_sources, suppress_counts, suppress_small_counts
 from .programs import coverage, overlap_in_excluding_areas, overlap_matrix, programme_flags, target_list
 from .progress import compare_snapshots, reconcile, target_progress
 from .render import SYNTHETIC_NOTICE, MapContext, chart_series, html_from_map, map_from_indicators, trajectory_svg
@@ -123,6 +128,73 @@ class RegionAnalysis:
 
 def _noop(_: str) -> None:
     return None
+
+
+#: Coverage fields derived from hidden counts.
+COVERAGE_COUNTS: list[str] = [
+    "kk_layak",
+    "kk_layak_terima",
+    "kk_eksklusi",
+    "kk_eksklusi_total",
+    "kk_inklusi",
+    "kk_penerima",
+]
+COVERAGE_DERIVED: dict[str, tuple[str, ...]] = {"persen_cakupan": ("kk_layak_terima", "kk_layak")}
+CHANGES_DERIVED: dict[str, tuple[str, ...]] = {"perubahan_miskin": ("kk_miskin_sekarang", "kk_miskin_sebelum")}
+DRIVERS_DERIVED: dict[str, tuple[str, ...]] = {"selisih": ("jiwa_register",), "persen_dari_selisih": ("jiwa_register",)}
+#: Priority scores and ranks rest on counts: hidden with them.
+PRIORITY_DERIVED: dict[str, tuple[str, ...]] = {
+    "skor_ekstrem": (C.KK_MISKIN_EKSTREM,),
+    "skor_eb": (C.KK_MISKIN,),
+    "skor_mpi": (C.KK_MISKIN_MULTIDIMENSI,),
+    C.SKOR_PRIORITAS: (C.KK_MISKIN_EKSTREM, C.KK_MISKIN, C.KK_MISKIN_MULTIDIMENSI),
+    C.PERINGKAT: (C.KK_MISKIN_EKSTREM, C.KK_MISKIN, C.KK_MISKIN_MULTIDIMENSI),
+}
+
+
+def rate_derived(columns) -> dict[str, tuple[str, ...]]:
+    """Rate column -> (the count it rests on,), for :class:`pipeline.disclosure.Published`."""
+    return {rate: (count,) for rate, count in rate_sources(columns).items()}
+
+
+def _region_table(summary: dict, *, k: int) -> Published:
+    """The region totals (``ringkasan.json``, the map panel) as a one-row table for disclosure control."""
+    from .disclosure import REGION_COUNTS
+
+    keys = [key for key in REGION_COUNTS if key in summary]
+    true = pd.DataFrame([{key: summary[key] for key in keys}])
+    public = true.astype("Int64").mask(true.apply(lambda col: col.between(1, k - 1)))
+    derived = {
+        C.PERSEN_MISKIN: (C.KK_MISKIN,),
+        C.PERSEN_MISKIN_EKSTREM: (C.KK_MISKIN_EKSTREM,),
+        **{key: (C.KK_MISKIN_MULTIDIMENSI,) for key in (C.MPI_H, C.MPI_A, C.MPI_M0)},
+    }
+    rates = pd.DataFrame([{key: summary[key] for key in derived if key in summary}])
+    return Published(pd.concat([true, rates], axis=1), pd.concat([public, rates], axis=1), keys, derived=derived)
+
+
+def _cell_table(cells: gpd.GeoDataFrame, pockets: gpd.GeoDataFrame, *, k: int) -> Published:
+    """H3 cells for disclosure control: sub-counts of 1..k-1 hidden too, and the pocket each cell lies in."""
+    public = public_cells(cells, k=k)
+    counts = [c for c in ("jumlah_kk", C.KK_MISKIN, C.KK_MISKIN_EKSTREM) if c in public]
+    for column in counts[1:]:
+        public[column] = public[column].mask(public[column].between(1, k - 1).fillna(False).to_numpy())
+    true = public.assign(**{c: cells[c].to_numpy() for c in counts})
+    key = np.full(len(cells), "", dtype=object)
+    if len(pockets) and len(cells):
+        inside = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=cells.geometry.representative_point().to_numpy(), crs=cells.crs),
+            pockets[["kantong_id", "geometry"]].to_crs(cells.crs),
+            predicate="within",
+        )
+        key[inside.index.to_numpy()] = inside["kantong_id"].astype(str).to_numpy()
+    true["kantong"] = key
+    derived = {
+        C.PERSEN_MISKIN: (C.KK_MISKIN,),
+        C.RATA_SKOR_DEPRIVASI: ("jumlah_kk",),
+        C.GI_Z: (C.KK_MISKIN, "jumlah_kk"),
+    }
+    return Published(true, public, counts, derived=derived)
 
 
 def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> RegionAnalysis:
@@ -214,7 +286,8 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     k = config.min_households
     counts = count_columns(kelurahan)
     public_kel = suppress_small_counts(kelurahan, k=k, counts=counts)
-    public_kec = suppress_small_counts(kecamatan_indicators(kelurahan, deprivation=deprivation), k=k, counts=counts)
+    kecamatan = kecamatan_indicators(kelurahan, deprivation=deprivation)
+    public_kec = suppress_small_counts(kecamatan, k=k, counts=counts)
     public_pockets = suppress_small_counts(pockets, k=k, counts=count_columns(pockets))
 
     on_stage("progress")
@@ -224,6 +297,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         register_households=int(kelurahan[C.JUMLAH_KK].sum()),
     )
     reconciliation, drivers = reconcile(kelurahan, config.progress)
+    drivers_true = drivers
     if len(drivers):  # people counts of 1..k-1 are hidden like household counts, with what reveals them
         drivers = suppress_counts(
             drivers,
@@ -231,21 +305,69 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
             counts=["jiwa_register"],
             derived={"selisih": ("jiwa_register",), "persen_dari_selisih": ("jiwa_register",)},
         )
-    changes = None
+    changes = changes_true = None
     if config.progress.snapshots:
+        changes_true = snapshot_changes(config, classified, boundaries)
         changes = suppress_counts(
-            snapshot_changes(config, classified, boundaries),
+            changes_true,
             k=k,
             derived={"perubahan_miskin": ("kk_miskin_sekarang", "kk_miskin_sebelum")},
         )
+    public_coverage = public_coverage_opd = coverage_true = coverage_opd_true = pd.DataFrame()
+    public_overlap = suppress_counts(overlap_long, k=k)
+    if config.programs:  # without [[programs]] there is no coverage to publish
+        coverage_true = per_kelurahan.merge(boundaries[[C.KODE_KEL, C.NAMA_KEL]], on=C.KODE_KEL, how="left")
+        public_coverage = suppress_counts(coverage_true, k=k, derived=COVERAGE_DERIVED)
+        coverage_opd_true = coverage(
+            classified.assign(_wilayah=config.name), flags, config.programs, assessed, by="_wilayah"
+        ).drop(columns="_wilayah")
+        public_coverage_opd = suppress_counts(coverage_opd_true, k=k, derived=COVERAGE_DERIVED)
+    summary = {
+        **region_summary(kelurahan, deprivation=deprivation),
+        "jumlah_kantong": int(len(pockets)),
+        "kk_dalam_kantong": int(pockets["jumlah_kk"].sum()) if len(pockets) else 0,
+    }
+    published = {
+        "kel": Published(
+            kelurahan, public_kel, counts, derived={**rate_derived(public_kel.columns), **PRIORITY_DERIVED}
+        ),
+        "kec": Published(kecamatan, public_kec, counts, derived=rate_derived(public_kec.columns)),
+        "wilayah": _region_table(summary, k=k),
+        "sel": _cell_table(cells, pockets, k=k),
+        "kantong": Published(
+            pockets.assign(kantong=pockets["kantong_id"].astype(str)),
+            public_pockets,
+            count_columns(pockets),
+            derived=rate_derived(pockets.columns),
+        ),
+    }
+    if config.programs:
+        published["cakupan"] = Published(coverage_true, public_coverage, COVERAGE_COUNTS, derived=COVERAGE_DERIVED)
+        published["opd"] = Published(coverage_opd_true, public_coverage_opd, COVERAGE_COUNTS, derived=COVERAGE_DERIVED)
+        published["tumpang"] = Published(overlap_long, public_overlap, ["kk_bersama"])
+    if changes_true is not None:
+        counts_changes = [c for c in changes_true.columns if c.startswith("kk_")]
+        published["perubahan"] = Published(changes_true, changes, counts_changes, derived=CHANGES_DERIVED)
+    if len(drivers_true):
+        published["rekon"] = Published(drivers_true, drivers, ["jiwa_register"], derived=DRIVERS_DERIVED)
+    protected = protect_publication(
+        published,
+        k=k,
+        poor_max_decile=config.poverty.poor_max_decile,
+        extreme_max_decile=config.poverty.extreme_max_decile,
+    )
+    hidden_totals = protected["wilayah"].iloc[0]
+    summary = {
+        key: (None if key in hidden_totals and pd.isna(hidden_totals[key]) else value) for key, value in summary.items()
+    }
     return RegionAnalysis(
         config=config,
         boundaries=boundaries,
         households=classified,
         quarantine=quarantine,
         kelurahan=kelurahan,
-        public_kelurahan=public_kel,
-        public_kecamatan=public_kec,
+        public_kelurahan=protected["kel"],
+        public_kecamatan=protected["kec"],
         validation=validation_by_reason(rows_in, joined, quarantine),
         validation_files=validation_by_file(raw, joined, quarantine),
         validation_members=member_report,
@@ -254,34 +376,22 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         rows_in=rows_in,
         projected_crs=crs,
         cells=cells,
-        public_cells=public_cells(cells, k=k),
-        pockets=public_pockets,
+        public_cells=protected["sel"],
+        pockets=protected["kantong"],
         deprivation=deprivation,
         progress=progress,
         reconciliation=reconciliation,
-        reconciliation_kelurahan=drivers,
-        snapshot_changes=changes,
-        coverage=suppress_counts(
-            per_kelurahan.merge(boundaries[[C.KODE_KEL, C.NAMA_KEL]], on=C.KODE_KEL, how="left"),
-            k=k,
-            derived={"persen_cakupan": ("kk_layak_terima", "kk_layak")},
-        ),
-        coverage_opd=suppress_counts(
-            coverage(classified.assign(_wilayah=config.name), flags, config.programs, assessed, by="_wilayah").drop(
-                columns="_wilayah"
-            ),
-            k=k,
-            derived={"persen_cakupan": ("kk_layak_terima", "kk_layak")},
-        ),
-        overlap=suppress_counts(overlap_long, k=k),
+        reconciliation_kelurahan=protected.get("rekon", drivers),
+        snapshot_changes=protected.get("perubahan", changes),
+        coverage=protected.get("cakupan", public_coverage),
+        coverage_opd=protected.get("opd", public_coverage_opd),
+        overlap=protected.get("tumpang", public_overlap),
         targets=targets,
         quota_report=quota_report,
         matched=matched,
         unmatched=unmatched,
         summary={
-            **region_summary(kelurahan, deprivation=deprivation),
-            "jumlah_kantong": int(len(pockets)),
-            "kk_dalam_kantong": int(pockets["jumlah_kk"].sum()) if len(pockets) else 0,
+            **summary,
             "kelurahan_tetangga_knn": knn_fallback_names(kelurahan),
             "kk_sasaran_terpadu": int(len(targets)),
             "kk_miskin_ekstrem_tanpa_program_tersisa": int(targets["catatan"].ne("").sum()),
@@ -327,13 +437,23 @@ def target_workbooks(analysis: RegionAnalysis) -> dict[str, dict[str, pd.DataFra
         }
     }
     given = full["program_diberikan"].str.split(",")
-    for opd in sorted({p.opd for p in config.programs}):
-        codes = {p.code for p in config.programs if p.opd == opd}
+    by_file: dict[str, set[str]] = {}
+    for program in config.programs:
+        by_file.setdefault(_slug(program.opd), set()).add(program.opd)
+    for stem, opds in sorted(by_file.items()):
+        if len(opds) > 1:  # "Dinas Sosial" and "DINAS SOSIAL" would overwrite each other's file
+            logger.warning(
+                "OPD names %s all become opd/%s.xlsx; their households are merged into that one workbook. "
+                "Write the OPD name the same way in every [[programs]] entry",
+                ", ".join(repr(o) for o in sorted(opds)),
+                stem,
+            )
+        codes = {p.code for p in config.programs if p.opd in opds}
         mine = given.map(lambda assigned, codes=codes: bool(codes & set(assigned)))
         rows = full[mine.to_numpy()].assign(
             program_opd=given[mine].map(lambda assigned, codes=codes: ",".join(sorted(codes & set(assigned))))
         )
-        out[f"opd/{_slug(opd)}"] = {"sasaran": rows}
+        out[f"opd/{stem}"] = {"sasaran": rows}
     return out
 
 
@@ -393,12 +513,20 @@ def run_region(
     dict
         The contents of ``ringkasan.json``.
     """
-    analysis = analyse_region(config, on_stage=on_stage)
+    final = Path(out_dir) / config.slug
+    with region_lock(final):
+        remove_stale_staging(final)
+        analysis = analyse_region(config, on_stage=on_stage)
+        with staged_folder(final) as folder:
+            return _write_region(analysis, folder=folder, final=final, restricted=restricted, on_stage=on_stage)
+
+
+def _write_region(
+    analysis: RegionAnalysis, *, folder: Path, final: Path, restricted: bool, on_stage: Progress
+) -> dict[str, object]:
+    """Render and write every output of a region into ``folder`` (the staging copy of ``final``)."""
+    config = analysis.config
     generated = dt.datetime.now(dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    folder = Path(out_dir) / config.slug
-    for stale in [*folder.glob(".*.tmp-*"), *folder.glob(f"{RESTRICTED_DIR}/.*.tmp-*")]:
-        logger.warning("removing %s, left by an interrupted run", stale)
-        stale.unlink()
 
     on_stage("render")
     people = analysis.summary[C.JUMLAH_JIWA]
@@ -558,14 +686,14 @@ def run_region(
         "validasi": analysis.validation[[C.TAHAP, C.ALASAN, "jumlah_baris"]].to_dict("records"),
     }
     summary_path = to_json(summary, folder / SUMMARY_FILE)
-    to_make_depfile([html_path, gpkg, summary_path], inputs, folder / DEPFILE)
+    to_make_depfile([final / p.name for p in (html_path, gpkg, summary_path)], inputs, folder / DEPFILE)
     logger.info(
         "%s: %d rows in = %d accepted + %d quarantined; outputs in %s",
         config.slug,
         analysis.rows_in,
         len(analysis.households),
         len(analysis.quarantine),
-        folder,
+        final,
     )
     return summary
 

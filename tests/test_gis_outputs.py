@@ -196,20 +196,22 @@ def test_a_run_killed_mid_write_leaves_the_previous_outputs_intact(tmp_path: Pat
     caught = None
     deadline = time.monotonic() + 300
     while process.poll() is None and time.monotonic() < deadline:
-        temporary = [p for p in folder.iterdir() if ".tmp-" in p.name]
-        if temporary:
+        # the new set of outputs is built in a staging folder beside the region's folder
+        staging = [p for p in out.glob(".uji.tmp-*") if any(p.iterdir())]
+        if staging:
             process.send_signal(signal.SIGKILL)
-            caught = temporary[0].name
+            caught = sorted(f.name for f in staging[0].iterdir())
             break
         time.sleep(0.002)
     process.wait(timeout=60)
     assert caught, "the run finished before any output was being written; cannot test the interruption"
-    after = {p.name: sha256_of(p) for p in folder.iterdir() if p.is_file() and ".tmp-" not in p.name}
+    after = {p.name: sha256_of(p) for p in folder.iterdir() if p.is_file()}
     assert after == before, f"killed while writing {caught}: an output changed"
     assert len(pyogrio.read_dataframe(folder / "uji.gpkg", layer="kelurahan")) == 20
-    # the next run clears the leftover temporary file and completes
+    assert list(out.glob(".uji.tmp-*")), "the killed run's staging folder should still be there"
+    # the next run clears the dead run's staging folder and completes
     cli("run", str(config), "--out", str(out))
-    assert not [p for p in folder.iterdir() if ".tmp-" in p.name]
+    assert not list(out.glob(".uji.tmp-*")) and not list(folder.rglob("*.tmp-*"))
     assert sha256_of(folder / "uji.gpkg") != before["uji.gpkg"]
 
 
