@@ -439,6 +439,7 @@ class _RangeSolver:
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
         lp.a_matrix_.value_ = matrix.data.astype(float)
+        self._a_eq, self._b_eq, self._a_ub, self._bounds = sparse.csr_matrix(a_eq), b_eq, sparse.csr_matrix(a_ub), bounds
         self._highs = _quiet_highs()
         self._highs.passModel(lp)
         self._status = highspy.HighsModelStatus
@@ -453,6 +454,12 @@ class _RangeSolver:
             self._cost = objective.copy()
         self._highs.run()
         status = self._highs.getModelStatus()
+        if status not in (self._status.kOptimal, self._status.kUnbounded):
+            self._highs.clearSolver()  # a warm start gone wrong: solve this objective from scratch
+            self._highs.run()
+            status = self._highs.getModelStatus()
+        if status not in (self._status.kOptimal, self._status.kUnbounded):
+            return self._scipy(objective)
         if status == self._status.kOptimal:
             return (
                 "optimal",
@@ -462,6 +469,25 @@ class _RangeSolver:
         if status in (self._status.kUnbounded, self._status.kUnboundedOrInfeasible):
             return "unbounded", np.nan, None
         raise RuntimeError(f"disclosure audit: linear programme failed ({self._highs.modelStatusToString(status)})")
+
+    def _scipy(self, objective: np.ndarray) -> tuple[str, float, np.ndarray | None]:
+        """The same programme through scipy's HiGHS interface (a fresh model, default settings)."""
+        from scipy.optimize import linprog
+
+        result = linprog(
+            objective,
+            A_eq=self._a_eq if self._a_eq.shape[0] else None,
+            b_eq=self._b_eq if self._a_eq.shape[0] else None,
+            A_ub=self._a_ub if self._a_ub.shape[0] else None,
+            b_ub=np.zeros(self._a_ub.shape[0]) if self._a_ub.shape[0] else None,
+            bounds=self._bounds,
+            method="highs",
+        )
+        if result.status == 0:
+            return "optimal", result.fun, result.x
+        if result.status == 3:
+            return "unbounded", np.nan, None
+        raise RuntimeError(f"disclosure audit: linear programme failed ({result.message})")
 
 
 def _component_ranges(

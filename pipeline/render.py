@@ -789,7 +789,7 @@ class _Engine(_SafeMacroElement):
         self.data = data
 
 
-class _EngineLayer(_SafeMacroElement, folium.map.Layer):
+class _EngineLayer(folium.map.Layer, _SafeMacroElement):
     """A layer-control entry the map's script builds: ``call`` on the engine, e.g. ``theme(3)``.
 
     Themes are base layers (radio buttons: choosing one restyles the

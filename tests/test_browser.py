@@ -8,6 +8,7 @@ real one (Kota Kupang's 51 kelurahan from ``../shared``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,9 +253,13 @@ def test_names_from_input_files_render_as_text(offline: Offline, tmp_path: Path)
     evil = '<img src=x onerror="window.kantongXss=1">'
     public, coverage, context = small_map(names={0: f"Kel {evil}", 4: f"</script>{evil}"})
     public["nama_kec"] = public["nama_kec"].where(public.index != 0, f"Kec {evil}")
+    template = '{{ "hasil" ~ "Jinja" }}'  # Jinja would turn this into hasilJinja
+    region = f"<script>window.kantongXss=2</script><svg onload=\"window.kantongXss=3\">{template}"
+    context = dataclasses.replace(context, region_name=region, poverty_rule=f"desil {evil}", generated=template)
     page_html = html_from_map(
-        map_from_indicators(public, context=context, coverage=coverage, programs={"pkh": f"PKH {evil}"})
+        map_from_indicators(public, context=context, coverage=coverage, programs={"pkh": f"PKH {evil}{template}"})
     )
+    assert "hasilJinja" not in page_html  # no input text was evaluated as a template
     (tmp_path / "peta.html").write_text(page_html, encoding="utf-8")
     page = offline.open(tmp_path / "peta.html").page
     page.locator(".kantong-cari input").fill("Kel <img")
@@ -269,4 +274,8 @@ def test_names_from_input_files_render_as_text(offline: Offline, tmp_path: Path)
     assert evil in " ".join(page.locator(".kantong-label").all_inner_texts())  # kecamatan label
     assert page.evaluate("window.kantongXss") is None
     assert page.locator(".leaflet-pane img[src='x']").count() == 0
+    assert page.locator("#kantong-panel h1").inner_text() == region  # panel title: text
+    assert page.title().endswith(region)  # page title: text
+    assert page.locator("#kantong-panel script, #kantong-panel svg[onload]").count() == 0
+    assert template in page.locator(".leaflet-control-layers").inner_text()  # programme theme name
     assert offline.page_errors == []
