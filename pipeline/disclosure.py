@@ -77,6 +77,8 @@ class Relations:
     inequalities: list[tuple[Cell, Cell]] = field(default_factory=list)
     #: Equations given that did not hold on the data, by kind (for the log).
     dropped: dict[str, int] = field(default_factory=dict)
+    #: (table, column) of counts that a published rate or score rests on.
+    feeds_rates: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._values: dict[tuple[str, str], np.ndarray] = {}
@@ -198,6 +200,8 @@ class Relations:
         weight = 1.0
         if column in HEADLINE_COUNTS or cell in self._identical_to_headline():
             weight *= 1_000
+        elif (table, column) in self.feeds_rates:  # hiding it hides a rate or score too
+            weight *= 100
         if table in TOTAL_TABLES:
             weight *= 10
         return weight * max(self.value(cell), 0.5)  # a zero hides cheaply, and the reader cannot tell it from 1..k-1
@@ -301,20 +305,50 @@ class Relations:
                     known += coef * self.value(cell)
             if coefs:
                 rows.append((coefs, -known))
-                first, *rest = coefs
-                for other in rest:
-                    parent[find(other)] = find(first)
         upper = np.full(len(cells), np.inf)
         pairs = []
         for part, total in self.inequalities:
             if part in index and total in index:
                 pairs.append((index[part], index[total]))
-                parent[find(index[part])] = find(index[total])
             elif part in index and not self.is_hidden(total):
                 upper[index[part]] = min(upper[index[part]], self.value(total))
+        true_values = [self.value(cell) for cell in cells]
+        # A hidden cell that appears in one equation only, in no part <= total pair and without an upper
+        # bound is "free" (most small H3 cells: only their sum, the located households, is published).
+        # The free cells of an equation enter the programme as one sum s >= 0: each ranges over [0, max s]
+        # when there are several, [min s, max s] when alone. This keeps the programme small at any scale.
+        seen = np.zeros(len(cells), dtype=int)
+        for coefs, _ in rows:
+            for i in coefs:
+                seen[i] += 1
+        paired = {i for pair in pairs for i in pair}
+        groups: dict[int, list[int]] = {}
+        for r, (coefs, _) in enumerate(rows):
+            for sign in (1, -1):
+                free = [
+                    i for i, c in coefs.items() if c == sign and seen[i] == 1 and i not in paired and np.isinf(upper[i])
+                ]
+                if len(free) > 1:
+                    total = len(cells)
+                    cells.append(("_summe", r, str(sign)))
+                    true_values.append(sum(true_values[i] for i in free))
+                    upper = np.append(upper, np.inf)
+                    for i in free:
+                        del coefs[i]
+                    coefs[total] = sign
+                    groups[total] = free
+        parent.extend(range(len(parent), len(cells)))
+        for coefs, _ in rows:
+            first, *rest = coefs
+            for other in rest:
+                parent[find(other)] = find(first)
+        for p, t in pairs:
+            parent[find(p)] = find(t)
+        members_of_sum = {i for free in groups.values() for i in free}
         components: dict[int, list[int]] = {}
         for i in range(len(cells)):
-            components.setdefault(find(i), []).append(i)
+            if i not in members_of_sum:
+                components.setdefault(find(i), []).append(i)
         out: dict[Cell, tuple[float, float]] = {}
         rows_of: dict[int, list[int]] = {}
         for r, (coefs, _) in enumerate(rows):
@@ -325,9 +359,15 @@ class Relations:
         for root, members in components.items():
             # Hiding a cell only frees it: the consistent values of every other cell can only grow. A cell
             # shown to range over k or more stays so, and is not solved again in later rounds.
-            if all(cells[g] in self._wide for g in members):
-                for g in members:
+            real = [g for g in members if g not in groups]
+            if all(cells[g] in self._wide for g in real) and all(
+                cells[i] in self._wide for g in members if g in groups for i in groups[g]
+            ):
+                for g in real:
                     out[cells[g]] = self._wide[cells[g]]
+                for g in members:
+                    for i in groups.get(g, []):
+                        out[cells[i]] = self._wide[cells[i]]
                 continue
             local = {g: j for j, g in enumerate(members)}
             eq = [rows[r] for r in rows_of.get(root, [])]
@@ -346,15 +386,22 @@ class Relations:
                 shape=(len(ub), len(members)),
             )
             bounds = [(0, None if np.isinf(upper[g]) else upper[g]) for g in members]
-            true = np.array([self.value(cells[g]) for g in members])
-            done = np.array([cells[g] in self._wide for g in members])
+            true = np.array([true_values[g] for g in members])
+            done = np.array([g not in groups and cells[g] in self._wide for g in members])
             ranges = _component_ranges(a_eq, b_eq, a_ub, bounds, true, k=k, done=done)
             for j, g in enumerate(members):
+                if g in groups:  # a sum of free cells: each ranges over [0, max] (or the sum's range alone)
+                    free = groups[g]
+                    low, high = ranges[j]
+                    for i in free:
+                        out[cells[i]] = (low if len(free) == 1 else 0.0, high)
+                        if high - out[cells[i]][0] >= k:
+                            self._wide[cells[i]] = out[cells[i]]
+                    continue
                 if done[j]:
                     ranges[j] = self._wide[cells[g]]
                 elif ranges[j][1] - ranges[j][0] >= k:
                     self._wide[cells[g]] = ranges[j]
-            for j, g in enumerate(members):
                 out[cells[g]] = ranges[j]
         return out
 
@@ -439,7 +486,12 @@ class _RangeSolver:
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
         lp.a_matrix_.value_ = matrix.data.astype(float)
-        self._a_eq, self._b_eq, self._a_ub, self._bounds = sparse.csr_matrix(a_eq), b_eq, sparse.csr_matrix(a_ub), bounds
+        self._a_eq, self._b_eq, self._a_ub, self._bounds = (
+            sparse.csr_matrix(a_eq),
+            b_eq,
+            sparse.csr_matrix(a_ub),
+            bounds,
+        )
         self._highs = _quiet_highs()
         self._highs.passModel(lp)
         self._status = highspy.HighsModelStatus
@@ -607,6 +659,7 @@ def build_relations(tables: dict[str, Published], *, poor_max_decile: int, extre
             for n, t in tables.items()
         },
     )
+    relations.feeds_rates = {(n, c) for n, t in tables.items() for sources in t.derived.values() for c in sources}
     have = relations.tables
     kel_counts = tables["kel"].counts
     deciles = [f"kk_desil_{d}" for d in range(1, 11)]
