@@ -254,7 +254,7 @@ def test_names_from_input_files_render_as_text(offline: Offline, tmp_path: Path)
     public, coverage, context = small_map(names={0: f"Kel {evil}", 4: f"</script>{evil}"})
     public["nama_kec"] = public["nama_kec"].where(public.index != 0, f"Kec {evil}")
     template = '{{ "hasil" ~ "Jinja" }}'  # Jinja would turn this into hasilJinja
-    region = f"<script>window.kantongXss=2</script><svg onload=\"window.kantongXss=3\">{template}"
+    region = f'<script>window.kantongXss=2</script><svg onload="window.kantongXss=3">{template}'
     context = dataclasses.replace(context, region_name=region, poverty_rule=f"desil {evil}", generated=template)
     page_html = html_from_map(
         map_from_indicators(public, context=context, coverage=coverage, programs={"pkh": f"PKH {evil}{template}"})
