@@ -66,6 +66,8 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     text = config.read_text(encoding="utf-8")
     text = text.replace('name = "Kota Contoh"', f"name = '<script>window.kantongXss=2</script>{TEMPLATE}'")
     text = text.replace('name = "Program Keluarga Harapan"', f"name = 'PKH {TEMPLATE}{MARKUP}'")
+    text = text.replace('source = "CONTOH FIKTIF — bukan angka BPS"', f"source = '{TEMPLATE}{MARKUP}'")
+    text = text.replace('opd = "Dinas Perumahan dan Kawasan Permukiman"', f"opd = 'Perkim {TEMPLATE}{MARKUP}'")
     # two OPD names that differ only in case: one workbook, both programmes
     text = text.replace('opd = "Dinas Sosial"', 'opd = "DINAS SOSIAL"')
     text = text.replace('opd = "Kemensos / Dinas Sosial"', 'opd = "Dinas Sosial"')
@@ -99,6 +101,10 @@ def test_payload_names_are_kept_as_text_in_the_geopackage(hostile_run: tuple[Pat
     out, _ = hostile_run
     kel = pyogrio.read_dataframe(out / "uji" / "uji.gpkg", layer="kelurahan", read_geometry=False)
     assert f"Kel {MARKUP}{TEMPLATE}" in set(kel["nama_kel"])
+    opd = pyogrio.read_dataframe(out / "uji" / "uji.gpkg", layer="cakupan_opd", read_geometry=False)
+    assert f"Perkim {TEMPLATE}{MARKUP}" in set(opd["opd"])
+    targets = pyogrio.read_dataframe(out / "uji" / "uji.gpkg", layer="target_kemiskinan", read_geometry=False)
+    assert targets.astype(str).apply(lambda col: col.str.contains("hasil", regex=False)).any().any()
 
 
 def test_restricted_csv_cells_cannot_become_formulas(hostile_run: tuple[Path, Path]) -> None:
