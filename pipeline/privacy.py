@@ -7,6 +7,8 @@ Two rules apply before anything is published:
    region TOML, default 5) is replaced by "no value", and so is every rate
    computed from it. A kelurahan with fewer than k households publishes no
    figure at all. Zero is published: it reveals nothing about a person.
+   Sums of published counts could give a hidden count back; complementary
+   suppression (:mod:`pipeline.disclosure`) hides further cells until none can.
 2. **No personal fields.** A frame that still has a NIK, name, address, birth
    date, RT/RW or a household coordinate column, or any 16-digit number, is
    refused with :class:`~pipeline.errors.PrivacyError`.

@@ -130,7 +130,7 @@ def _noop(_: str) -> None:
     return None
 
 
-#: Coverage fields derived from hidden counts.
+#: Count columns of the coverage tables, and the fields derived from them (hidden with them).
 COVERAGE_COUNTS: list[str] = [
     "kk_layak",
     "kk_layak_terima",
