@@ -12,13 +12,14 @@ The guarantee, checked here and again by an independent attacker in the
 tests: for every hidden count, the smallest and the largest value that is
 consistent with everything published (all the sum relations, all counts
 >= 0, every sub-count <= its total) differ by at least ``k``. The bounds are
-computed with linear programming (``scipy.optimize.linprog``, HiGHS), the
-way an attacker would compute them.
+computed with linear programming (HiGHS through ``highspy``, warm-started),
+the way an attacker would compute them; systems larger than
+:data:`AUDIT_LIMIT` keep the one-equation rule only.
 
 How cells are chosen: an equation with exactly one hidden term gives that
-term away, so another term is hidden, the smallest positive published one
-(the least information lost; headline counts and totals last, see
-:meth:`Relations.cost`). The LP audit then finds the subtler cases (several
+term away, so another term is hidden, the cheapest published one (the least
+information lost; headline counts, counts a rate rests on, and totals last,
+see :meth:`Relations.cost`). The LP audit then finds the subtler cases (several
 equations combined), and for each cell still pinned down, the cheapest
 published cell of a linked equation is hidden, until the audit passes. A
 published zero may be hidden too: a reader cannot tell it from a small count.

@@ -236,7 +236,7 @@ def to_json(data: object, path: str | os.PathLike[str]) -> Path:
 
 #: A text cell starting with one of these is a formula in a spreadsheet.
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_FORMULA_START = re.compile("^[" + re.escape("".join(FORMULA_START)) + "]")
 _PLAIN_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 
 

@@ -243,6 +243,11 @@ HEADER_SEARCH_ROWS: int = 30
 POINT_SUFFIXES: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
 
 
+def header_hits(row: list[object]) -> int:
+    """How many cells of a row are known headers (:data:`KNOWN_HEADER_KEYS`)."""
+    return sum(header_key(v) in KNOWN_HEADER_KEYS for v in row if v is not None and str(v).strip())
+
+
 def find_header_row(rows: list[list[object]]) -> int | None:
     """Index of the row that holds the table's headers, or None.
 
@@ -252,7 +257,7 @@ def find_header_row(rows: list[list[object]]) -> int | None:
     """
     best, best_hits = None, 1
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        hits = sum(header_key(v) in KNOWN_HEADER_KEYS for v in row if v is not None and str(v).strip())
+        hits = header_hits(row)
         if hits > best_hits:
             best, best_hits = i, hits
     return best
@@ -348,7 +353,7 @@ def _csv_layout(lines: list[str], path: Path) -> tuple[str, int]:
         rows = list(csv.reader(lines, delimiter=delimiter))
         at = find_header_row(rows)
         if at is not None:
-            hits = sum(header_key(v) in KNOWN_HEADER_KEYS for v in rows[at] if str(v).strip())
+            hits = header_hits(rows[at])
             if hits > best[2]:
                 best = (delimiter, at, hits)
     if best[0] is not None:

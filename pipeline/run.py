@@ -25,7 +25,7 @@ from .cells import aggregate_cells, cell_hotspots, merge_pockets, public_cells
 from .config import RegionConfig
 from .deprivation import indicator_table, score_households
 from .diagnostics import diagnose_boundaries, report_markdown
-from .disclosure import Published, protect_publication
+from .disclosure import REGION_COUNTS, Published, protect_publication
 from .errors import ValidationError
 from .export import (
     RESTRICTED_DIR,
@@ -159,8 +159,6 @@ def rate_derived(columns) -> dict[str, tuple[str, ...]]:
 
 def _region_table(summary: dict, *, k: int) -> Published:
     """The region totals (``ringkasan.json``, the map panel) as a one-row table for disclosure control."""
-    from .disclosure import REGION_COUNTS
-
     keys = [key for key in REGION_COUNTS if key in summary]
     true = pd.DataFrame([{key: summary[key] for key in keys}])
     public = true.astype("Int64").mask(true.apply(lambda col: col.between(1, k - 1)))
