@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline import columns as C
-from pipeline.diagnostics import diagnose_boundaries
-from pipeline.join import join_households
-from pipeline.load_boundaries import clean_boundaries, read_boundaries
+from pipeline.ingest.boundaries import clean_boundaries, read_boundaries
+from pipeline.ingest.boundary_checks import diagnose_boundaries
+from pipeline.ingest.join import join_households
 
 SHARED = Path(os.environ.get("KANTONG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 PROVINCE = SHARED / "boundaries" / "provinces" / "jawa_tengah_admin_boundaries.gpkg"

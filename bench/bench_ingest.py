@@ -18,8 +18,8 @@ from pathlib import Path
 N = int(os.environ.get("KANTONG_BENCH_INGEST", "1000000"))
 CHILD = """
 import json, sys, time
-from pipeline.load import households_from_file
-from pipeline.validate import validate_households
+from pipeline.ingest.households import households_from_file
+from pipeline.ingest.validate import validate_households
 start = time.perf_counter()
 raw = households_from_file(sys.argv[1])
 read = time.perf_counter() - start
@@ -49,8 +49,9 @@ def measure(path: Path) -> dict:
 def main() -> int:
     import pandas as pd
 
-    from pipeline.export import to_csv
-    from pipeline.synth import synthetic_boundaries, synthetic_households
+    from pipeline.demo.boundaries import synthetic_boundaries
+    from pipeline.demo.households import synthetic_households
+    from pipeline.publish.write import to_csv
 
     boundaries = synthetic_boundaries().rename(
         columns={"kode": "kode_kel", "nama": "nama_kel", "kec_kode": "kode_kec", "kec_nama": "nama_kec"}

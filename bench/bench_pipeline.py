@@ -13,15 +13,16 @@ import time
 from pathlib import Path
 
 from pipeline import columns as C
-from pipeline.config import PovertyRule, Program
-from pipeline.export import to_csv, to_geopackage
-from pipeline.indicators import classify_poverty, kelurahan_indicators
-from pipeline.join import join_households
-from pipeline.load import households_from_file
-from pipeline.load_boundaries import boundaries_from_file
-from pipeline.pockets import local_gi_star
-from pipeline.synth import synthetic_boundaries, synthetic_households
-from pipeline.validate import validate_households
+from pipeline.analyse.hotspots import local_gi_star
+from pipeline.analyse.indicators import classify_poverty, kelurahan_indicators
+from pipeline.demo.boundaries import synthetic_boundaries
+from pipeline.demo.households import synthetic_households
+from pipeline.ingest.boundaries import boundaries_from_file
+from pipeline.ingest.households import households_from_file
+from pipeline.ingest.join import join_households
+from pipeline.ingest.validate import validate_households
+from pipeline.publish.write import to_csv, to_geopackage
+from pipeline.settings import PovertyRule, Program
 
 SIZES = [int(s) for s in os.environ.get("KANTONG_BENCH_SIZES", "50000,200000,1000000").split(",")]
 SHARED = (

@@ -32,8 +32,8 @@ import pandas as pd
 import shapely
 
 from pipeline import columns as C
-from pipeline.cells import aggregate_cells, cell_hotspots, cell_ids, merge_pockets
-from pipeline.synth import _sample_points
+from pipeline.analyse.pockets import aggregate_cells, cell_hotspots, cell_ids, merge_pockets
+from pipeline.demo.households import _sample_points
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries"
 CITIES = ("kupang", "pekalongan", "palangka_raya")

@@ -150,7 +150,7 @@ def synth(
     verbose: Verbose = False,
 ) -> None:
     """Generate synthetic inputs (boundaries for the demo, households for any region)."""
-    from .run import write_synthetic_inputs
+    from .demo.inputs import write_synthetic_inputs
 
     _setup_logging(verbose)
     with _guarded():
@@ -167,7 +167,7 @@ def shapes(
     verbose: Verbose = False,
 ) -> None:
     """Download official boundary files, verify their sha256, convert them to GeoPackage."""
-    from .fetch import fetch_boundaries, read_sources
+    from .download import fetch_boundaries, read_sources
 
     _setup_logging(verbose)
     with _guarded():
@@ -185,8 +185,8 @@ def index(
     verbose: Verbose = False,
 ) -> None:
     """Write <out>/index.html listing every region built so far."""
-    from .export import to_text
-    from .render import index_html
+    from .publish.files import to_text
+    from .publish.webmap.index import index_html
 
     _setup_logging(verbose)
     with _guarded():

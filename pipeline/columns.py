@@ -1,8 +1,8 @@
 """Canonical column names, in one place.
 
 Households from any register are renamed to these columns by
-:func:`pipeline.load.households_from_file`; boundaries are renamed by
-:func:`pipeline.load_boundaries.boundaries_from_file`. Field names are Indonesian
+:func:`pipeline.ingest.households.households_from_file`; boundaries are renamed by
+:func:`pipeline.ingest.boundaries.boundaries_from_file`. Field names are Indonesian
 snake_case because they reach planners and GIS staff unchanged.
 """
 

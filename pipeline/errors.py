@@ -1,7 +1,7 @@
 """Errors raised by the pipeline.
 
 Every message says what was found and how to fix it. Row-level problems are
-never raised: they become quarantine rows (see :mod:`pipeline.validate`).
+never raised: they become quarantine rows (see :mod:`pipeline.ingest.validate`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 from pipeline import columns as C
-from pipeline.load import P3KE_HEADERS
+from pipeline.ingest.headers import P3KE_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
 # A fixed pseudonym key for the restricted tier in tests (the CLI runs inherit it),
@@ -177,13 +177,13 @@ def small_map(names: dict[int, str] | None = None, *, programs: dict[str, str] |
     """Inputs of a 3 x 3 kelurahan map: (public kelurahan, coverage, context); ``names`` renames kelurahan by row."""
     import datetime as dt
 
-    from pipeline.config import PovertyRule
-    from pipeline.indicators import classify_poverty, count_columns, kelurahan_indicators, region_summary
-    from pipeline.join import join_households
-    from pipeline.pockets import local_gi_star
-    from pipeline.privacy import suppress_small_counts
-    from pipeline.render import MapContext
-    from pipeline.validate import validate_households
+    from pipeline.analyse.hotspots import local_gi_star
+    from pipeline.analyse.indicators import classify_poverty, count_columns, kelurahan_indicators, region_summary
+    from pipeline.ingest.join import join_households
+    from pipeline.ingest.validate import validate_households
+    from pipeline.publish.privacy import suppress_small_counts
+    from pipeline.publish.webmap.panel import MapContext
+    from pipeline.settings import PovertyRule
 
     boundaries = grid_boundaries(3, 3)
     for row, name in (names or {}).items():

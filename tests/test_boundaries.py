@@ -15,7 +15,7 @@ import shapely
 
 from pipeline import columns as C
 from pipeline.errors import InputError
-from pipeline.load_boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2, boundaries_from_file, detect_boundary_schema
+from pipeline.ingest.boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2, boundaries_from_file, detect_boundary_schema
 
 from .conftest import SHARED_DATA
 
@@ -165,7 +165,7 @@ def test_repairs_are_logged_with_their_area_change_and_empties_dropped(tmp_path:
 
 
 def test_overlaps_and_gaps_are_measured_in_square_metres() -> None:
-    from pipeline.diagnostics import diagnose_boundaries
+    from pipeline.ingest.boundary_checks import diagnose_boundaries
 
     # A overlaps B by a 0.001-degree strip; C leaves a 0.001-degree gap above them, closed at
     # its ends by D and E, so that the gap is a hole of the union, as between real neighbours
@@ -193,7 +193,7 @@ def test_overlaps_and_gaps_are_measured_in_square_metres() -> None:
 
 @pytest.mark.parametrize("slug", list(REGIONS), ids=list(REGIONS))
 def test_real_region_codes_match_the_official_list(slug: str) -> None:
-    from pipeline.diagnostics import official_list_check
+    from pipeline.ingest.boundary_checks import official_list_check
 
     gpkg, _ = _region_files(slug)
     frame = boundaries_from_file(gpkg, layer="kelurahan")
@@ -202,7 +202,7 @@ def test_real_region_codes_match_the_official_list(slug: str) -> None:
 
 
 def test_official_list_check_reports_missing_extra_and_spelling() -> None:
-    from pipeline.diagnostics import diagnose_boundaries
+    from pipeline.ingest.boundary_checks import diagnose_boundaries
 
     gpkg, _ = _region_files("bontang")
     frame = boundaries_from_file(gpkg, layer="kelurahan")

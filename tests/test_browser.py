@@ -17,7 +17,8 @@ import pyogrio
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from pipeline.render import LAYER_KEC, LAYER_OSM, LAYER_POCKET, html_from_map, map_from_indicators
+from pipeline.publish.webmap.assemble import html_from_map, map_from_indicators
+from pipeline.publish.webmap.themes import LAYER_KEC, LAYER_OSM, LAYER_POCKET
 
 from .conftest import small_map
 

@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 
 from pipeline import columns as C
-from pipeline.cells import (
+from pipeline.analyse.pockets import (
     aggregate_cells,
     cell_hotspots,
     merge_pockets,

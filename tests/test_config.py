@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import columns as C
-from pipeline.config import PovertyRule, expand_path, load_config
+from pipeline.config import expand_path, load_config
 from pipeline.errors import ConfigError
+from pipeline.settings import PovertyRule
 
 from .conftest import ROOT, write_region
 

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from pipeline import columns as C
-from pipeline.config import HouseholdSource
+from pipeline.analyse.indicators import vulnerable_flags
 from pipeline.errors import PipelineError
-from pipeline.indicators import vulnerable_flags
-from pipeline.load import households_from_source, read_registers
-from pipeline.members import attach_members
-from pipeline.validate import validate_households
+from pipeline.ingest.households import households_from_source, read_registers
+from pipeline.ingest.members import attach_members
+from pipeline.ingest.validate import validate_households
+from pipeline.settings import HouseholdSource
 
 DATA = Path(__file__).resolve().parent / "data"
 EXPECTED = tomllib.loads((DATA / "expected.toml").read_text(encoding="utf-8"))

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from pipeline import columns as C
-from pipeline.config import DEFAULT_DEPRIVATION, DeprivationIndicator, DeprivationSettings
-from pipeline.deprivation import effective_indicators, mpi_counts, mpi_from_counts, score_households
+from pipeline.analyse.deprivation import effective_indicators, mpi_counts, mpi_from_counts, score_households
+from pipeline.settings import DEFAULT_DEPRIVATION, DeprivationIndicator, DeprivationSettings
 
 # Three indicators in three dimensions, weights 1/4, 1/4, 1/2; k = 1/3.
 WORKED = DeprivationSettings(

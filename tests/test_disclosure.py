@@ -1,6 +1,6 @@
 """Complementary suppression: no hidden count can be worked back from what is published.
 
-The attacker here is written independently of :mod:`pipeline.disclosure`:
+The attacker here is written independently of :mod:`pipeline.publish.disclosure`:
 it reads only the public GeoPackage and ``ringkasan.json`` (the map's panel
 totals), sets up every sum relation a reader can see, and bounds each hidden
 count with linear programming.
@@ -19,7 +19,7 @@ import pyogrio
 import pytest
 from scipy import sparse
 
-from pipeline.disclosure import Published, protect_publication
+from pipeline.publish.disclosure import Published, protect_publication
 
 K = 5
 

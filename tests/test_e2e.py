@@ -15,8 +15,8 @@ from geopandas.testing import assert_geodataframe_equal
 
 from pipeline import columns as C
 from pipeline.config import load_config
-from pipeline.load import P3KE_HEADERS
-from pipeline.render import SYNTHETIC_NOTICE
+from pipeline.ingest.headers import P3KE_HEADERS
+from pipeline.publish.palette import SYNTHETIC_NOTICE
 
 from .conftest import ROOT, SHARED_DATA, cli, write_region
 from .test_public_html import page_pairs

@@ -15,7 +15,8 @@ import pytest
 
 from pipeline import columns as C
 from pipeline.errors import PrivacyError
-from pipeline.export import atomic_path, to_geopackage, to_restricted
+from pipeline.publish.files import atomic_path
+from pipeline.publish.write import to_geopackage, to_restricted
 
 from .conftest import ROOT
 
@@ -64,7 +65,7 @@ def test_killed_writer_leaves_the_previous_file_intact(tmp_path: Path) -> None:
         f"""
         import os, signal, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from pipeline.export import atomic_path
+        from pipeline.publish.files import atomic_path
         with atomic_path({str(target)!r}) as tmp:
             with open(tmp, "w") as handle:
                 handle.write("x" * 1000)

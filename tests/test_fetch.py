@@ -13,8 +13,8 @@ from pathlib import Path
 import pyogrio
 import pytest
 
+from pipeline.download import fetch_boundaries, read_sources
 from pipeline.errors import InputError
-from pipeline.fetch import fetch_boundaries, read_sources
 
 from .conftest import ROOT, SHARED_DATA, cli
 

@@ -21,9 +21,9 @@ import pytest
 
 from pipeline import columns as C
 from pipeline.errors import PrivacyError
-from pipeline.export import KEY_ENV, KEY_FILE_ENV, pseudonym_key, sha256_of
-from pipeline.privacy import PSEUDONYM
-from pipeline.render import GI_STYLE, RATE_COLORS
+from pipeline.publish.files import sha256_of
+from pipeline.publish.palette import GI_STYLE, RATE_COLORS
+from pipeline.publish.privacy import KEY_ENV, KEY_FILE_ENV, PSEUDONYM, pseudonym_key
 
 from .conftest import ROOT, cli, write_region
 

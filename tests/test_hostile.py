@@ -22,13 +22,15 @@ import pytest
 import shapely
 
 from pipeline import columns as C
-from pipeline.config import HouseholdSource
-from pipeline.diagnostics import diagnose_boundaries, official_list_check
 from pipeline.errors import ConfigError, CRSError, InputError
-from pipeline.export import formula_safe, region_lock, remove_stale_staging
-from pipeline.load import MAX_LINE_BYTES, households_from_source, read_registers
-from pipeline.load_boundaries import boundaries_from_wilayah_sql, clean_boundaries, read_boundaries
+from pipeline.ingest.boundaries import boundaries_from_wilayah_sql, clean_boundaries, read_boundaries
+from pipeline.ingest.boundary_checks import diagnose_boundaries, official_list_check
+from pipeline.ingest.households import households_from_source, read_registers
+from pipeline.ingest.tables import MAX_LINE_BYTES
+from pipeline.publish.files import region_lock, remove_stale_staging
+from pipeline.publish.write import formula_safe
 from pipeline.rules import parse_rule
+from pipeline.settings import HouseholdSource
 
 from .conftest import ROOT, SHARED_DATA, cli, grid_boundaries, write_region
 

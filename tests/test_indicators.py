@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import columns as C
-from pipeline.config import PovertyLine, PovertyRule, Program
-from pipeline.indicators import (
+from pipeline.analyse.indicators import (
     KK_MISKIN_3_PROGRAM,
     KK_MISKIN_TANPA_PROGRAM,
     classify_poverty,
@@ -20,8 +19,9 @@ from pipeline.indicators import (
     kelurahan_indicators,
     region_summary,
 )
-from pipeline.join import join_households
-from pipeline.validate import validate_households
+from pipeline.ingest.join import join_households
+from pipeline.ingest.validate import validate_households
+from pipeline.settings import PovertyLine, PovertyRule, Program
 
 from .conftest import grid_boundaries, household_rows
 
@@ -106,7 +106,7 @@ def test_aggregation_preserves_totals(rows: list[tuple[int, int, int]]) -> None:
 def test_eb_rates_shrink_small_kelurahan_most_and_flag_small_bases() -> None:
     import pandas as pd
 
-    from pipeline.indicators import eb_rates
+    from pipeline.analyse.indicators import eb_rates
 
     frame = pd.DataFrame(
         {
@@ -128,7 +128,7 @@ def test_eb_rates_shrink_small_kelurahan_most_and_flag_small_bases() -> None:
 def test_priority_composite_by_hand() -> None:
     import pandas as pd
 
-    from pipeline.priority import prioritise
+    from pipeline.analyse.priority import prioritise
 
     frame = pd.DataFrame(
         {
@@ -157,7 +157,7 @@ def test_priority_composite_by_hand() -> None:
 def test_vulnerable_flags_with_elderly_count_but_no_member_count() -> None:
     import pandas as pd
 
-    from pipeline.indicators import vulnerable_flags
+    from pipeline.analyse.indicators import vulnerable_flags
 
     frame = pd.DataFrame({C.JUMLAH_LANSIA: [1, 0], C.LANSIA_TUNGGAL: [0, 1]})
     flags = vulnerable_flags(frame)  # no jumlah_anggota_tercatat: the register's own flag only

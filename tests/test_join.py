@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from pipeline import columns as C
 from pipeline.errors import CRSError
-from pipeline.join import join_households
-from pipeline.load_boundaries import boundaries_from_file
-from pipeline.validate import validate_households
+from pipeline.ingest.boundaries import boundaries_from_file
+from pipeline.ingest.join import join_households
+from pipeline.ingest.validate import validate_households
 
 from .conftest import CELL, ORIGIN, SHARED_DATA, cell_center, grid_boundaries, household_rows
 

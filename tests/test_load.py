@@ -9,8 +9,9 @@ import pytest
 from pipeline import columns as C
 from pipeline.codes import is_desa, normalize_kode
 from pipeline.errors import CRSError, InputError
-from pipeline.load import header_mapping, households_from_file
-from pipeline.load_boundaries import boundaries_from_file
+from pipeline.ingest.boundaries import boundaries_from_file
+from pipeline.ingest.headers import header_mapping
+from pipeline.ingest.households import households_from_file
 
 from .conftest import P3KE
 

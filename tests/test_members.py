@@ -12,8 +12,9 @@ from hypothesis import given, settings
 
 from pipeline import columns as C
 from pipeline.errors import InputError
-from pipeline.load import age_band_column, households_from_file, register_from_file
-from pipeline.members import attach_members, member_ages
+from pipeline.ingest.headers import age_band_column
+from pipeline.ingest.households import households_from_file, register_from_file
+from pipeline.ingest.members import attach_members, member_ages
 
 ON = dt.date(2026, 6, 30)
 

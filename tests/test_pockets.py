@@ -6,8 +6,8 @@ import pytest
 import shapely
 
 from pipeline import columns as C
+from pipeline.analyse.hotspots import classify_gi, contiguity_weights, local_gi_star
 from pipeline.errors import CRSError
-from pipeline.pockets import classify_gi, contiguity_weights, local_gi_star
 
 from .conftest import CELL, grid_boundaries
 
@@ -113,7 +113,7 @@ def test_local_moran_and_fdr_on_the_planted_block() -> None:
 
 
 def test_kelurahan_hotspots_cover_raw_and_eb_rates() -> None:
-    from pipeline.pockets import kelurahan_hotspots
+    from pipeline.analyse.hotspots import kelurahan_hotspots
 
     frame = _rates(5, 5, {0, 1, 5, 6})
     frame[C.PERSEN_MISKIN_EB] = frame[C.PERSEN_MISKIN] * 0.9 + 2

@@ -5,7 +5,7 @@ import pytest
 
 from pipeline import columns as C
 from pipeline.errors import PrivacyError
-from pipeline.privacy import check_public, check_public_text, suppress_small_counts
+from pipeline.publish.privacy import check_public, check_public_text, suppress_small_counts
 
 
 def test_small_counts_and_their_rates_are_hidden() -> None:

@@ -10,10 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import columns as C
-from pipeline.config import Program
-from pipeline.errors import ConfigError
-from pipeline.matching import match_beneficiaries
-from pipeline.programs import (
+from pipeline.analyse.eligibility import evaluate_rule
+from pipeline.analyse.matching import match_beneficiaries
+from pipeline.analyse.programmes import (
     ELIGIBLE_PREFIX,
     RECEIVED_PREFIX,
     coverage,
@@ -22,7 +21,8 @@ from pipeline.programs import (
     programme_flags,
     target_list,
 )
-from pipeline.rules import evaluate_rule
+from pipeline.errors import ConfigError
+from pipeline.settings import Program
 
 A = Program(code="a", name="A", opd="Dinas Sosial", funding="APBN", eligibility="desil <= 2")
 B = Program(code="b", name="B", opd="Dinas Perkim", funding="APBD", eligibility='jenis_lantai in ["Tanah"]')
@@ -172,7 +172,7 @@ def test_rules_refuse_code_and_unknown_fields() -> None:
 
 
 def synthetic_register(n: int, seed: int) -> pd.DataFrame:
-    from pipeline.synth import FAMILY_NAMES, FIRST_NAMES_F, FIRST_NAMES_M
+    from pipeline.demo.households import FAMILY_NAMES, FIRST_NAMES_F, FIRST_NAMES_M
 
     rng = np.random.default_rng(seed)
     names = pd.Series(rng.choice(FIRST_NAMES_M + FIRST_NAMES_F, size=n)) + " " + rng.choice(FAMILY_NAMES, size=n)
@@ -259,7 +259,7 @@ def test_fuzzy_matching_recall_and_precision_on_injected_typos() -> None:
 def test_workbook_cells_never_become_formulas(tmp_path) -> None:
     from openpyxl import load_workbook
 
-    from pipeline.export import to_workbook
+    from pipeline.publish.write import to_workbook
 
     evil = ['=HYPERLINK("http://x","klik")', "+62 812", "-1+2", "@SUM(A1:A2)", "Siti Aminah"]
     frame = pd.DataFrame({"nama_kk": evil, "nik": ["9971010101010001"] * 5, "peringkat": [1, 2, 3, 4, 5]})

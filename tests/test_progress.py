@@ -8,8 +8,9 @@ import pytest
 import shapely
 
 from pipeline import columns as C
-from pipeline.config import BpsFigure, ProgressSettings, Target, load_config
-from pipeline.progress import compare_snapshots, reconcile, target_progress
+from pipeline.analyse.targets import compare_snapshots, reconcile, target_progress
+from pipeline.config import load_config
+from pipeline.settings import BpsFigure, ProgressSettings, Target
 
 from .conftest import ROOT
 
@@ -124,7 +125,7 @@ def test_two_snapshots_with_known_movements() -> None:
 
 
 def test_small_register_counts_and_what_reveals_them_are_hidden() -> None:
-    from pipeline.privacy import suppress_counts
+    from pipeline.publish.privacy import suppress_counts
 
     drivers = pd.DataFrame(
         {

@@ -33,9 +33,9 @@ import shapely
 
 from pipeline import columns as C
 from pipeline.config import load_config
-from pipeline.load import beneficiaries_from_file, read_registers
-from pipeline.load_boundaries import boundaries_from_source
-from pipeline.render import decode_polygons
+from pipeline.ingest.boundaries import boundaries_from_source
+from pipeline.ingest.households import beneficiaries_from_file, read_registers
+from pipeline.publish.webmap.geometry import decode_polygons
 
 from .conftest import ROOT
 

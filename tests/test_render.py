@@ -10,27 +10,19 @@ import pytest
 import shapely
 
 from pipeline import columns as C
-from pipeline.load_boundaries import clean_boundaries, read_boundaries
-from pipeline.privacy import SIXTEEN_DIGITS, suppress_small_counts
-from pipeline.render import (
-    COVERAGE_BREAKS,
+from pipeline.ingest.boundaries import clean_boundaries, read_boundaries
+from pipeline.publish.palette import COVERAGE_BREAKS, SYNTHETIC_NOTICE
+from pipeline.publish.privacy import SIXTEEN_DIGITS, suppress_small_counts
+from pipeline.publish.webmap.assemble import RenderError, html_from_map, map_from_indicators, stable_element_ids
+from pipeline.publish.webmap.format import format_date, format_int, format_percent
+from pipeline.publish.webmap.geometry import decode_polygons, encode_polygons, web_geometry
+from pipeline.publish.webmap.themes import (
     LAYER_EXCLUSION,
     LAYER_EXTREME,
     LAYER_GI,
     LAYER_RATE,
-    SYNTHETIC_NOTICE,
-    RenderError,
     count_breaks,
-    decode_polygons,
-    encode_polygons,
-    format_date,
-    format_int,
-    format_percent,
-    html_from_map,
     kelurahan_themes,
-    map_from_indicators,
-    stable_element_ids,
-    web_geometry,
 )
 
 from .conftest import SHARED_DATA, small_map

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from pipeline import columns as C
-from pipeline.load import P3KE_HEADERS, header_mapping
-from pipeline.synth import synthetic_boundaries, synthetic_households
-from pipeline.validate import validate_households
+from pipeline.demo.boundaries import synthetic_boundaries
+from pipeline.demo.households import synthetic_households
+from pipeline.ingest.headers import P3KE_HEADERS, header_mapping
+from pipeline.ingest.validate import validate_households
 
 
 @pytest.fixture(scope="module")

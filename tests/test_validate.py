@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from pipeline import columns as C
 from pipeline.errors import ValidationError
-from pipeline.validate import REASONS, parse_flag, parse_number, validate_households
+from pipeline.ingest.validate import REASONS, validate_households
+from pipeline.text import parse_flag, parse_number
 
 from .conftest import household_rows
 

@@ -1,0 +1,79 @@
+"""Write the generated inputs of a region with a ``[synthetic]`` table (the demo and the seed regions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..publish.palette import SYNTHETIC_NOTICE
+from ..publish.write import to_geopackage
+from ..settings import RegionConfig
+
+
+def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
+    """Generate and write the inputs of a region that has a ``[synthetic]`` table.
+
+    For the demo (``boundaries = true``) the kelurahan and kecamatan layers
+    are generated too and written to ``[boundaries] path``. Households are
+    generated on the region's boundaries and written, as a P3KE-style CSV,
+    to the first of ``[households] paths``; when a second path is given, the
+    matching individual (member) sheet is written there.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    ConfigError
+        If the region has no ``[synthetic]`` table.
+    """
+    from ..errors import ConfigError
+    from ..ingest.boundaries import boundaries_from_source
+    from ..publish.write import to_csv, to_workbook
+    from .boundaries import synthetic_boundaries, synthetic_kecamatan
+    from .households import (
+        synthetic_beneficiary_list,
+        synthetic_households,
+        synthetic_members,
+        synthetic_previous_snapshot,
+    )
+
+    spec = config.synthetic
+    if spec is None:
+        raise ConfigError(
+            f"{config.source}: no [synthetic] table; this region reads real register files, nothing to generate"
+        )
+    written = []
+    if spec.boundaries:
+        kelurahan = synthetic_boundaries(seed=spec.seed, region_code=config.kode, region_name=config.name)
+        to_geopackage(
+            {"kelurahan": kelurahan, "kecamatan": synthetic_kecamatan(kelurahan)},
+            config.boundaries.path,
+            descriptions={"kelurahan": f"Batas kelurahan {config.name} — {SYNTHETIC_NOTICE}"},
+        )
+        written.append(config.boundaries.path)
+    boundaries = boundaries_from_source(config.boundaries)
+    households = synthetic_households(
+        boundaries, n=spec.households, seed=spec.seed, pockets=spec.pockets, region_code=config.kode
+    )
+    target, *rest = config.households.paths
+    to_csv(households, target)
+    written.append(target)
+    if rest:
+        to_csv(synthetic_members(households, seed=spec.seed, on=config.data_date.isoformat()), rest[0])
+        written.append(rest[0])
+    for program in config.programs:
+        if program.beneficiaries:
+            table = synthetic_beneficiary_list(households, program=program.code, seed=spec.seed)
+            target_path = program.beneficiaries[0]
+            if target_path.suffix.lower() == ".xlsx":
+                to_workbook({"penerima": table}, target_path)
+            else:
+                to_csv(table, target_path)
+            written.append(target_path)
+    for snapshot in config.progress.snapshots:
+        (path,) = snapshot.paths[:1]
+        to_csv(synthetic_previous_snapshot(households, seed=spec.seed), path)
+        written.append(path)
+    return written

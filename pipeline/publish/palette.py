@@ -1,0 +1,63 @@
+"""Colours, class breaks and labels shared by the web map and the QGIS styles.
+
+Both outputs must tell the same story, so both read their classes from here;
+neither imports the other (writing a GeoPackage does not load folium).
+"""
+
+from __future__ import annotations
+
+import math
+
+SYNTHETIC_NOTICE: str = "DATA SINTETIS — bukan data warga nyata"
+HIDDEN_LABEL: str = "disembunyikan"
+#: A programme's coverage where the register holds no eligibility criterion for it.
+NO_RULE_LABEL: str = "tanpa kriteria"
+NO_DATA_COLOR: str = "#bdbdbd"
+#: Poverty-rate classes (percent of households) and their colours (ColorBrewer YlOrRd).
+RATE_BREAKS: tuple[float, ...] = (0, 10, 20, 30, 40, 50, 100.000001)
+RATE_COLORS: tuple[str, ...] = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+COUNT_COLORS: tuple[str, ...] = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+
+
+GI_STYLE: dict[str, tuple[str, str]] = {
+    "panas_99": ("#b2182b", "Titik panas (99 %)"),
+    "panas_95": ("#ef8a62", "Titik panas (95 %)"),
+    "panas_90": ("#fddbc7", "Titik panas (90 %)"),
+    "tidak_signifikan": ("#f7f7f7", "Tidak signifikan"),
+    "dingin_90": ("#d1e5f0", "Titik dingin (90 %)"),
+    "dingin_95": ("#67a9cf", "Titik dingin (95 %)"),
+    "dingin_99": ("#2166ac", "Titik dingin (99 %)"),
+    "tanpa_data": (NO_DATA_COLOR, "Tanpa data"),
+}
+
+
+#: Programme coverage classes (% of eligible households reached), ColorBrewer Greens.
+COVERAGE_BREAKS: tuple[float, ...] = (0, 20, 40, 60, 80, 100.000001)
+COVERAGE_COLORS: tuple[str, ...] = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+#: Multidimensional poverty M0 classes (0-1), ColorBrewer Purples.
+M0_BREAKS: tuple[float, ...] = (0, 0.05, 0.1, 0.15, 0.2, 0.3, math.inf)
+M0_COLORS: tuple[str, ...] = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
+VULNERABLE_COLORS: tuple[str, ...] = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+OVERLAP_COLORS: tuple[str, ...] = ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603")
+
+
+#: Net change in poor households: (upper bound, colour, label), diverging.
+CHANGE_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (-20.5, "#2166ac", "turun > 20 KK"),
+    (-0.5, "#92c5de", "turun 1–20 KK"),
+    (0.5, "#f7f7f7", "tetap"),
+    (20.5, "#f4a582", "naik 1–20 KK"),
+    (math.inf, "#b2182b", "naik > 20 KK"),
+)
+
+
+POCKET_COLOR: str = "#cb181d"
+
+
+#: H3 cell classes -> (colour, legend label); ``{k}`` is the suppression threshold.
+CELL_STYLE: dict[str, tuple[str, str]] = {
+    "panas": ("#ef3b2c", "Titik panas (FDR 5 %)"),
+    "tidak_signifikan": ("#f0f0f0", "Tidak signifikan"),
+    "dingin": ("#4292c6", "Titik dingin (FDR 5 %)"),
+    "disembunyikan": (NO_DATA_COLOR, "disembunyikan: < {k} KK"),
+}
