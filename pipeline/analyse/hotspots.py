@@ -1,4 +1,4 @@
-"""Pockets stage, kelurahan level: where poverty concentrates.
+"""Hot spots at kelurahan level: where poverty concentrates.
 
 Getis-Ord Gi* (``esda.G_Local`` with ``star=True``, binary weights) and
 Local Moran's I (``esda.Moran_Local``, row-standardised weights) on the

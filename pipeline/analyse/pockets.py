@@ -1,7 +1,7 @@
-"""Pockets stage, sub-kelurahan level: H3 cells and pocket polygons (*kantong*).
+"""Pockets (*kantong*), below the kelurahan: H3 cells and the pocket polygons they form.
 
 A kelurahan average hides the street, the RT cluster or the riverside
-settlement where poor households actually live. This stage:
+settlement where poor households actually live. This module:
 
 1. **Aggregates** households placed by their GPS point to H3 cells
    (resolution 9 by default, about 0.1 km²): households, poor households,

@@ -1,4 +1,4 @@
-"""Progress stage: the region against its poverty targets, the register against
+"""Targets: the region against its poverty targets, the register against
 BPS, and one register snapshot against the previous one.
 
 **Target gap.** For each configured target (``[[targets]]``) and each rate

@@ -1,4 +1,4 @@
-"""Deterministic synthetic inputs: the demo city and households for any region.
+"""Deterministic synthetic households, members, snapshots and beneficiary lists for any region.
 
 Nothing here reads or writes files and nothing needs the network. The same
 seed gives the same frames on every machine. The output looks like a real

@@ -1,4 +1,4 @@
-"""Load stage for kelurahan boundaries: read any official boundary file,
+"""Kelurahan boundaries: read any official boundary file,
 recognise its schema, and turn it into canonical, repaired polygons.
 
 Formats: GeoPackage, Shapefile (also zipped), GeoJSON, File Geodatabase and

@@ -1,8 +1,8 @@
-"""Load stage for households: read register exports from disk.
+"""Household registers: read every register file of a region into canonical rows.
 
-Boundaries are read by :mod:`pipeline.ingest.boundaries`.
-
-The readers rename the source's own headers to the canonical columns of
+Files are read by :mod:`pipeline.ingest.tables` and their headers mapped by
+:mod:`pipeline.ingest.headers`; boundaries are read by
+:mod:`pipeline.ingest.boundaries`. The readers rename the source's own headers to the canonical columns of
 :mod:`pipeline.columns` and keep every row exactly as found: checking rows is
 the job of :mod:`pipeline.ingest.validate`. Two columns are added to every household
 row so that any problem can be traced back: ``file_sumber`` (the file name)

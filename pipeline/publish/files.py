@@ -1,6 +1,8 @@
-"""Output folders published as one set: a staging folder swapped in atomically, under a per-region lock.
+"""Files and output folders written safely: atomic files, and each region's outputs published as one set.
 
-A run writes into ``outputs/.<region>.tmp-<pid>/`` and swaps it with the
+:func:`atomic_path` (used by every writer) writes to a temporary file in the
+same folder and renames it over the target, so an interrupted run leaves the
+previous file intact; :func:`sha256_of` fingerprints inputs. A region's run writes into ``outputs/.<region>.tmp-<pid>/`` and swaps it with the
 published folder (``renameat2(RENAME_EXCHANGE)``, else two renames), so a
 reader never sees half a set; a second run of the same region waits for no one
 and is refused; leftovers of dead runs are removed.

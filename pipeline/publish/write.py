@@ -1,8 +1,7 @@
-"""Export stage: write outputs to disk, atomically.
+"""Writers of the outputs: GeoPackage (with styles and metadata), CSV, XLSX, the restricted tier.
 
-Every file is first written to a temporary file in the same folder and then
-renamed over the target, so that an interrupted run leaves the previous
-output intact. Public files pass :func:`pipeline.publish.privacy.check_public`
+Every file goes through :func:`pipeline.publish.files.atomic_path`, so an
+interrupted run leaves the previous output intact. Public files pass :func:`pipeline.publish.privacy.check_public`
 first; the restricted tier (personal data) goes to ``terbatas/`` with
 owner-only permissions (folder 0700, files 0600).
 """

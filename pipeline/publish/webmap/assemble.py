@@ -1,7 +1,7 @@
-"""Render stage: one self-contained, offline folium map per region.
+"""The map assembled: one self-contained, offline folium map per region.
 
 Leaflet's JavaScript and CSS are inlined from the installed ``xstatic-leaflet``
-package, and the map's own script and style (``pipeline/assets``) are
+package, and the map's own script and style (``pipeline/publish/webmap/assets``) are
 inlined beside them, so the map draws with no internet at all; folium's
 CDN assets (jQuery, Bootstrap, Font Awesome) are not used. The background
 is plain; OpenStreetMap is an optional overlay that needs internet. Every
