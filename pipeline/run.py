@@ -37,7 +37,7 @@ from .ingest.boundary_checks import diagnose_boundaries
 from .ingest.households import beneficiaries_from_file, read_registers
 from .ingest.join import join_households
 from .ingest.members import attach_members
-from .ingest.validate import validate_households, validation_by_file, validation_by_reason
+from .ingest.validate import read_snapshot, validate_households, validation_by_file, validation_by_reason
 from .publish.disclosure import (
     CHANGES_DERIVED,
     COVERAGE_COUNTS,
@@ -189,7 +189,14 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         )
     changes = changes_true = None
     if config.progress.snapshots:
-        changes_true = snapshot_changes(config, classified, boundaries)
+        snapshot = config.progress.snapshots[-1]
+        changes_true = snapshot_changes(
+            classified,
+            read_snapshot(config.households, snapshot),
+            boundaries=boundaries,
+            rule=config.poverty,
+            on=snapshot.date,
+        )
         changes = suppress_counts(
             changes_true,
             k=k,

@@ -33,6 +33,7 @@ change in poor households.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import geopandas as gpd
@@ -40,9 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from ..ingest.households import read_registers
-from ..ingest.validate import validate_households
-from ..settings import ProgressSettings, RegionConfig
+from ..settings import PovertyRule, ProgressSettings
 from .indicators import classify_poverty
 
 logger = logging.getLogger(__name__)
@@ -312,32 +311,26 @@ def compare_snapshots(current: pd.DataFrame, previous: pd.DataFrame, *, keluraha
     return out
 
 
-def snapshot_changes(config: RegionConfig, current: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame):
-    """Compare the current households with the latest earlier snapshot of ``[[snapshots]]``.
+def snapshot_changes(
+    current: gpd.GeoDataFrame,
+    earlier: pd.DataFrame,
+    *,
+    boundaries: gpd.GeoDataFrame,
+    rule: PovertyRule,
+    on: dt.date,
+) -> pd.DataFrame:
+    """Compare the current households with the accepted households of an earlier snapshot.
 
-    The earlier snapshot is read and validated like the current register
-    (its quarantined rows are counted in the log); its households keep the
-    kelurahan of their register code, and are classified by the same rule.
+    The earlier households (:func:`pipeline.ingest.validate.read_snapshot`)
+    keep the kelurahan of their register code; those whose code is not in the
+    boundaries are left out with a warning. They are classified by the same
+    rule, on the snapshot's date ``on``.
     """
-    from dataclasses import replace
-
-    snapshot = config.progress.snapshots[-1]
-    source = replace(config.households, paths=snapshot.paths)
-    earlier = read_registers(source).households
-    accepted, quarantined = validate_households(earlier)
-    logger.info(
-        "snapshot %s: %d rows in = %d accepted + %d quarantined",
-        snapshot.date.isoformat(),
-        len(earlier),
-        len(accepted),
-        len(quarantined),
-    )
-    known = accepted[accepted[C.KODE_KEL].isin(boundaries[C.KODE_KEL])]
-    if len(known) < len(accepted):
+    known = earlier[earlier[C.KODE_KEL].isin(boundaries[C.KODE_KEL])]
+    if len(known) < len(earlier):
         logger.warning(
             "snapshot %s: %d households have a kelurahan code outside the boundaries; not compared",
-            snapshot.date.isoformat(),
-            len(accepted) - len(known),
+            on.isoformat(),
+            len(earlier) - len(known),
         )
-    earlier = classify_poverty(known, rule=config.poverty, on=snapshot.date)
-    return compare_snapshots(current, earlier, kelurahan=boundaries)
+    return compare_snapshots(current, classify_poverty(known, rule=rule, on=on), kelurahan=boundaries)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import ConfigError
+from ..ingest.boundaries import boundaries_from_source
 from ..publish.palette import SYNTHETIC_NOTICE
-from ..publish.write import to_geopackage
+from ..publish.write import to_csv, to_geopackage, to_workbook
 from ..settings import RegionConfig
+from .boundaries import synthetic_boundaries, synthetic_kecamatan
+from .households import (
+    synthetic_beneficiary_list,
+    synthetic_households,
+    synthetic_members,
+    synthetic_previous_snapshot,
+)
 
 
 def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
@@ -28,17 +37,6 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
     ConfigError
         If the region has no ``[synthetic]`` table.
     """
-    from ..errors import ConfigError
-    from ..ingest.boundaries import boundaries_from_source
-    from ..publish.write import to_csv, to_workbook
-    from .boundaries import synthetic_boundaries, synthetic_kecamatan
-    from .households import (
-        synthetic_beneficiary_list,
-        synthetic_households,
-        synthetic_members,
-        synthetic_previous_snapshot,
-    )
-
     spec = config.synthetic
     if spec is None:
         raise ConfigError(

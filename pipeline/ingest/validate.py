@@ -10,6 +10,7 @@ is ever dropped silently: ``rows in == accepted + quarantined``.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -18,8 +19,9 @@ import pandas as pd
 from .. import columns as C
 from ..codes import normalize_kode
 from ..errors import ValidationError
+from ..settings import HouseholdSource, Snapshot
 from ..text import column_text, parse_date, parse_flag, parse_number, parse_sex, per_unique, strip_id
-from .households import rows_per_source
+from .households import read_registers, rows_per_source
 
 logger = logging.getLogger(__name__)
 
@@ -418,3 +420,31 @@ def validation_markdown(
         lines += [f"| {r.alasan} | {r.jumlah_baris} | {r.keterangan} |" for r in part.itertuples(index=False)]
     lines += ["", "Baris yang dikarantina beserta alasannya ada di folder `terbatas/` (data pribadi, UU 27/2022).", ""]
     return "\n".join(lines)
+
+
+def read_snapshot(source: HouseholdSource, snapshot: Snapshot) -> gpd.GeoDataFrame:
+    """The accepted households of an earlier register snapshot, read and validated like the current register.
+
+    Parameters
+    ----------
+    source
+        The region's ``[households]`` table (schema, columns, sheet); its
+        paths are replaced by the snapshot's.
+    snapshot
+        The ``[[snapshots]]`` entry.
+
+    Returns
+    -------
+    GeoDataFrame
+        The snapshot's accepted rows; its quarantined rows are counted in the log.
+    """
+    earlier = read_registers(replace(source, paths=snapshot.paths)).households
+    accepted, quarantined = validate_households(earlier)
+    logger.info(
+        "snapshot %s: %d rows in = %d accepted + %d quarantined",
+        snapshot.date.isoformat(),
+        len(earlier),
+        len(accepted),
+        len(quarantined),
+    )
+    return accepted

@@ -291,8 +291,6 @@ def pseudonym_key() -> bytes:
     """
     import secrets
 
-    from ..errors import PrivacyError
-
     if os.environ.get(KEY_ENV):
         return os.environ[KEY_ENV].encode()
     path = Path(os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE).expanduser().resolve()
