@@ -7,6 +7,8 @@ and ``2xxx`` a desa.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 
@@ -41,3 +43,23 @@ def kecamatan_of(kode_kel: pd.Series) -> pd.Series:
 def is_desa(kode_kel: pd.Series) -> pd.Series:
     """True where the 4th segment starts with 2 (desa), False for 1 (kelurahan)."""
     return kode_kel.astype("string").str[9] == "2"
+
+
+#: Indonesia's three time zones (no daylight saving), by the province part of a Kemendagri code.
+_WITA_PROVINCES = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"})
+_WIT_PROVINCES = frozenset({"81", "82", "91", "92", "93", "94", "95", "96", "97"})
+
+
+def time_zone(kode: str) -> dt.tzinfo:
+    """The local time zone of a region from its code (``53.71`` -> WITA, UTC+8).
+
+    WIB (UTC+7): Sumatra, Java, West and Central Kalimantan; WITA (UTC+8):
+    Bali, Nusa Tenggara, South, East and North Kalimantan, Sulawesi; WIT
+    (UTC+9): Maluku and Papua. An unknown province reads as WIB.
+    """
+    province = str(kode).strip()[:2]
+    if province in _WIT_PROVINCES:
+        return dt.timezone(dt.timedelta(hours=9), "WIT")
+    if province in _WITA_PROVINCES:
+        return dt.timezone(dt.timedelta(hours=8), "WITA")
+    return dt.timezone(dt.timedelta(hours=7), "WIB")

@@ -68,7 +68,7 @@ CONFIG_KEYS: dict[str, frozenset[str]] = {
     "poverty.lines[]": frozenset({"kind", "valid_from", "rupiah_per_capita_month", "source"}),
     "analysis": frozenset({
         "projected_crs", "permutations", "seed", "significance", "h3_resolution", "small_base_households",
-        "overlap_programs",
+        "overlap_programs", "min_pocket_households",
     }),
     "deprivation": frozenset({"poverty_cutoff", "indicators"}),
     "deprivation.indicators[]": frozenset({"name", "dimension", "column", "weight", "values", "op", "threshold"}),
@@ -516,6 +516,9 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         sheet=h.get("sheet"),
     )
 
+    privacy = _table(data, "privacy", where)
+    k = _int(privacy, "min_households", f"{where} [privacy]", DEFAULT_MIN_HOUSEHOLDS, low=2)
+
     a = _table(data, "analysis", where)
     at = f"{where} [analysis]"
     analysis = AnalysisSettings(
@@ -526,12 +529,11 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         h3_resolution=_int(a, "h3_resolution", at, DEFAULT_H3_RESOLUTION, low=5, high=12),
         small_base_households=_int(a, "small_base_households", at, DEFAULT_SMALL_BASE, low=1),
         overlap_programs=_int(a, "overlap_programs", at, 3, low=2),
+        # a pocket must be publishable, and big enough to be worth a visit: 2k by default
+        min_pocket_households=_int(a, "min_pocket_households", at, 2 * k, low=k),
     )
     if not 0 < analysis.significance < 0.5:
         raise ConfigError(f"{at}: significance must be in (0, 0.5), found {analysis.significance}")
-
-    privacy = _table(data, "privacy", where)
-    k = _int(privacy, "min_households", f"{where} [privacy]", DEFAULT_MIN_HOUSEHOLDS, low=2)
 
     synthetic = None
     if "synthetic" in data:

@@ -164,7 +164,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     cells = cell_hotspots(
         aggregate_cells(classified, resolution=settings.h3_resolution), significance=settings.significance
     )
-    pockets = merge_pockets(cells, kelurahan_names=names, min_households=config.min_households)
+    pockets = merge_pockets(cells, kelurahan_names=names, min_households=config.analysis.min_pocket_households)
     k = config.min_households
     counts = count_columns(kelurahan)
     public_kel = suppress_small_counts(kelurahan, k=k, counts=counts)

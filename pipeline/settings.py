@@ -160,6 +160,8 @@ class AnalysisSettings:
     small_base_households: int = DEFAULT_SMALL_BASE
     #: Households receiving at least this many programmes count as overlap (tumpang tindih).
     overlap_programs: int = 3
+    #: Pockets holding fewer households are not pockets (default: twice ``[privacy] min_households``).
+    min_pocket_households: int = 10
 
 
 @dataclass(frozen=True)

@@ -162,3 +162,25 @@ def test_vulnerable_flags_with_elderly_count_but_no_member_count() -> None:
     frame = pd.DataFrame({C.JUMLAH_LANSIA: [1, 0], C.LANSIA_TUNGGAL: [0, 1]})
     flags = vulnerable_flags(frame)  # no jumlah_anggota_tercatat: the register's own flag only
     assert flags[C.LANSIA_TUNGGAL].tolist() == [0, 1]
+
+
+def test_priority_ties_are_broken_by_the_stated_rule() -> None:
+    import pandas as pd
+
+    from pipeline.analyse.priority import TIE_RULE, prioritise
+
+    # only the hot-spot component counts: A, B, C and D all score 1 (panas_99), E scores 0
+    frame = pd.DataFrame(
+        {
+            C.KODE_KEL: ["5371010004", "5371010001", "5371010003", "5371010002", "5371010005"],
+            C.JUMLAH_KK: [100, 100, 100, 100, 100],
+            C.KK_MISKIN_EKSTREM: [10, 10, 25, 10, 40],
+            C.PERSEN_MISKIN_EB: [30.0, 30.0, 20.0, 35.0, 50.0],
+            "gi_kelas_eb": ["panas_99", "panas_99", "panas_99", "panas_99", "tidak_signifikan"],
+        }
+    )
+    out = prioritise(frame, weights={"kk_miskin_ekstrem": 0, "persen_miskin_eb": 0, "titik_panas": 1})
+    assert out[C.SKOR_PRIORITAS].tolist() == [1.0, 1.0, 1.0, 1.0, 0.0]
+    # score 1 for four: 25 extreme first (…03); then 10 each: EB 35 (…02); then EB 30 by code: …01 before …04
+    assert out[C.PERINGKAT].tolist() == [4, 3, 1, 2, 5]
+    assert "KK miskin ekstrem" in TIE_RULE and "kode" in TIE_RULE

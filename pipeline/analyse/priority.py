@@ -15,7 +15,10 @@ component (weight key)    measure                                     score 0..1
 
 ``skor_prioritas`` is the weighted mean of the scores (weights from the
 region's ``[priority] weights``, equal by default) and
-``peringkat_prioritas`` ranks it, 1 = first. Percentile ranks are taken
+``peringkat_prioritas`` ranks it, 1 = first. Equal scores are ordered by
+:data:`TIE_RULE`: more extreme-poor households first, then the higher
+EB-smoothed rate, then the kelurahan code, so every rank is distinct and
+repeatable. Percentile ranks are taken
 among the kelurahan with households (ties share their mean rank); a
 component the region has no data for is left out and the others are
 re-weighted. Kelurahan without households get no score and no rank.
@@ -40,6 +43,8 @@ COMPONENTS: dict[str, tuple[str, str]] = {
     "mpi_m0": (C.MPI_M0, "skor_mpi"),
 }
 HOTSPOT_SCORES: dict[str, float] = {"panas_99": 1.0, "panas_95": 2 / 3, "panas_90": 1 / 3}
+#: How equal scores are ordered, in words (the map's priority list states it).
+TIE_RULE: str = "skor sama: lebih banyak KK miskin ekstrem lebih dulu, lalu persentase (EB) lebih tinggi, lalu kode wilayah"
 
 
 def prioritise(kelurahan: pd.DataFrame, *, weights: dict[str, float] | None = None) -> pd.DataFrame:
@@ -80,5 +85,24 @@ def prioritise(kelurahan: pd.DataFrame, *, weights: dict[str, float] | None = No
         return out
     composite = sum(out[score] * weight for score, weight in used.items()) / total
     out[C.SKOR_PRIORITAS] = composite.where(has)
-    out[C.PERINGKAT] = out[C.SKOR_PRIORITAS].rank(ascending=False, method="min").astype("Int64")
+    out[C.PERINGKAT] = _ranks(out)
     return out
+
+
+def _ranks(scored: pd.DataFrame) -> pd.Series:
+    """1..n by descending score, ties broken by :data:`TIE_RULE`; <NA> without a score."""
+    keys = pd.DataFrame(
+        {
+            "score": scored[C.SKOR_PRIORITAS].astype("float64"),
+            "extreme": scored[C.KK_MISKIN_EKSTREM].astype("float64") if C.KK_MISKIN_EKSTREM in scored else 0.0,
+            "eb": scored[C.PERSEN_MISKIN_EB].astype("float64") if C.PERSEN_MISKIN_EB in scored else 0.0,
+            "code": scored[C.KODE_KEL].astype(str) if C.KODE_KEL in scored else "",
+        },
+        index=scored.index,
+    ).fillna({"extreme": -1.0, "eb": -1.0})
+    ordered = keys.dropna(subset=["score"]).sort_values(
+        ["score", "extreme", "eb", "code"], ascending=[False, False, False, True], kind="stable"
+    )
+    ranks = pd.Series(pd.NA, index=scored.index, dtype="Int64")
+    ranks.loc[ordered.index] = np.arange(1, len(ordered) + 1)
+    return ranks

@@ -51,7 +51,9 @@ CHANGE_CLASSES: tuple[tuple[float, str, str], ...] = (
 )
 
 
-POCKET_COLOR: str = "#cb181d"
+#: Pockets are an outline over the theme (dark core on a white halo), never a fill that hides it.
+POCKET_COLOR: str = "#2d004b"
+POCKET_HALO: str = "#ffffff"
 
 
 #: H3 cell classes -> (colour, legend label); ``{k}`` is the suppression threshold.

@@ -18,6 +18,7 @@ from .. import __version__
 from .. import columns as C
 from ..analyse.deprivation import indicator_table
 from ..analyse.region import RegionAnalysis
+from ..codes import time_zone
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.validate import validation_markdown
 from .files import sha256_of, to_json, to_text
@@ -48,7 +49,7 @@ def write_region(
 ) -> dict[str, object]:
     """Render and write every output of a region into ``folder`` (the staging copy of ``final``)."""
     config = analysis.config
-    generated = dt.datetime.now(dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    generated = dt.datetime.now(time_zone(config.kode)).strftime("%Y-%m-%d %H:%M %Z")  # WIB, WITA or WIT
 
     on_stage("render")
     people = analysis.summary[C.JUMLAH_JIWA]
@@ -70,6 +71,15 @@ def write_region(
         targets=targets,
         chart=trajectory_svg(*chart_series({"grafik": chart})),
         overlap_programs=config.analysis.overlap_programs,
+        source="; ".join(
+            [
+                "register " + ", ".join(p.name for p in config.households.paths),
+                f"batas wilayah {config.boundaries.path.name}",
+            ]
+        ),
+        priority_weights=dict(config.priority.weights),
+        significance=config.analysis.significance,
+        min_pocket_households=config.analysis.min_pocket_households,
     )
     page = html_from_map(
         map_from_indicators(
@@ -79,6 +89,7 @@ def write_region(
             cells=analysis.public_cells,
             changes=analysis.snapshot_changes,
             coverage=analysis.coverage,
+            coverage_region=analysis.coverage_opd,
             programs={p.code: p.name for p in config.programs},
         )
     )

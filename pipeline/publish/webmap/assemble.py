@@ -27,16 +27,15 @@ import branca
 import folium
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from ... import columns as C
 from ...errors import PipelineError
 from ..palette import CELL_STYLE, POCKET_COLOR
 from .data import cell_records, map_data
 from .elements import Engine, EngineLayer, Html, asset, inert_html, offline_assets
-from .format import format_households, format_int, format_percent
+from .format import format_int
 from .geometry import web_geometry
-from .panel import MapContext, legend_block, panel_html
+from .panel import MapContext, legend_block, panel_html, programme_gaps
 from .themes import LAYER_CELLS, LAYER_KEC, LAYER_OSM, LAYER_POCKET, kelurahan_themes
 
 logger = logging.getLogger(__name__)
@@ -51,53 +50,6 @@ class RenderError(PipelineError):
     """The rendered map would need the network, or its input is unusable."""
 
 
-def _pocket_layer(pockets: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Pocket polygons with a label showing each pocket's rank."""
-    data = gpd.GeoDataFrame(
-        {
-            "kantong": pockets["kantong_id"].astype(str) + " (peringkat " + pockets["peringkat"].astype(str) + ")",
-            "kelurahan": pockets[C.NAMA_KEL].astype(str).map(inert_html),  # the tooltip is HTML
-            "kk": format_households(pockets["jumlah_kk"]),
-            "miskin": format_households(pockets[C.KK_MISKIN]),
-            "persen": pockets[C.PERSEN_MISKIN].map(format_percent),
-            "luas": pockets["luas_km2"].map(lambda v: format_percent(v).replace(" %", " km²")),
-        },
-        geometry=pockets.geometry.values,
-        crs=pockets.crs,
-    )
-    labels = ["Kantong", "Kelurahan", "Jumlah KK", "KK miskin & rentan", "Persentase miskin", "Luas"]
-    group = folium.FeatureGroup(name=inert_html(LAYER_POCKET), show=True)
-    folium.GeoJson(
-        data.assign(geometry=shapely.set_precision(data.geometry.values, 1e-5)),
-        control=False,
-        style_function=lambda f: {
-            "fillColor": POCKET_COLOR,
-            "color": "#67000d",
-            "weight": 2.5,
-            "fillOpacity": 0.35,
-            "className": "kantong-pocket",  # tests and print styles find the paths by it
-        },
-        highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(fields=list(data.columns[:-1]), aliases=labels, sticky=True, localize=False),
-    ).add_to(group)
-    for rank, point in zip(pockets["peringkat"], pockets.geometry.representative_point(), strict=True):
-        _label(point, str(rank), css_class="kantong-label-kantong", size=(26, 18)).add_to(group)
-    return group
-
-
-def _label(point: shapely.Point, text: str, *, css_class: str, size: tuple[int, int]) -> folium.Marker:
-    return folium.Marker(
-        [round(point.y, 5), round(point.x, 5)],
-        icon=folium.DivIcon(
-            html=f'<div class="{css_class}">{inert_html(text)}</div>',
-            icon_size=size,
-            icon_anchor=(size[0] // 2, size[1] // 2),
-            class_name=f"{css_class}-icon",
-        ),
-        interactive=False,
-    )
-
-
 def map_from_indicators(
     kelurahan: gpd.GeoDataFrame,
     *,
@@ -106,6 +58,7 @@ def map_from_indicators(
     cells: gpd.GeoDataFrame | None = None,
     changes: gpd.GeoDataFrame | None = None,
     coverage: pd.DataFrame | None = None,
+    coverage_region: pd.DataFrame | None = None,
     programs: dict[str, str] | None = None,
     tolerance: float | None = None,
     max_cells: int = MAX_MAP_CELLS,
@@ -128,6 +81,9 @@ def map_from_indicators(
     coverage
         Public programme coverage per kelurahan (long), for the coverage
         themes and the profile chart.
+    coverage_region
+        Public programme coverage of the whole region (one row per
+        programme), for the panel's "who is missed" section.
     programs
         Programme code -> name, in display order.
     tolerance
@@ -200,6 +156,7 @@ def map_from_indicators(
             themes,
             geometry=geometry,
             cells=cell_records(cells, k=context.min_households) if has_cells else None,
+            pockets=pockets,
         )
     )
     m.add_child(engine)
@@ -209,20 +166,36 @@ def map_from_indicators(
     if has_cells:
         m.add_child(EngineLayer(LAYER_CELLS, engine=engine.get_name(), call="cells()", overlay=True, show=False))
     if pockets is not None and len(pockets):
-        _pocket_layer(pockets).add_to(m)
+        m.add_child(EngineLayer(LAYER_POCKET, engine=engine.get_name(), call="pockets()", overlay=True, show=True))
         legends.append(
             legend_block(
                 LAYER_POCKET,
-                [(POCKET_COLOR, "Kantong: sel H3 titik panas yang bersebelahan; angka = peringkat")],
+                [
+                    (
+                        POCKET_COLOR,
+                        f"Kantong: segi enam (sel H3) titik panas yang bersebelahan, sedikitnya "
+                        f"{format_int(context.min_pocket_households)} KK; angka = peringkat (klik untuk rincian)",
+                    )
+                ],
                 layer=inert_html(LAYER_POCKET),
                 visible=True,
+                outline=True,
             )
         )
     m.add_child(EngineLayer(LAYER_KEC, engine=engine.get_name(), call="kecamatan()", overlay=True, show=True))
     control = folium.LayerControl(collapsed=False, position="topright")
     control.add_to(m)
     legend = f'<div class="kantong-legend" id="kantong-legend">{"".join(legends)}</div>'
-    m.add_child(Html(panel_html(context, kelurahan) + legend, f"{engine.get_name()}.finish({control.get_name()});"))
+    gaps = programme_gaps(
+        kelurahan,
+        themes,
+        coverage=coverage,
+        region=coverage_region,
+        programs=programs,
+        households=context.summary.get(C.JUMLAH_KK, 0),
+    )
+    panel = panel_html(context, kelurahan, gaps=gaps)
+    m.add_child(Html(panel + legend, f"{engine.get_name()}.finish({control.get_name()});"))
     return m  # the script fits the view to the kelurahan, clear of the panel
 
 
@@ -261,6 +234,7 @@ def html_from_map(m: folium.Map) -> str:
         If the page still references a remote script or stylesheet.
     """
     page = stable_element_ids(m.get_root().render())
+    page = re.sub(r"<html>", '<html lang="id">', page, count=1)  # screen readers and hyphenation: Indonesian
     remote = _REMOTE_ASSET.findall(page)
     if remote:
         raise RenderError(f"the map would load {len(remote)} asset(s) from the internet: {remote[:3]}; inline them")

@@ -28,12 +28,53 @@ def _priority_text(kelurahan: pd.DataFrame) -> list[str]:
     return ["—" if pd.isna(r) else f"{int(r)} dari {total}" for r in kelurahan[C.PERINGKAT]]
 
 
+def pocket_records(pockets: gpd.GeoDataFrame | None) -> list[dict]:
+    """Pockets for the map's script: id, rank, the texts of their details, badge point and outline."""
+    if pockets is None or not len(pockets):
+        return []
+    badges = shapely.get_coordinates(pockets.geometry.representative_point().values).round(5).tolist()
+    area = pockets["luas_km2"].map(lambda v: format_percent(v).replace(" %", " km²"))
+    return [
+        {"id": str(i), "r": int(r), "kel": str(kel), "kk": kk, "m": poor, "p": share, "a": a, "b": b, "g": g}
+        for i, r, kel, kk, poor, share, a, b, g in zip(
+            pockets["kantong_id"],
+            pockets["peringkat"],
+            pockets[C.NAMA_KEL],
+            format_households(pockets["jumlah_kk"]),
+            format_households(pockets[C.KK_MISKIN]),
+            pockets[C.PERSEN_MISKIN].map(format_percent),
+            area,
+            badges,
+            encode_polygons(pockets.geometry),
+            strict=True,
+        )
+    ]
+
+
+def _pockets_per_kelurahan(codes: pd.Series, pockets: gpd.GeoDataFrame | None) -> list[list[str]]:
+    """The pocket ids each kelurahan holds (a pocket lists the kelurahan it spans), in rank order."""
+    held: dict[str, list[str]] = {}
+    if pockets is not None and len(pockets):
+        for pocket, spanned in zip(pockets["kantong_id"], pockets[C.KODE_KEL], strict=True):
+            for code in str(spanned).split(","):
+                held.setdefault(code, []).append(str(pocket))
+    return [held.get(code, []) for code in codes]
+
+
+def _ranks(kelurahan: pd.DataFrame) -> list[int | None]:
+    """Published priority rank per kelurahan (None where hidden or absent): the labels are placed in this order."""
+    if C.PERINGKAT not in kelurahan:
+        return [None] * len(kelurahan)
+    return [None if pd.isna(r) else int(r) for r in kelurahan[C.PERINGKAT]]
+
+
 def map_data(
     kelurahan: gpd.GeoDataFrame,
     themes: list[Theme],
     *,
     geometry: gpd.GeoSeries,
     cells: dict | None = None,
+    pockets: gpd.GeoDataFrame | None = None,
 ) -> str:
     """The data the map's script draws from, as JSON safe inside a ``<script>`` element.
 
@@ -59,15 +100,21 @@ def map_data(
     charted = [(i, t.chart) for i, t in enumerate(themes) if t.chart is not None]
     shares = np.column_stack([share for _, (_, share) in charted]) if charted else np.empty((len(kelurahan), 0))
     bars = np.where(np.isnan(shares), None, np.round(shares, 1)).tolist()
+    label_points = shapely.get_coordinates(
+        shapely.point_on_surface(geometry.to_numpy())  # inside the drawn polygon
+    ).round(5).tolist()
     kel = [
-        {"n": str(n), "kc": str(kc), "c": c, "t": t, "v": v, "pc": pc, "g": g}
-        for n, kc, c, t, v, pc, g in zip(
+        {"n": str(n), "kc": str(kc), "c": c, "t": t, "v": v, "pc": pc, "k": k, "r": r, "lp": lp, "g": g}
+        for n, kc, c, t, v, pc, k, r, lp, g in zip(
             kelurahan[C.NAMA_KEL],
             kelurahan[C.NAMA_KEC],
             classes,
             texts,
             values,
             bars,
+            _pockets_per_kelurahan(kelurahan[C.KODE_KEL], pockets),
+            _ranks(kelurahan),
+            label_points,
             encode_polygons(geometry),
             strict=True,
         )
@@ -81,7 +128,7 @@ def map_data(
         .dissolve(C.KODE_KEC, aggfunc="first")
         .reset_index()
     )
-    label_points = shapely.get_coordinates(kec.geometry.representative_point().values).round(5).tolist()
+    kec_points = shapely.get_coordinates(kec.geometry.representative_point().values).round(5).tolist()
     data = {
         "nodata": NO_DATA_COLOR,
         "themes": [
@@ -93,9 +140,10 @@ def map_data(
         "kel": kel,
         "kec": [
             {"n": n, "p": point, "g": g}
-            for n, point, g in zip(kec[C.NAMA_KEC], label_points, encode_polygons(kec.geometry), strict=True)
+            for n, point, g in zip(kec[C.NAMA_KEC], kec_points, encode_polygons(kec.geometry), strict=True)
         ],
         "cells": cells,
+        "pockets": pocket_records(pockets),
     }
     return _json_for_script(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 

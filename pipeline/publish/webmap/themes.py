@@ -39,19 +39,19 @@ GROUP_PROGRAM: str = "Program dan OPD"
 GROUP_VULNERABLE: str = "Kelompok rentan"
 GROUP_CHANGE: str = "Perubahan"
 LAYER_RATE: str = "Persentase KK miskin & rentan"
-LAYER_RATE_EB: str = "Persentase miskin, dihaluskan (Empirical Bayes)"
+LAYER_RATE_EB: str = "Persentase miskin, dihaluskan untuk kelurahan kecil (Empirical Bayes)"
 LAYER_EXTREME: str = "Jumlah KK miskin ekstrem"
 LAYER_M0: str = "Kemiskinan multidimensi (M0)"
-LAYER_GI: str = "Titik panas kemiskinan (Gi*)"
+LAYER_GI: str = "Kelompok kelurahan miskin bertetangga: titik panas (Gi*)"
 LAYER_EXCLUSION: str = "Eksklusi: KK layak tanpa program"
 #: ``{n}`` is ``[analysis] overlap_programs``.
 LAYER_OVERLAP: str = "Tumpang tindih: KK menerima ≥ {n} program"
-LAYER_CHANGE: str = "Perubahan KK miskin sejak snapshot lalu"
+LAYER_CHANGE: str = "Perubahan KK miskin sejak data sebelumnya (snapshot)"
 # Overlays (check boxes).
 LAYER_OSM: str = "Peta dasar OpenStreetMap (perlu internet)"
 LAYER_KEC: str = "Batas kecamatan"
-LAYER_POCKET: str = "Kantong kemiskinan (sel H3)"
-LAYER_CELLS: str = "Sel H3: titik panas"
+LAYER_POCKET: str = "Kantong kemiskinan"
+LAYER_CELLS: str = "Segi enam (sel H3): titik panas"
 KK_LAYAK_TANPA_PROGRAM: str = "kk_layak_tanpa_program"
 
 
@@ -103,9 +103,14 @@ def _classes(values: pd.Series, breaks: tuple[float, ...]) -> np.ndarray:
     return np.where(np.isnan(data), -1, np.digitize(data, breaks[1:-1], right=False))
 
 
+def _number(value: float) -> str:
+    """A class edge as Indonesians write it: ``0.05`` -> ``0,05``."""
+    return f"{value:g}".replace(".", ",")
+
+
 def _range_legend(breaks: tuple[float, ...], colors: tuple[str, ...], unit: str, hidden: str) -> list[tuple[str, str]]:
     items = [
-        (color, f"{lo:g}–{hi:g} {unit}" if math.isfinite(hi) and hi <= 100 else f"≥ {lo:g} {unit}".rstrip())
+        (color, f"{_number(lo)}–{_number(hi)} {unit}".rstrip() if math.isfinite(hi) and hi <= 100 else f"≥ {_number(lo)} {unit}".rstrip())
         for lo, hi, color in zip(breaks[:-1], breaks[1:], colors, strict=True)
     ]
     return [*items, (NO_DATA_COLOR, hidden)]
@@ -145,6 +150,43 @@ def _count_theme(
     )
 
 
+def share_breaks(values: pd.Series, classes: int = 5) -> tuple[float, ...]:
+    """Class edges for a share layer (%): quantiles of the published shares, rounded to whole percent."""
+    data = values.dropna().astype("float64")
+    if data.empty or data.max() <= 0:
+        return (0.0, 100.000001)
+    inner = np.unique(np.ceil(np.quantile(data, np.linspace(0, 1, classes + 1))[1:-1]))
+    inner = inner[(inner > 0) & (inner < 100)]
+    return (0.0, *(float(e) for e in inner), 100.000001)
+
+
+def _share_theme(
+    name: str, counts: pd.Series, households: pd.Series, *, k: int, group: str = GROUP_VULNERABLE
+) -> Theme:
+    """A vulnerable group as a share of the kelurahan's households; the count in the tooltip.
+
+    A count shows where people live; the share shows where the group is
+    over-represented. A hidden count hides the share too.
+    """
+    counts = counts.astype("Float64")
+    total = households.astype("Float64")
+    share = (100 * counts / total.where(total > 0)).astype("Float64")
+    breaks = share_breaks(share)
+    colors = VULNERABLE_COLORS[: len(breaks) - 1]
+    return Theme(
+        name=name,
+        group=group,
+        label=f"{name} (% KK)",
+        colors=colors,
+        legend=_range_legend(breaks, colors, "% KK", f"{HIDDEN_LABEL} (< {k} KK)"),
+        classes=_classes(share, breaks),
+        texts=[
+            HIDDEN_LABEL if pd.isna(s) or pd.isna(n) else f"{format_percent(s, 1)} ({format_int(n)} KK)"
+            for s, n in zip(share, counts, strict=True)
+        ],
+    )
+
+
 def _signed_households(value: float) -> str:
     return HIDDEN_LABEL if pd.isna(value) else f"{int(value):+d} KK".replace("+0 ", "0 ")
 
@@ -179,6 +221,39 @@ def _coverage_texts(coverage: pd.DataFrame, code: str, codes: pd.Series) -> list
         else f"{format_percent(share, 1)}; {format_int(out)} KK layak belum menerima"
         for share, unknown, out in zip(rows["persen_cakupan"], no_rule, excluded, strict=True)
     ]
+
+
+def has_rule(coverage: pd.DataFrame, code: str) -> bool:
+    """Whether the register holds an eligibility rule for the programme (some eligible count is known or hidden)."""
+    rows = coverage[coverage["program"] == code]
+    hidden = rows.get(C.DISEMBUNYIKAN, pd.Series("", index=rows.index)).fillna("").str.contains("kk_layak")
+    return bool((rows["kk_layak"].notna() | hidden).any()) if "kk_layak" in rows else False
+
+
+def no_rule_note(name: str) -> str:
+    """Why a programme without an eligibility rule shows recipients, not coverage."""
+    return (
+        f"Register tidak memuat kriteria kelayakan {name}, jadi cakupan (% KK layak yang menerima) "
+        "tidak dihitung; yang ditampilkan: % KK yang menerima."
+    )
+
+
+def _recipient_theme(name: str, coverage: pd.DataFrame, code: str, kelurahan: pd.DataFrame, *, k: int) -> Theme:
+    """A programme without an eligibility rule: its recipients as a share of households, not a grey map."""
+    rows = coverage[coverage["program"] == code].set_index(C.KODE_KEL).reindex(kelurahan[C.KODE_KEL].to_numpy())
+    recipients = pd.Series(rows["kk_penerima"].to_numpy(), index=kelurahan.index)
+    theme = _share_theme(
+        f"Penerima {name} (tanpa kriteria kelayakan)", recipients, kelurahan[C.JUMLAH_KK], k=k, group=GROUP_PROGRAM
+    )
+    return Theme(
+        name=theme.name,
+        group=theme.group,
+        label=f"Penerima {name} (% KK)",
+        colors=theme.colors,
+        legend=[*theme.legend, ("", no_rule_note(name))],
+        classes=theme.classes,
+        texts=theme.texts,
+    )
 
 
 def kelurahan_themes(
@@ -259,6 +334,9 @@ def kelurahan_themes(
     if coverage is not None and len(coverage) and programs:
         table = program_coverage_table(coverage, kelurahan[C.KODE_KEL], programs)
         for code in table.columns:
+            if not has_rule(coverage, code):
+                themes.append(_recipient_theme(programs[code], coverage, code, kelurahan, k=k))
+                continue
             themes.append(
                 Theme(
                     name=f"Cakupan {programs[code]}",
@@ -269,7 +347,7 @@ def kelurahan_themes(
                         COVERAGE_BREAKS,
                         COVERAGE_COLORS,
                         "% KK layak menerima",
-                        f"{HIDDEN_LABEL} / tidak ada KK layak / register tanpa kriteria kelayakan",
+                        f"{HIDDEN_LABEL} / tidak ada KK layak",
                     ),
                     classes=_classes(table[code], COVERAGE_BREAKS),
                     texts=_coverage_texts(coverage, code, kelurahan[C.KODE_KEL]),
@@ -290,11 +368,7 @@ def kelurahan_themes(
             themes.append(_count_theme(name, kelurahan[column], group=GROUP_PROGRAM, label=label, colors=colors, k=k))
     for column, label in VULNERABLE_LABELS.items():
         if column in kelurahan:
-            themes.append(
-                _count_theme(
-                    label, kelurahan[column], group=GROUP_VULNERABLE, label=label, colors=VULNERABLE_COLORS, k=k
-                )
-            )
+            themes.append(_share_theme(label, kelurahan[column], kelurahan[C.JUMLAH_KK], k=k))
     if changes is not None and len(changes):
         net = changes.set_index(C.KODE_KEL)["perubahan_miskin"].reindex(kelurahan[C.KODE_KEL]).astype("Float64")
         bounds = [bound for bound, _, _ in CHANGE_CLASSES]

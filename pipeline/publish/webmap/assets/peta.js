@@ -19,6 +19,10 @@
   var OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
   var OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>';
   var ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  var PHONE = window.matchMedia("(max-width: 640px)");
+  var PRINT = window.matchMedia("print");
+  var LABEL_HEIGHT = 14;
+  var LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Pustaka JavaScript untuk peta interaktif">Leaflet</a>';
 
   function esc(value) {
     return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
@@ -59,6 +63,11 @@
     this.data = data;
     this.current = 0;
     window.kantong = this; // for the browser tests and the console
+    // above the kelurahan and the H3 cells (overlayPane, 400), below markers and popups
+    map.createPane("kantongKantong").style.zIndex = 420;
+    map.createPane("kantongLabel").style.zIndex = 450;
+    map.getPane("kantongLabel").style.pointerEvents = "none";
+    this.labels = L.layerGroup().addTo(map);
     this.layer = L.geoJson(features(data.kel), {
       style: function (feature) {
         return self.style(feature);
@@ -70,12 +79,9 @@
           },
           { sticky: true, className: "kantong-tooltip" }
         );
-        layer.bindPopup(
-          function () {
-            return self.popup(feature);
-          },
-          { maxWidth: 360, minWidth: 280, className: "kantong-popup" }
-        );
+        layer.on("click", function (e) {
+          self.open(layer, e.latlng);
+        });
         layer.on("mouseover", function () {
           layer.setStyle({ weight: 3, color: "#222222" });
         });
@@ -95,7 +101,141 @@
         self.restyle();
       }
     });
+    map.on("moveend", function () {
+      self.placeLabels();
+    });
   }
+
+  /* The profile of one kelurahan in a popup kept clear of the panel and the controls. */
+  Kantong.prototype.open = function (layer, latlng) {
+    var p = layer.feature.properties;
+    var where = latlng || L.latLng(p.lp[1], p.lp[0]);
+    var size = this.map.getSize();
+    var clear = this.clearance();
+    this.closeDrawers();
+    L.popup({
+      className: "kantong-popup",
+      minWidth: Math.min(280, size.x - 60),
+      maxWidth: Math.min(360, size.x - 40),
+      maxHeight: Math.max(160, size.y - clear.top - clear.bottom - 40),
+      autoPanPaddingTopLeft: [clear.left + 10, clear.top + 10],
+      autoPanPaddingBottomRight: [clear.right + 10, clear.bottom + 10],
+    })
+      .setLatLng(where)
+      .setContent(this.popup(layer.feature))
+      .openOn(this.map);
+  };
+
+  /* How far the panel and the controls reach into the map from each side, in pixels. */
+  Kantong.prototype.clearance = function () {
+    var box = this.map.getContainer().getBoundingClientRect();
+    var out = { left: 0, top: 0, right: 0, bottom: 0 };
+    var panel = document.getElementById("kantong-panel");
+    if (panel && panel.offsetParent !== null && !PHONE.matches) {
+      out.left = panel.getBoundingClientRect().right - box.left;
+    }
+    this.map.getContainer().querySelectorAll(".leaflet-top .leaflet-control").forEach(function (el) {
+      out.top = Math.max(out.top, el.getBoundingClientRect().bottom - box.top);
+    });
+    this.map.getContainer().querySelectorAll(".leaflet-bottom .leaflet-control").forEach(function (el) {
+      out.bottom = Math.max(out.bottom, box.bottom - el.getBoundingClientRect().top);
+    });
+    if (!PHONE.matches) {
+      // the layer list and the legend on the right are tall: keep the popup left of them instead
+      var right = this.map.getContainer().querySelector(".leaflet-control-layers");
+      var legend = document.getElementById("kantong-legend");
+      [right, legend].forEach(function (el) {
+        if (el && el.offsetParent !== null) {
+          out.right = Math.max(out.right, box.right - el.getBoundingClientRect().left);
+        }
+      });
+      out.top = this.map.getContainer().querySelector(".leaflet-top.leaflet-left .leaflet-control")
+        ? Math.min(out.top, 10 + this.leftStack())
+        : out.top;
+      out.bottom = Math.min(out.bottom, 40);
+    }
+    return out;
+  };
+
+  /* Height of the left-hand control column (zoom, search, buttons). */
+  Kantong.prototype.leftStack = function () {
+    var top = 0;
+    var box = this.map.getContainer().getBoundingClientRect();
+    this.map.getContainer().querySelectorAll(".leaflet-top.leaflet-left .leaflet-control").forEach(function (el) {
+      top = Math.max(top, el.getBoundingClientRect().bottom - box.top);
+    });
+    return top;
+  };
+
+  /* Kelurahan names, by zoom and without overlap: the priority order first, then larger areas. */
+  Kantong.prototype.placeLabels = function () {
+    var map = this.map;
+    var size = map.getSize();
+    var placed = [];
+    var self = this;
+    this.labels.clearLayers();
+    function free(box) {
+      for (var i = 0; i < placed.length; i++) {
+        var o = placed[i];
+        if (box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) {
+          return false;
+        }
+      }
+      return true;
+    }
+    // names already on the map (kecamatan, pocket badges) are obstacles
+    map.getContainer().querySelectorAll(".kantong-label, .kantong-label-kantong").forEach(function (el) {
+      var r = el.getBoundingClientRect(), c = map.getContainer().getBoundingClientRect();
+      if (r.width) {
+        placed.push([r.left - c.left - 2, r.top - c.top - 2, r.right - c.left + 2, r.bottom - c.top + 2]);
+      }
+    });
+    if (!this.order) {
+      var layers = this.layer.getLayers();
+      this.order = layers.slice().sort(function (a, b) {
+        var ra = a.feature.properties.r, rb = b.feature.properties.r;
+        if ((ra === null) !== (rb === null)) {
+          return ra === null ? 1 : -1;
+        }
+        return ra !== rb ? ra - rb : self.area(b) - self.area(a);
+      });
+    }
+    var bounds = map.getBounds().pad(0.05);
+    var count = 0;
+    for (var i = 0; i < this.order.length && count < 600; i++) {
+      var layer = this.order[i];
+      var p = layer.feature.properties;
+      var at = L.latLng(p.lp[1], p.lp[0]);
+      if (!bounds.contains(at)) {
+        continue;
+      }
+      var pt = map.latLngToContainerPoint(at);
+      var width = Math.ceil(String(p.n).length * 6.4) + 8;
+      var box = [pt.x - width / 2, pt.y - LABEL_HEIGHT / 2, pt.x + width / 2, pt.y + LABEL_HEIGHT / 2];
+      if (box[0] < 0 || box[1] < 0 || box[2] > size.x || box[3] > size.y || !free(box)) {
+        continue;
+      }
+      placed.push(box);
+      count++;
+      L.marker(at, {
+        pane: "kantongLabel",
+        interactive: false,
+        keyboard: false,
+        icon: L.divIcon({
+          className: "kantong-label-kel-icon",
+          html: '<div class="kantong-label-kel">' + esc(p.n) + "</div>",
+          iconSize: [width, LABEL_HEIGHT],
+          iconAnchor: [width / 2, LABEL_HEIGHT / 2],
+        }),
+      }).addTo(this.labels);
+    }
+  };
+
+  /* Squared degrees of a layer's bounds: a cheap "larger first" for label order. */
+  Kantong.prototype.area = function (layer) {
+    var b = layer.getBounds();
+    return (b.getEast() - b.getWest()) * (b.getNorth() - b.getSouth());
+  };
 
   Kantong.prototype.style = function (feature) {
     var theme = this.data.themes[this.current];
@@ -144,6 +284,16 @@
         rows.push([theme.label, p.t[i]]);
       }
     });
+    if (this.data.pockets.length) {
+      var ranks = this.data.pockets
+        .filter(function (pocket) {
+          return p.k.indexOf(pocket.id) >= 0;
+        })
+        .map(function (pocket) {
+          return pocket.r;
+        });
+      rows.push(["Kantong kemiskinan di sini", ranks.length ? "no. " + ranks.join(", ") : "tidak ada"]);
+    }
     var table = rows
       .map(function (row) {
         return "<tr><td>" + esc(row[0]) + '</td><td class="angka">' + esc(row[1]) + "</td></tr>";
@@ -227,13 +377,72 @@
     return group;
   };
 
-  /* H3 cells, built the first time a planner turns them on (a regency has thousands). */
+  /* Pockets: an outline (white halo, dark core) that lets the theme show through and never takes a click;
+     each pocket's details open from its numbered badge. */
+  Kantong.prototype.pockets = function () {
+    var group = L.layerGroup();
+    var records = this.data.pockets;
+    var shapes = features(
+      records.map(function (r) {
+        return { id: r.id, g: r.g };
+      })
+    );
+    [
+      { color: "#ffffff", weight: 6, opacity: 0.9 },
+      { color: "#2d004b", weight: 3, opacity: 1, dashArray: null },
+    ].forEach(function (stroke) {
+      L.geoJson(shapes, {
+        pane: "kantongKantong",
+        interactive: false,
+        style: function () {
+          return L.extend({ fill: false, className: "kantong-pocket" }, stroke);
+        },
+      }).addTo(group);
+    });
+    records.forEach(function (r) {
+      var badge = L.marker([r.b[1], r.b[0]], {
+        title: "Kantong " + r.r,
+        keyboard: true,
+        riseOnHover: true,
+        icon: L.divIcon({
+          className: "kantong-label-kantong-icon",
+          html: '<div class="kantong-label-kantong">' + esc(r.r) + "</div>",
+          iconSize: [26, 18],
+          iconAnchor: [13, 9],
+        }),
+      });
+      badge.bindPopup(
+        '<div class="kantong-profil"><h3>Kantong kemiskinan no. ' + esc(r.r) + "</h3><table>" +
+          [
+            ["Kelurahan", r.kel],
+            ["Jumlah KK", r.kk],
+            ["KK miskin & rentan", r.m],
+            ["Persentase miskin", r.p],
+            ["Luas", r.a],
+          ]
+            .map(function (row) {
+              return "<tr><td>" + esc(row[0]) + '</td><td class="angka">' + esc(row[1]) + "</td></tr>";
+            })
+            .join("") + "</table></div>",
+        { className: "kantong-popup", maxWidth: 320 }
+      );
+      badge.addTo(group);
+    });
+    var self = this;
+    group.on("add remove", function () {
+      self.placeLabels();
+    });
+    return group;
+  };
+
+  /* H3 cells, built the first time a planner turns them on (a regency has thousands), on one canvas. */
   Kantong.prototype.cells = function () {
-    var map = this.map;
     var spec = this.data.cells;
+    var self = this;
     var group = L.layerGroup();
     group.once("add", function () {
-      L.geoJson(features(spec.records), {
+      self.cellLayer = L.geoJson(features(spec.records), {
+        renderer: L.canvas({ padding: 0.2, tolerance: 2 }),
         style: function (feature) {
           return {
             fillColor: spec.colors[feature.properties.c],
@@ -253,14 +462,6 @@
         },
       }).addTo(group);
     });
-    group.on("add", function () {
-      // the pockets stay on top of the cells they are made of
-      map.eachLayer(function (layer) {
-        if (layer instanceof L.Path && layer.options.className === "kantong-pocket") {
-          layer.bringToFront();
-        }
-      });
-    });
     return group;
   };
 
@@ -277,6 +478,24 @@
       self.showLegend('[data-tema="' + index + '"]', false);
     });
     return group;
+  };
+
+  /* Choose theme number i, as a click on its radio entry would. */
+  Kantong.prototype.setTheme = function (i) {
+    var inputs = this.control.getContainer().querySelectorAll(".leaflet-control-layers-base input");
+    if (inputs[i] && !inputs[i].checked) {
+      inputs[i].click();
+    }
+  };
+
+  /* Kelurahan number i (order of the map's data): zoom to it and open its profile. */
+  Kantong.prototype.select = function (i) {
+    var layer = this.layer.getLayers()[i];
+    if (layer) {
+      this.closeDrawers();
+      this.show(layer);
+      this.open(layer);
+    }
   };
 
   Kantong.prototype.showLegend = function (selector, show) {
@@ -314,11 +533,15 @@
     var panel = document.getElementById("kantong-panel");
     var control = this.map.getContainer().querySelector(".leaflet-control-layers");
     var right = control ? control.offsetWidth : Math.min(360, this.map.getSize().x / 4); // before the control exists
+    var left = panel && !PHONE.matches ? panel.offsetWidth + 20 : 10;
+    if (PHONE.matches || PRINT.matches) {
+      right = 10;
+    }
     this.map.fitBounds(bounds, {
       maxZoom: maxZoom,
       animate: false,
-      paddingTopLeft: [(panel ? panel.offsetWidth : 0) + 20, 20],
-      paddingBottomRight: [right + 20, 20],
+      paddingTopLeft: [left, PHONE.matches ? 60 : 20],
+      paddingBottomRight: [right + (PHONE.matches ? 0 : 20), 20],
     });
   };
 
@@ -353,7 +576,7 @@
           note.textContent = input.value.trim() && !found ? "Tidak ditemukan" : "";
           if (found) {
             self.show(found);
-            found.openPopup();
+            self.open(found);
           }
         }
         input.addEventListener("change", go);
@@ -414,9 +637,6 @@
     document.addEventListener("fullscreenchange", function () {
       map.invalidateSize();
     });
-    window.addEventListener("beforeprint", function () {
-      map.invalidateSize();
-    });
   };
 
   /* Group headings between the themes of the layer control, kept after Leaflet redraws it. */
@@ -470,19 +690,186 @@
     return group;
   };
 
+  var ICON_INFO =
+    '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><circle cx="8" cy="8" r="7" fill="none" ' +
+    'stroke="#333" stroke-width="1.6"/><path d="M8 7v5M8 4v1.5" stroke="#333" stroke-width="1.8"/></svg>';
+  var ICON_LEGEND =
+    '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path d="M2 3h4v3H2zM2 10h4v3H2z" fill="#fd8d3c"/>' +
+    '<path d="M8 4.5h6M8 11.5h6" stroke="#333" stroke-width="1.6"/></svg>';
+
+  /* Phone: the panel and the legend are drawers behind two buttons; the layer list is a button too. */
+  Kantong.prototype.addDrawers = function (control) {
+    var self = this;
+    var panel = document.getElementById("kantong-panel");
+    var legend = document.getElementById("kantong-legend");
+    var Drawers = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var bar = L.DomUtil.create("div", "leaflet-bar kantong-laci");
+        button(bar, "kantong-buka-panel", "Ringkasan dan prioritas", ICON_INFO, function () {
+          self.toggleDrawer(panel);
+        });
+        button(bar, "kantong-buka-legenda", "Legenda", ICON_LEGEND, function () {
+          self.toggleDrawer(legend);
+        });
+        L.DomEvent.disableClickPropagation(bar);
+        return bar;
+      },
+    });
+    new Drawers().addTo(this.map);
+    panel.querySelector(".kantong-tutup").addEventListener("click", function () {
+      panel.classList.remove("terbuka");
+    });
+    function layout() {
+      if (PHONE.matches) {
+        control.collapse();
+      } else {
+        control.expand();
+        self.closeDrawers();
+      }
+    }
+    this.map.on("click", function () {
+      if (PHONE.matches) {
+        control.collapse();
+      }
+    });
+    PHONE.addEventListener("change", layout);
+    layout();
+  };
+
+  Kantong.prototype.toggleDrawer = function (el) {
+    var open = !el.classList.contains("terbuka");
+    this.closeDrawers();
+    this.control.collapse();
+    el.classList.toggle("terbuka", open);
+  };
+
+  Kantong.prototype.closeDrawers = function () {
+    document.querySelectorAll(".kantong-panel.terbuka, .kantong-legend.terbuka").forEach(function (el) {
+      el.classList.remove("terbuka");
+    });
+  };
+
+  /* Leaflet's own English words, in Indonesian. */
+  Kantong.prototype.translate = function (control) {
+    var map = this.map;
+    if (map.zoomControl) {
+      map.removeControl(map.zoomControl);
+    }
+    map.zoomControl = L.control
+      .zoom({ position: "topleft", zoomInTitle: "Perbesar", zoomOutTitle: "Perkecil" })
+      .addTo(map);
+    var toggle = control.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) {
+      toggle.title = "Lapisan peta";
+      toggle.setAttribute("aria-label", "Lapisan peta");
+    }
+    if (map.attributionControl) {
+      map.attributionControl.setPrefix(LEAFLET_PREFIX);
+    }
+    map.on("popupopen", function (e) {
+      var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) {
+        close.setAttribute("aria-label", "Tutup");
+        close.title = "Tutup";
+      }
+    });
+  };
+
+  /* Links in the panel: a kelurahan name opens its profile, a programme switches to its theme. */
+  Kantong.prototype.bindPanel = function () {
+    var self = this;
+    document.getElementById("kantong-panel").addEventListener("click", function (e) {
+      var link = e.target.closest("a[data-kel], a[data-tema]");
+      if (!link) {
+        return;
+      }
+      e.preventDefault();
+      if (link.hasAttribute("data-tema")) {
+        self.setTheme(Number(link.getAttribute("data-tema")));
+      } else {
+        self.select(Number(link.getAttribute("data-kel")));
+      }
+    });
+  };
+
+  /* North arrow, shown on paper (the screen has the scale bar only). */
+  Kantong.prototype.addNorth = function () {
+    var North = L.Control.extend({
+      options: { position: "bottomleft" },
+      onAdd: function () {
+        var box = L.DomUtil.create("div", "kantong-utara");
+        box.innerHTML =
+          '<svg viewBox="0 0 24 34" width="24" height="34" role="img" aria-label="Arah utara">' +
+          '<path d="M12 2 L20 24 L12 19 L4 24 Z" fill="#222"/><text x="12" y="33" font-size="9" ' +
+          'text-anchor="middle" font-weight="700">U</text></svg>';
+        return box;
+      },
+    });
+    new North().addTo(this.map);
+  };
+
+  /* Paper: the whole region on the page, its names placed again for the page's size. */
+  Kantong.prototype.addPrint = function () {
+    var self = this;
+    var before = null;
+    function prepare() {
+      if (before) {
+        return;
+      }
+      before = { center: self.map.getCenter(), zoom: self.map.getZoom() };
+      self.map.closePopup();
+      self.map.invalidateSize({ pan: false });
+      var panel = document.getElementById("kantong-panel");
+      var snap = self.map.options.zoomSnap;
+      self.map.options.zoomSnap = 0.1; // fill the page, not the nearest whole zoom level
+      self.map.fitBounds(self.layer.getBounds(), {
+        animate: false,
+        maxZoom: 16,
+        paddingTopLeft: [(panel ? panel.offsetWidth : 0) + 12, 8],
+        paddingBottomRight: [8, 8],
+      });
+      self.map.options.zoomSnap = snap;
+      self.placeLabels();
+    }
+    function restore() {
+      if (!before) {
+        return;
+      }
+      self.map.invalidateSize({ pan: false });
+      self.map.setView(before.center, before.zoom, { animate: false });
+      before = null;
+    }
+    PRINT.addEventListener("change", function (e) {
+      return e.matches ? prepare() : restore();
+    });
+    window.addEventListener("beforeprint", prepare);
+    window.addEventListener("afterprint", restore);
+  };
+
   /* Controls that need the finished layer control: search, buttons, scale, headings, legends. */
   Kantong.prototype.finish = function (control) {
     var self = this;
+    this.control = control;
+    this.translate(control);
     this.addSearch();
     this.addButtons();
+    this.addDrawers(control);
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(this.map);
+    this.addNorth();
     this.addHeadings(control);
+    this.bindPanel();
+    this.addPrint();
     this.map.on("overlayadd", function (e) {
       self.showLegend('[data-layer="' + CSS.escape(e.name) + '"]', true);
+      self.placeLabels();
     });
     this.map.on("overlayremove", function (e) {
       self.showLegend('[data-layer="' + CSS.escape(e.name) + '"]', false);
+      self.placeLabels();
     });
+    this.fit(this.layer.getBounds(), 18); // again: the view was set before the layer control and the phone layout
+    this.placeLabels();
     window.kantongSiap = performance.now(); // drawn and interactive (the benchmark reads it)
   };
 
