@@ -198,10 +198,23 @@ def small_map(names: dict[int, str] | None = None, *, programs: dict[str, str] |
     programs = programs or {"pkh": "Program Keluarga Harapan"}
     coverage = pd.DataFrame(
         [
-            {C.KODE_KEL: code, "program": program, "persen_cakupan": None if i == 0 else 10.0 * i}
+            # 10 eligible per kelurahan, i of them reached (none known in the first: hidden)
+            {
+                C.KODE_KEL: code,
+                "program": program,
+                "kk_layak": None if i == 0 else 10,
+                "kk_layak_terima": None if i == 0 else i,
+                "kk_eksklusi": None if i == 0 else 10 - i,
+                "kk_penerima": None if i == 0 else i,
+                "persen_cakupan": None if i == 0 else 10.0 * i,
+                C.DISEMBUNYIKAN: "kk_layak,kk_layak_terima,kk_eksklusi,kk_penerima" if i == 0 else "",
+            }
             for program in programs
             for i, code in enumerate(boundaries[C.KODE_KEL])
         ]
     )
     context = MapContext("Kota Uji", dt.date(2026, 9, 30), True, 5, PovertyRule().describe(), region_summary(kel), "x")
     return public, coverage, context
+
+
+from .browser import browser, offline, phone, region  # noqa: E402, F401  (fixtures for the map tests)

@@ -9,95 +9,17 @@ real one (Kota Kupang's 51 kelurahan from ``../shared``).
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyogrio
-import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from pipeline.publish.webmap.assemble import html_from_map, map_from_indicators
-from pipeline.publish.webmap.themes import LAYER_KEC, LAYER_OSM, LAYER_POCKET
+from pipeline.publish.webmap.themes import LAYER_CELLS, LAYER_KEC, LAYER_OSM, LAYER_POCKET
 
+from .browser import Offline
+from .browser import gpkg as _gpkg
+from .browser import map_data as _map_data
 from .conftest import small_map
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-class Offline:
-    """A page with every non-file request aborted, recording what happened."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.blocked: list[str] = []
-        self.console_errors: list[str] = []
-        self.page_errors: list[str] = []
-        page.route("**/*", self._route)
-        page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:", "about:")):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
-
-    def open(self, path: Path) -> Offline:
-        self.page.goto(path.as_uri())
-        self.page.wait_for_selector(".leaflet-overlay-pane path.kantong-kel")
-        return self
-
-    def control(self, name: str):
-        """The input of the layer-control entry called ``name``."""
-        return self.page.locator(".leaflet-control-layers label", has_text=name).locator("input")
-
-    def fills(self) -> set[str]:
-        return set(self.page.eval_on_selector_all("path.kantong-kel", "els => els.map(e => e.getAttribute('fill'))"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium) or `apt-get install chromium`"
-        )
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture(params=["demo_run", "kupang_run"], ids=["demo", "kupang"])
-def region(request: pytest.FixtureRequest) -> Path:
-    """The outputs folder of one region: the demo, then a real one."""
-    return request.getfixturevalue(request.param)
-
-
-@pytest.fixture
-def offline(browser) -> Iterator[Offline]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, service_workers="block")
-    yield Offline(context.new_page())
-    context.close()
-
-
-def _gpkg(region: Path, layer: str, **kwargs):
-    return pyogrio.read_dataframe(region / f"{region.name}.gpkg", layer=layer, **kwargs)
-
-
-def _map_data(page: Page) -> dict:
-    return json.loads(page.locator('script[type="application/json"]').text_content())
 
 
 def test_map_draws_every_kelurahan_offline_without_errors(offline: Offline, region: Path) -> None:
@@ -137,29 +59,39 @@ def test_every_overlay_toggles_with_its_legend(offline: Offline, region: Path) -
     overlays = [label.strip() for label in page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
     pockets = len(_gpkg(region, "kantong", read_geometry=False))
     cells = len(_gpkg(region, "sel_h3", read_geometry=False))
-    drawn = {
-        LAYER_POCKET: ("path.kantong-pocket", pockets),
-        "Sel H3: titik panas": ("path.kantong-sel", cells),
-        LAYER_KEC: (".kantong-label", len(_gpkg(region, "kecamatan", read_geometry=False))),
+    count = {  # what each overlay draws, counted on the page
+        LAYER_POCKET: ("document.querySelectorAll('path.kantong-pocket').length", 2 * pockets),  # halo + line
+        LAYER_CELLS: ("window.kantong.cellLayer ? window.kantong.cellLayer.getLayers().length : 0", cells),
+        LAYER_KEC: (
+            "document.querySelectorAll('.kantong-label').length",
+            len(_gpkg(region, "kecamatan", read_geometry=False)),
+        ),
     }
-    assert overlays == [LAYER_OSM, "Sel H3: titik panas", *([LAYER_POCKET] if pockets else []), LAYER_KEC]
+    assert overlays == [LAYER_OSM, LAYER_CELLS, *([LAYER_POCKET] if pockets else []), LAYER_KEC]
     for name in overlays[1:]:
-        selector, count = drawn[name]
+        script, expected = count[name]
         box = offline.control(name)
         legend = page.locator(f'.kantong-legend-blok[data-layer="{name}"]')
         for _ in range(2):  # from its opening state, and back
             box.click()
             on = box.is_checked()
-            assert page.locator(selector).count() == (count if on else 0), name
+            shown = page.evaluate(script) if name != LAYER_CELLS or on else 0
+            assert shown == (expected if on else 0), name
             if legend.count():
                 assert legend.is_visible() == on, name
-    cells_legend = page.locator('.kantong-legend-blok[data-layer="Sel H3: titik panas"]').inner_text()
+    cells_legend = page.locator(f'.kantong-legend-blok[data-layer="{LAYER_CELLS}"]').inner_text()
     assert "disembunyikan: < 5 KK" in cells_legend
-    if pockets:  # ranks are labelled on the map, and the pockets stay above the cells they are made of
+    # the cells are drawn on one canvas (a regency has thousands), not one SVG path each
+    offline.control(LAYER_CELLS).check()
+    assert page.locator(".leaflet-overlay-pane canvas").count() == 1
+    assert page.locator("path.kantong-sel").count() == 0
+    if pockets:  # ranks are badges on the map; the outline is drawn above the cells and takes no click
         assert page.locator(".kantong-label-kantong").first.inner_text() == "1"
-        offline.control("Sel H3: titik panas").click()
-        last = page.evaluate("[...document.querySelectorAll('.leaflet-overlay-pane path')].pop().getAttribute('class')")
-        assert "kantong-pocket" in last
+        pane = page.evaluate(
+            "[...document.querySelectorAll('path.kantong-pocket')].map(p => [p.closest('.leaflet-pane').style.zIndex,"
+            " p.getAttribute('fill'), getComputedStyle(p).pointerEvents])"
+        )
+        assert {tuple(p) for p in pane} == {("420", "none", "none")}
     assert offline.console_errors == [] and offline.page_errors == []
 
 
@@ -192,8 +124,6 @@ def test_hover_shows_an_indonesian_tooltip(offline: Offline, region: Path) -> No
 
 def test_click_opens_the_profile_with_a_programme_chart(offline: Offline, region: Path) -> None:
     page = offline.open(region / "peta.html").page
-    if offline.control(LAYER_POCKET).count():  # pockets lie over the kelurahan
-        offline.control(LAYER_POCKET).uncheck()
     data = _map_data(page)
     records = data["kel"]
     # the kelurahan with the most programme shares shown
@@ -272,7 +202,8 @@ def test_names_from_input_files_render_as_text(offline: Offline, tmp_path: Path)
     page.locator(".leaflet-overlay-pane path.kantong-kel").nth(4).hover(force=True)
     page.locator(".leaflet-tooltip.kantong-tooltip").wait_for()
     assert evil in page.locator(".leaflet-tooltip.kantong-tooltip").inner_text()
-    assert evil in " ".join(page.locator(".kantong-label").all_inner_texts())  # kecamatan label
+    assert evil in " ".join(page.locator(".kantong-label").all_text_contents())  # kecamatan label
+    assert f"Kel {evil}" in page.locator(".kantong-label-kel").all_text_contents()  # kelurahan label
     assert page.evaluate("window.kantongXss") is None
     assert page.locator(".leaflet-pane img[src='x']").count() == 0
     assert page.locator("#kantong-panel h1").inner_text() == region  # panel title: text

@@ -24,6 +24,7 @@ from pipeline.errors import PrivacyError
 from pipeline.publish.files import sha256_of
 from pipeline.publish.palette import GI_STYLE, RATE_COLORS
 from pipeline.publish.privacy import KEY_ENV, KEY_FILE_ENV, PSEUDONYM, pseudonym_key
+from pipeline.publish.webmap.themes import LAYER_CHANGE
 
 from .conftest import ROOT, cli, write_region
 
@@ -326,7 +327,7 @@ def test_targets_reconciliation_and_snapshot_layers_read_back(demo_run: Path, de
     new_ids = set(demo_inputs.iloc[:, 0]) - set(earlier.iloc[:, 0])
     assert 0 < changes["kk_baru"].sum() <= len(new_ids)
     page = (demo_run / "peta.html").read_text(encoding="utf-8")
-    assert "Perubahan KK miskin sejak snapshot lalu" in page and 'class="kantong-grafik"' in page
+    assert LAYER_CHANGE in page and 'class="kantong-grafik"' in page
     assert "tidak sesuai jalur" in page
 
 

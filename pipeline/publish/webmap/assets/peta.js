@@ -113,14 +113,16 @@
     var size = this.map.getSize();
     var clear = this.clearance();
     this.closeDrawers();
-    L.popup({
-      className: "kantong-popup",
+    // one profile popup, reused: a second open replaces it instead of stacking a fading copy
+    this.profile = this.profile || L.popup({ className: "kantong-popup" });
+    L.setOptions(this.profile, {
       minWidth: Math.min(280, size.x - 60),
       maxWidth: Math.min(360, size.x - 40),
       maxHeight: Math.max(160, size.y - clear.top - clear.bottom - 40),
       autoPanPaddingTopLeft: [clear.left + 10, clear.top + 10],
       autoPanPaddingBottomRight: [clear.right + 10, clear.bottom + 10],
-    })
+    });
+    this.profile
       .setLatLng(where)
       .setContent(this.popup(layer.feature))
       .openOn(this.map);
