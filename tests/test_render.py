@@ -92,7 +92,9 @@ def test_themes_cover_poverty_programmes_and_hide_small_counts(small_map_inputs)
     assert len(exclusion.colors) >= exclusion.classes.max() + 1
     pkh = by_name["Cakupan Program Keluarga Harapan"]
     assert pkh.classes[0] == -1 and pkh.texts[0] == "disembunyikan"  # hidden share
-    assert pkh.classes[8] == COVERAGE_BREAKS.index(80) and pkh.texts[8] == "80,0 %; 2 KK layak belum menerima"  # 8 of 10 reached
+    assert (
+        pkh.classes[8] == COVERAGE_BREAKS.index(80) and pkh.texts[8] == "80,0 %; 2 KK layak belum menerima"
+    )  # 8 of 10 reached
     assert not pkh.profile  # programmes are charted, not listed
 
 

@@ -44,7 +44,9 @@ COMPONENTS: dict[str, tuple[str, str]] = {
 }
 HOTSPOT_SCORES: dict[str, float] = {"panas_99": 1.0, "panas_95": 2 / 3, "panas_90": 1 / 3}
 #: How equal scores are ordered, in words (the map's priority list states it).
-TIE_RULE: str = "skor sama: lebih banyak KK miskin ekstrem lebih dulu, lalu persentase (EB) lebih tinggi, lalu kode wilayah"
+TIE_RULE: str = (
+    "skor sama: lebih banyak KK miskin ekstrem lebih dulu, lalu persentase (EB) lebih tinggi, lalu kode wilayah"
+)
 
 
 def prioritise(kelurahan: pd.DataFrame, *, weights: dict[str, float] | None = None) -> pd.DataFrame:

@@ -100,9 +100,13 @@ def map_data(
     charted = [(i, t.chart) for i, t in enumerate(themes) if t.chart is not None]
     shares = np.column_stack([share for _, (_, share) in charted]) if charted else np.empty((len(kelurahan), 0))
     bars = np.where(np.isnan(shares), None, np.round(shares, 1)).tolist()
-    label_points = shapely.get_coordinates(
-        shapely.point_on_surface(geometry.to_numpy())  # inside the drawn polygon
-    ).round(5).tolist()
+    label_points = (
+        shapely.get_coordinates(
+            shapely.point_on_surface(geometry.to_numpy())  # inside the drawn polygon
+        )
+        .round(5)
+        .tolist()
+    )
     kel = [
         {"n": str(n), "kc": str(kc), "c": c, "t": t, "v": v, "pc": pc, "k": k, "r": r, "lp": lp, "g": g}
         for n, kc, c, t, v, pc, k, r, lp, g in zip(

@@ -184,9 +184,7 @@ def programme_gaps(
                 missed=r.get("kk_eksklusi"),
                 recipients=r.get("kk_penerima"),
                 households=households,
-                worst=[(int(i), str(kelurahan[C.NAMA_KEL].iloc[i]), int(v)) for i, v in by_row.items()]
-                if rule
-                else [],
+                worst=[(int(i), str(kelurahan[C.NAMA_KEL].iloc[i]), int(v)) for i, v in by_row.items()] if rule else [],
             )
         )
     return out
@@ -226,13 +224,13 @@ def gaps_html(gaps: list[ProgrammeGap]) -> str:
         '<div class="kantong-layar"><h2>Program: siapa yang terlewat</h2>'
         '<div class="kantong-catatan">KK; persen dari KK layak. Klik program untuk petanya, klik kelurahan untuk profilnya.</div>'
         '<table class="kantong-program"><tr><th>Program</th><th>Layak</th><th>Menerima</th>'
-        f'<th>Layak belum menerima</th></tr>{"".join(rows)}</table></div>'
+        f"<th>Layak belum menerima</th></tr>{''.join(rows)}</table></div>"
     )
 
 
 def help_html(context: MapContext) -> str:
-    """"Cara membaca peta": the map in a few plain sentences."""
-    fdr = format_percent(100 * context.significance, 0).replace(" %", "%")
+    """ "Cara membaca peta": the map in a few plain sentences."""
+    fdr = format_percent(100 * context.significance, 0)
     return f"""<details class="kantong-bantuan kantong-layar"><summary>Cara membaca peta</summary>
       <ul>
         <li>Warna kelurahan mengikuti <b>tema</b> yang dipilih di daftar lapisan (kanan atas). Legenda di kanan bawah.</li>
@@ -242,7 +240,7 @@ def help_html(context: MapContext) -> str:
         <li>Klik kelurahan mana saja untuk profilnya; cari nama di kotak pencarian.</li>
         <li>Abu-abu = angka di bawah {context.min_households} KK disembunyikan untuk melindungi data pribadi.</li>
         <li>"Titik panas" berarti kelompok tetangga yang sama-sama miskin, bukan kebetulan
-          (uji Getis-Ord Gi*, kesalahan dikendalikan {fdr}: koreksi uji berganda, FDR).</li>
+          (uji Getis-Ord Gi*; kantong memakai koreksi uji berganda (FDR) {fdr}).</li>
       </ul></details>"""
 
 
@@ -298,7 +296,7 @@ def panel_html(context: MapContext, kelurahan: pd.DataFrame, *, gaps: list[Progr
         <span class="kantong-layar">Titik panas: kelurahan miskin yang bertetangga dengan kelurahan miskin (Getis-Ord Gi*,
         ketetanggaan queen, uji permutasi).<br>
         Kantong: segi enam (sel H3) dengan KK miskin lebih banyak daripada yang dijelaskan oleh persentase wilayah
-        (uji hitungan, koreksi uji berganda {fdr}: FDR), sedikitnya {context.min_pocket_households} KK.<br></span>
+        (uji hitungan dengan koreksi uji berganda (FDR) {fdr}), sedikitnya {context.min_pocket_households} KK.<br></span>
         Dibuat: {html.escape(context.generated)}
       </div>
     </div>

@@ -110,7 +110,12 @@ def _number(value: float) -> str:
 
 def _range_legend(breaks: tuple[float, ...], colors: tuple[str, ...], unit: str, hidden: str) -> list[tuple[str, str]]:
     items = [
-        (color, f"{_number(lo)}–{_number(hi)} {unit}".rstrip() if math.isfinite(hi) and hi <= 100 else f"≥ {_number(lo)} {unit}".rstrip())
+        (
+            color,
+            f"{_number(lo)}–{_number(hi)} {unit}".rstrip()
+            if math.isfinite(hi) and hi <= 100
+            else f"≥ {_number(lo)} {unit}".rstrip(),
+        )
         for lo, hi, color in zip(breaks[:-1], breaks[1:], colors, strict=True)
     ]
     return [*items, (NO_DATA_COLOR, hidden)]
