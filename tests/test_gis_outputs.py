@@ -85,8 +85,78 @@ def test_ogrinfo_lists_layers_fields_index_and_metadata(demo_run: Path) -> None:
         gpkg,
     )
     assert "table_name (String) = kelurahan" in rtree and "table_name (String) = kecamatan" in rtree
+    # the file itself carries the record too: `ogrinfo -so file.gpkg` (no layer) shows it
+    whole = ogrinfo("-so", gpkg)
+    assert "GPKG_METADATA_ITEM_1=" in whole and "AMBANG_SUPRESI_K=5" in whole and "TANGGAL_DATA=" in whole
     pyogrio.read_dataframe(gpkg, layer="kelurahan")
     assert not list(demo_run.glob("*.aux.xml")), "reading the GeoPackage made GDAL write a sidecar file"
+
+
+def _qml(demo_run: Path, layer: str) -> ET.Element:
+    styles = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="layer_styles", read_geometry=False)
+    row = styles[(styles["f_table_name"] == layer) & styles["useAsDefault"].astype(bool)].iloc[0]
+    return ET.fromstring(row["styleQML"].split("\n", 1)[1])
+
+
+def _rgb(color: str) -> str:
+    return ",".join(str(int(color[i : i + 2], 16)) for i in (1, 3, 5)) + ",255"
+
+
+def test_qgis_pockets_are_an_outline_and_changes_diverge(demo_run: Path) -> None:
+    from pipeline.publish.palette import CHANGE_CLASSES, POCKET_COLOR
+
+    pocket = _qml(demo_run, "kantong")
+    layers = list(pocket.iter("layer"))
+    assert [layer.get("class") for layer in layers] == ["SimpleLine", "SimpleLine"]  # no fill hides the class colour
+    colors = [o.get("value") for o in pocket.iter("Option") if o.get("name") == "line_color"]
+    assert colors == ["255,255,255,255", _rgb(POCKET_COLOR)]  # white halo under a dark line
+    assert _rgb(POCKET_COLOR) not in {_rgb(c) for c in RATE_COLORS}
+    change = _qml(demo_run, "perubahan_snapshot")
+    rules = list(change.iter("rule"))
+    assert [r.get("label") for r in rules] == [label for _, _, label in CHANGE_CLASSES] + ["disembunyikan"]
+    fills = [o.get("value") for o in change.iter("Option") if o.get("name") == "color"]
+    assert fills[:5] == [_rgb(color) for _, color, _ in CHANGE_CLASSES]  # blue falls ... red rises
+    assert rules[0].get("filter") == '"perubahan_miskin" < -20.5'
+    assert rules[4].get("filter") == '"perubahan_miskin" >= 20.5'
+
+
+def test_qgis_rules_put_exactly_100_percent_in_the_top_class() -> None:
+    import pandas as pd
+
+    from pipeline.publish.qgis import rate_rules
+
+    rules = rate_rules("persen_miskin")
+    assert rules[-2][0] == '"persen_miskin" >= 50'  # no upper bound
+    # evaluate the filters as QGIS would, on 0, 49.99, 50, 100 and a hidden value
+    values = pd.Series([0.0, 49.99, 50.0, 100.0, None])
+    chosen = []
+    for v in values:
+        for expression, _, label in rules:
+            if expression == "ELSE":
+                chosen.append(label)
+                break
+            bounds = re.findall(r'"persen_miskin" (>=|<) (-?[\d.]+)', expression)
+            assert " AND ".join(f'"persen_miskin" {op} {n}' for op, n in bounds) == expression
+            if pd.notna(v) and all(v >= float(n) if op == ">=" else v < float(n) for op, n in bounds):
+                chosen.append(label)
+                break
+    assert chosen == ["0–10 %", "40–50 %", "≥ 50 %", "≥ 50 %", "disembunyikan / tanpa data"]
+
+
+def test_layer_descriptions_survive_qgis_html(demo_run: Path) -> None:
+    import html as html_module
+    import sqlite3
+
+    from pipeline.publish.qgis import layer_descriptions
+
+    with sqlite3.connect(demo_run / "uji.gpkg") as db:
+        stored = dict(db.execute("SELECT table_name, description FROM gpkg_contents").fetchall())
+    assert "<" not in stored["kelurahan"] and "di bawah 5 KK disembunyikan" in stored["kelurahan"]
+    hostile = layer_descriptions("Kota <b>A & B</b>", min_households=5, h3_resolution=9)
+    assert "Kota &lt;b&gt;A &amp; B&lt;/b&gt;" in hostile["kelurahan"]
+    assert html_module.unescape(hostile["kelurahan"]).startswith(
+        "Indikator kemiskinan per kelurahan/desa — Kota <b>A & B</b>"
+    )
 
 
 def test_every_layer_has_a_valid_default_qml_style(demo_run: Path) -> None:
@@ -313,6 +383,10 @@ def test_targets_reconciliation_and_snapshot_layers_read_back(demo_run: Path, de
     assert poverty["selisih_poin"] == pytest.approx(1.2)
     assert poverty["selisih_jiwa"] == round(1.2 / 100 * 18_000 / 0.087)
     assert poverty["status"] == "tidak_sesuai_jalur" and "FIKTIF" in poverty["sumber_bps"]
+    assert poverty["populasi"] == round(18_000 / 0.087) == 206_897  # whole people, stored as an integer
+    assert (
+        pyogrio.read_info(gpkg, layer="target_kemiskinan")["dtypes"][list(targets.columns).index("populasi")] == "int64"
+    )
     reconciliation = pyogrio.read_dataframe(gpkg, layer="rekonsiliasi", read_geometry=False).iloc[0]
     assert reconciliation["jiwa_bps"] == 18_000 and "Susenas" in reconciliation["penjelasan"]
     changes = pyogrio.read_dataframe(gpkg, layer="perubahan_snapshot")

@@ -129,7 +129,7 @@ def target_progress(settings: ProgressSettings, *, register_people: int, registe
                 "tahun_target": target.year,
                 "target_persen": goal,
                 "sumber_target": target.source,
-                "populasi": population,
+                "populasi": None if population is None else round(population),  # people are whole
                 "sumber_populasi": population_source,
                 "jiwa_per_kk": size,
                 "sumber_jiwa_per_kk": size_source,

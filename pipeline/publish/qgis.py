@@ -11,6 +11,7 @@ used for the aliases) documents every field of every public layer.
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -18,7 +19,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import columns as C
-from .palette import CELL_STYLE, GI_STYLE, HIDDEN_LABEL, NO_DATA_COLOR, POCKET_COLOR, RATE_BREAKS, RATE_COLORS
+from .palette import (
+    CELL_STYLE,
+    CHANGE_CLASSES,
+    GI_STYLE,
+    HIDDEN_LABEL,
+    NO_DATA_COLOR,
+    POCKET_COLOR,
+    POCKET_HALO,
+    RATE_BREAKS,
+    RATE_COLORS,
+)
 
 #: QGIS version the QML claims; QGIS 3.x reads older and newer QML alike.
 QGIS_VERSION: str = "3.28.0-Firenze"
@@ -352,6 +363,28 @@ def outline_style(fields: list[str], *, label_field: str) -> str:
     return _serialise(root)
 
 
+def pocket_style(fields: list[str]) -> str:
+    """QML of the pockets: a dark line on a white halo and no fill, so the kelurahan colour shows through."""
+    root = _document(geometry=True)
+    renderer = ET.SubElement(root, "renderer-v2", type="singleSymbol", symbollevels="0", enableorderby="0")
+    renderer.set("forceraster", "0")
+    symbols = ET.SubElement(renderer, "symbols")
+    symbol = ET.SubElement(symbols, "symbol", type="fill", name="0", alpha="1", clip_to_extent="1", force_rhr="0")
+    for color, width in ((POCKET_HALO, 1.6), (POCKET_COLOR, 0.8)):  # halo first: drawn below the line
+        layer = ET.SubElement(
+            symbol, "layer", attrib={"class": "SimpleLine", "enabled": "1", "locked": "0", "pass": "0"}
+        )
+        options = ET.SubElement(layer, "Option", type="Map")
+        _option(options, "line_color", _rgba(color))
+        _option(options, "line_style", "solid")
+        _option(options, "line_width", f"{width:g}")
+        _option(options, "line_width_unit", "MM")
+        _option(options, "joinstyle", "round")
+    _labels(root, "peringkat", size=9, bold=True)
+    _aliases(root, fields)
+    return _serialise(root)
+
+
 def table_style(fields: list[str]) -> str:
     """QML of an attribute table: the Indonesian aliases of its fields."""
     root = _document(geometry=False)
@@ -360,12 +393,33 @@ def table_style(fields: list[str]) -> str:
 
 
 def rate_rules(field: str) -> list[tuple[str, str, str]]:
-    """The HTML map's poverty-rate classes as QGIS rules, hidden/no data last."""
+    """The HTML map's poverty-rate classes as QGIS rules, hidden/no data last.
+
+    The top class has no upper bound, so that a kelurahan at exactly 100 %
+    is in it (not in "hidden / no data").
+    """
     rules = []
-    for lo, hi, color in zip(RATE_BREAKS[:-1], RATE_BREAKS[1:], RATE_COLORS, strict=True):
-        label = f"{lo:g}–{hi:g} %" if hi <= 100 else f"≥ {lo:g} %"
-        rules.append((f"{_quote(field)} >= {lo:g} AND {_quote(field)} < {hi:g}", color, label))
+    top = len(RATE_COLORS) - 1
+    for i, (lo, hi, color) in enumerate(zip(RATE_BREAKS[:-1], RATE_BREAKS[1:], RATE_COLORS, strict=True)):
+        if i == top:
+            rules.append((f"{_quote(field)} >= {lo:g}", color, f"≥ {lo:g} %"))
+        else:
+            rules.append((f"{_quote(field)} >= {lo:g} AND {_quote(field)} < {hi:g}", color, f"{lo:g}–{hi:g} %"))
     rules.append(("ELSE", NO_DATA_COLOR, f"{HIDDEN_LABEL} / tanpa data"))
+    return rules
+
+
+def change_rules(field: str = "perubahan_miskin") -> list[tuple[str, str, str]]:
+    """The HTML map's diverging classes of the net change in poor households, as QGIS rules."""
+    rules = []
+    lower = None
+    for upper, color, label in CHANGE_CLASSES:
+        parts = ([f"{_quote(field)} >= {lower:g}"] if lower is not None else []) + (
+            [f"{_quote(field)} < {upper:g}"] if upper != float("inf") else []
+        )
+        rules.append((" AND ".join(parts), color, label))
+        lower = upper
+    rules.append(("ELSE", NO_DATA_COLOR, HIDDEN_LABEL))
     return rules
 
 
@@ -395,8 +449,13 @@ def layer_styles(layers: dict[str, pd.DataFrame]) -> dict[str, list[Style]]:
             ]  # fmt: skip
         elif name == "kantong":
             out[name] = [
-                Style("Kantong kemiskinan", rule_style(fields, [("ELSE", POCKET_COLOR, "Kantong kemiskinan")],
-                      label_field="kantong_id", outline="#67000d"), "Kantong kemiskinan (sel H3 titik panas)"),
+                Style("Kantong kemiskinan", pocket_style(fields),
+                      "Kantong kemiskinan: garis tebal tanpa isian, agar warna kelurahan di bawahnya tetap terlihat"),
+            ]  # fmt: skip
+        elif name == "perubahan_snapshot":
+            out[name] = [
+                Style("Perubahan KK miskin", rule_style(fields, change_rules(), label_field=C.NAMA_KEL),
+                      "Sama dengan lapisan peta HTML 'Perubahan KK miskin': biru turun, merah naik"),
             ]  # fmt: skip
         elif name == "sel_h3":
             rules = [
@@ -424,18 +483,32 @@ def layer_descriptions(label: str, *, min_households: int, h3_resolution: int) -
         The suppression threshold k, named where figures are hidden.
     h3_resolution
         The resolution of the H3 cells.
+
+    Returns
+    -------
+    dict
+        Layer -> description, HTML-escaped: QGIS shows a GeoPackage layer's
+        description as its abstract, read as HTML, where a bare ``<`` (or a
+        name holding one) would cut the text.
     """
+    return {
+        name: html.escape(text, quote=False)
+        for name, text in _descriptions(label, min_households, h3_resolution).items()
+    }
+
+
+def _descriptions(label: str, min_households: int, h3_resolution: int) -> dict[str, str]:
     return {
         "kamus_data": f"Kamus data: arti setiap kolom setiap lapisan — {label}.",
         "layer_styles": f"Gaya tampilan QGIS (QML) setiap lapisan — {label}.",
-        "kelurahan": f"Indikator kemiskinan per kelurahan/desa — {label}. Angka < {min_households} KK disembunyikan.",
+        "kelurahan": f"Indikator kemiskinan per kelurahan/desa — {label}. Angka di bawah {min_households} KK disembunyikan.",
         "kecamatan": f"Indikator kemiskinan per kecamatan — {label}.",
         "validasi": f"Ringkasan validasi register per alasan dan bendera — {label}.",
         "validasi_file": f"Baris per file dan lembar register: masuk = diterima + dikarantina — {label}.",
         "validasi_anggota": f"Baris tabel anggota per file dan lembar: masuk = tertaut + tidak tertaut — {label}.",
         "diagnostik_batas": f"Masalah pada file batas wilayah (tumpang tindih, celah, perbaikan), luas dalam m² — {label}.",
         "kantong": f"Kantong kemiskinan: sel H3 titik panas Gi* (FDR) yang bersebelahan, diberi peringkat — {label}.",
-        "sel_h3": f"Sel heksagon H3 resolusi {h3_resolution}; sel < {min_households} KK disembunyikan — {label}.",
+        "sel_h3": f"Sel heksagon H3 resolusi {h3_resolution}; sel di bawah {min_households} KK disembunyikan — {label}.",
         "indikator_deprivasi": f"Indikator, batas deprivasi dan bobot indeks kemiskinan multidimensi (Alkire-Foster) — {label}.",
         "target_kemiskinan": f"Angka BPS terbaru terhadap target RPJMD/RPD: selisih (poin, jiwa, KK) dan status — {label}.",
         "rekonsiliasi": f"Register terhadap BPS: jumlah jiwa miskin, rasio dan selisih, dengan penjelasan — {label}.",

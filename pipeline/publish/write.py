@@ -8,9 +8,11 @@ owner-only permissions (folder 0700, files 0600).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -115,8 +117,10 @@ def to_geopackage(
     way QGIS creates it: an attribute table), so each layer opens styled.
     Metadata goes into ``gpkg_metadata`` on each layer (GDAL metadata:
     ``ogrinfo`` prints it, QGIS shows it under Layer Properties >
-    Information). Not at dataset level: GDAL then writes a ``.aux.xml``
-    beside the file whenever a client opens it read-only.
+    Information) and once for the whole file, as a GeoPackage metadata
+    record of scope ``geopackage`` (``ogrinfo -so file.gpkg`` prints it as
+    ``GPKG_METADATA_ITEM_1``). Not as GDAL dataset metadata: GDAL 3.12
+    then writes a ``.aux.xml`` beside the file whenever a client reads it.
 
     Parameters
     ----------
@@ -174,8 +178,32 @@ def to_geopackage(
                     f"{path}: GDAL could not write layer '{name}' ({exc}); check free disk space, the file-size "
                     "limit and that the folder is writable. The previous outputs are left as they were"
                 ) from None
+        if metadata:
+            _file_metadata(tmp, metadata)
     logger.info("wrote %s (%s)", path, ", ".join(layers))
     return Path(path)
+
+
+#: Where the file-level record says it comes from (GeoPackage ``md_standard_uri``).
+FILE_METADATA_URI: str = "urn:x-kantong:ringkasan-berkas"
+
+
+def _file_metadata(path: Path, metadata: Mapping[str, str]) -> None:
+    """One metadata record for the whole GeoPackage (scope ``geopackage``), ``KEY=value`` per line.
+
+    The layers' metadata has already created the GeoPackage metadata tables.
+    """
+    text = "\n".join(f"{key}={value}" for key, value in metadata.items())
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        row = db.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) VALUES (?, ?, ?, ?)",
+            ("dataset", FILE_METADATA_URI, "text/plain", text),
+        ).lastrowid
+        db.execute(
+            "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name, row_id_value, timestamp,"
+            " md_file_id) VALUES ('geopackage', NULL, NULL, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)",
+            (row,),
+        )
 
 
 #: The table QGIS reads layer styles from.
