@@ -65,14 +65,19 @@ data/%/rumah_tangga.csv: regions/%.toml $(DEMO_SRC) | $(VENV)/done
 
 # One region: its TOML, its inputs and the code -> map, GeoPackage, summary.
 # Further inputs (boundary and register files) come from outputs/<r>/masukan.d.
+# Each region refreshes the index as soon as it is built, so the index lists it
+# even when a later region fails and make stops before the index target.
 define REGION_RULE
 $(OUT)/$(1)/peta.html $(OUT)/$(1)/$(1).gpkg $(OUT)/$(1)/ringkasan.json &: regions/$(1).toml $(SRC) $(VENV)/done $(if $(filter $(1),$(SYNTHETIC)),data/$(1)/rumah_tangga.csv)
 	$(BIN)/kantong run regions/$(1).toml --out $(OUT)
+	$(BIN)/kantong index $(OUT)
 endef
 $(foreach r,$(patsubst regions/%.toml,%,$(wildcard regions/*.toml)),$(eval $(call REGION_RULE,$(r))))
 -include $(wildcard $(OUT)/*/masukan.d)
 
-$(OUT)/index.html: $(foreach r,$(REGIONS),$(OUT)/$(r)/ringkasan.json) pipeline/publish/webmap/index.py
+# Every region built so far, not only this run's REGIONS: a region built by an
+# earlier (or interrupted) run makes the index stale too.
+$(OUT)/index.html: $(sort $(foreach r,$(REGIONS),$(OUT)/$(r)/ringkasan.json) $(wildcard $(OUT)/*/ringkasan.json)) pipeline/publish/webmap/index.py
 	$(BIN)/kantong index $(OUT)
 
 # --- boundary downloads (optional; the only step that uses the network) -------
