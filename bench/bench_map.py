@@ -96,6 +96,55 @@ def first_render(page_path: Path) -> list[float]:
     return times
 
 
+#: In the page: run an action, then wait two animation frames (the result painted); seconds.
+_TIMED = """async (action) => {
+    const t = performance.now();
+    if (action === "on") {
+        const label = [...document.querySelectorAll(".leaflet-control-layers-overlays label")]
+            .find(l => l.textContent.toLowerCase().includes("sel h3") && l.textContent.includes("titik panas"));
+        label.querySelector("input").click();
+    } else {
+        window.kantong.map.setZoom(window.kantong.map.getZoom() + action, {animate: false});
+    }
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return (performance.now() - t) / 1000;
+}"""
+
+
+def cells_speed(page_path: Path) -> tuple[int, float, list[float]]:
+    """(cells, seconds to turn the H3 cells on, seconds per zoom step with them on), network blocked.
+
+    Timed inside the page, from the action until two animation frames
+    later (the result painted), so the remote-control round trip of the
+    test browser is not counted.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+        page.goto(page_path.resolve().as_uri(), timeout=120_000)
+        page.wait_for_function("window.kantongSiap !== undefined", timeout=120_000)
+        on = page.evaluate(_TIMED, "on")
+        cells = page.evaluate("window.kantong.cellLayer ? window.kantong.cellLayer.getLayers().length : -1")
+        steps = [page.evaluate(_TIMED, delta) for delta in (1, 1, -1, -1)]
+        browser.close()
+    return cells, on, steps
+
+
+def report_cells(label: str, config: Path, out: Path) -> None:
+    """A regency with many H3 cells: turning them on, and zooming with them on (budget < 1 s each)."""
+    kantong("synth", str(config))
+    kantong("run", str(config), "--out", str(out))
+    cells, on, steps = cells_speed(out / config.stem / "peta.html")
+    verdict = "OK" if max(on, *steps) < 1 else "OVER"
+    say(
+        f"{label}: {cells:,} H3 cells; on {on:.2f}s, zoom steps {', '.join(f'{s:.2f}' for s in steps)}s "
+        f"(budget < 1 s each: {verdict})"
+    )
+
+
 def report(label: str, config: Path, out: Path, *, budget_mb: float, budget_s: float | None) -> None:
     slug = config.stem
     synth = kantong("synth", str(config))
@@ -116,6 +165,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         report("demo (20 kelurahan, 50,000 households)", demo_config(tmp), tmp / "out", budget_mb=3, budget_s=None)
+        dompu = ROOT / "regions" / "dompu.toml"
+        if (SHARED / "boundaries" / "dompu").is_dir():
+            text = dompu.read_text(encoding="utf-8").replace("../data/dompu/", "data/dompu/")
+            text = text.replace("${KANTONG_SHARED_DATA:-../../shared/data}", SHARED.as_posix())
+            (tmp / "dompu.toml").write_text(text, encoding="utf-8")
+            report_cells("Kabupaten Dompu (H3 layer)", tmp / "dompu.toml", tmp / "out")
         if not PROVINCE.exists():
             say(f"province skipped: {PROVINCE} not found (set KANTONG_SHARED_DATA)")
             return 0
