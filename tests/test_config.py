@@ -64,6 +64,7 @@ def test_expand_path_default_and_missing_variable(monkeypatch: pytest.MonkeyPatc
         ('projected_crs = ""', 'projected_crs = "EPSG:999999"', "not a CRS pyproj knows"),
         ('projected_crs = ""', 'projected_crs = "EPSG:4326"', "is not projected"),
         ("permutations = 999", "permutasi = 999", "unknown key 'permutasi' in \\[analysis\\]"),
+        ("min_pocket_households = 10", "min_pocket_households = 4", "'min_pocket_households' must be >= 5, found 4"),
     ],
     ids=[
         "slug",
@@ -83,6 +84,7 @@ def test_expand_path_default_and_missing_variable(monkeypatch: pytest.MonkeyPatc
         "crs-unknown",
         "crs-degrees",
         "analysis-typo",
+        "pocket-below-k",
     ],
 )
 def test_bad_config_values_say_what_and_how(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -134,3 +136,14 @@ source = "Kepmenko PMK 32/2022"''',
 
 def test_decile_rule_description_is_indonesian() -> None:
     assert PovertyRule().describe() == "miskin ekstrem: desil ≤ 1; miskin & rentan: desil ≤ 4"
+
+
+def test_minimum_pocket_size_defaults_to_twice_k(tmp_path: Path) -> None:
+    path = write_region(tmp_path)
+    text = re.sub(r"(?m)^min_pocket_households = .*\n", "", path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    assert load_config(path).analysis.min_pocket_households == 10  # k = 5
+    path.write_text(re.sub(r"(?m)^min_households = 5", "min_households = 8", text), encoding="utf-8")
+    assert load_config(path).analysis.min_pocket_households == 16
+    path.write_text(re.sub(r"(?m)^permutations = 999", "permutations = 999\nmin_pocket_households = 25", text))
+    assert load_config(path).analysis.min_pocket_households == 25

@@ -175,3 +175,42 @@ def test_coverage_text_says_who_is_left_out_or_why_there_is_no_share(small_map_i
     theme = next(t for t in themes if t.name == "Cakupan RTLH")
     assert theme.texts[:4] == ["70,0 %; 12 KK layak belum menerima", "tanpa kriteria", "disembunyikan", "50,0 %"]
     assert list(theme.classes[:3]) == [3, -1, -1]
+
+
+def test_vulnerable_share_theme_by_hand() -> None:
+    import pandas as pd
+
+    from pipeline.publish.webmap.themes import _share_theme, share_breaks
+
+    counts = pd.Series([2, 10, None, 0], dtype="Float64")  # the third is hidden (< k)
+    households = pd.Series([20, 40, 8, 50])
+    theme = _share_theme("KK lansia tunggal", counts, households, k=5)
+    # 2/20 = 10 %, 10/40 = 25 %, hidden, 0/50 = 0 %
+    assert theme.texts == ["10,0 % (2 KK)", "25,0 % (10 KK)", "disembunyikan", "0,0 % (0 KK)"]
+    # quintile edges of the shown shares (0, 10, 25), linear between them: 4, 8, 13, 19 (already whole)
+    assert share_breaks(pd.Series([10.0, 25.0, 0.0])) == (0.0, 4.0, 8.0, 13.0, 19.0, 100.000001)
+    assert theme.classes.tolist() == [2, 4, -1, 0]  # 10 % in 8–13, 25 % in 19–100, 0 % in 0–4
+    assert theme.legend[0][1] == "0–4 % KK" and theme.legend[-2][1] == "19–100 % KK"
+
+
+def test_legends_use_decimal_commas() -> None:
+    from pipeline.publish.palette import M0_BREAKS, M0_COLORS
+    from pipeline.publish.webmap.themes import _range_legend
+
+    labels = [label for _, label in _range_legend(M0_BREAKS, M0_COLORS, "", "disembunyikan")]
+    assert labels[:2] == ["0–0,05", "0,05–0,1"] and labels[-2] == "≥ 0,3"
+
+
+def test_time_zones_by_province() -> None:
+    import datetime as dt
+
+    from pipeline.codes import time_zone
+
+    noon = dt.datetime(2026, 12, 7, 5, 0, tzinfo=dt.UTC)
+    assert [noon.astimezone(time_zone(kode)).strftime("%H:%M %Z") for kode in ("33.74", "53.71", "91.71")] == [
+        "12:00 WIB",  # Semarang
+        "13:00 WITA",  # Kupang
+        "14:00 WIT",  # Jayapura
+    ]
+    assert time_zone("64.74").tzname(None) == "WITA"  # Bontang, Kalimantan Timur
+    assert time_zone("62.71").tzname(None) == "WIB"  # Palangka Raya, Kalimantan Tengah

@@ -160,7 +160,8 @@ def share_breaks(values: pd.Series, classes: int = 5) -> tuple[float, ...]:
     data = values.dropna().astype("float64")
     if data.empty or data.max() <= 0:
         return (0.0, 100.000001)
-    inner = np.unique(np.ceil(np.quantile(data, np.linspace(0, 1, classes + 1))[1:-1]))
+    quantiles = np.quantile(data, np.linspace(0, 1, classes + 1))[1:-1]
+    inner = np.unique(np.ceil(np.round(quantiles, 6)))  # 13.000000000000002 is 13, not 14
     inner = inner[(inner > 0) & (inner < 100)]
     return (0.0, *(float(e) for e in inner), 100.000001)
 
