@@ -190,7 +190,7 @@ def test_vulnerable_share_theme_by_hand() -> None:
     # quintile edges of the shown shares (0, 10, 25), linear between them: 4, 8, 13, 19 (already whole)
     assert share_breaks(pd.Series([10.0, 25.0, 0.0])) == (0.0, 4.0, 8.0, 13.0, 19.0, 100.000001)
     assert theme.classes.tolist() == [2, 4, -1, 0]  # 10 % in 8–13, 25 % in 19–100, 0 % in 0–4
-    assert theme.legend[0][1] == "0–4 % KK" and theme.legend[-2][1] == "19–100 % KK"
+    assert theme.legend[0][1] == "0–4 % KK" and theme.legend[-2][1] == "≥ 19 % KK"
 
 
 def test_legends_use_decimal_commas() -> None:
