@@ -193,20 +193,25 @@ def programme_gaps(
 def _count_share(count: float | None, total: float | None) -> str:
     if count is None or pd.isna(count):
         return "disembunyikan"
-    share = "" if total is None or pd.isna(total) or not total else f" ({format_percent(100 * count / total, 1)})"
-    return f"{format_int(count)}{share}"
+    if total is None or pd.isna(total) or not total:
+        return format_int(count)
+    return f"{format_int(count)} <span class='persen'>({format_percent(100 * count / total, 1)})</span>"
 
 
 def gaps_html(gaps: list[ProgrammeGap]) -> str:
-    """The "which programme misses whom" section: one row per programme, each switching to its theme."""
+    """The "which programme misses whom" section: per programme a name row (switching to its theme),
+    a row of figures and the kelurahan leaving most out."""
     if not gaps:
         return ""
     rows = []
     for gap in gaps:
-        link = f'<a href="#" data-tema="{gap.theme}">{html.escape(gap.name)}</a>'
+        rows.append(
+            f'<tr class="kantong-program-nama"><td colspan="3"><a href="#" data-tema="{gap.theme}">'
+            f"{html.escape(gap.name)}</a></td></tr>"
+        )
         if gap.rule:
             rows.append(
-                f"<tr><td>{link}</td><td class='angka'>{_count_share(gap.eligible, None)}</td>"
+                f"<tr class='kantong-program-angka'><td class='angka'>{_count_share(gap.eligible, None)}</td>"
                 f"<td class='angka'>{_count_share(gap.reached, gap.eligible)}</td>"
                 f"<td class='angka'><b>{_count_share(gap.missed, gap.eligible)}</b></td></tr>"
             )
@@ -214,17 +219,19 @@ def gaps_html(gaps: list[ProgrammeGap]) -> str:
                 places = ", ".join(
                     f'<a href="#" data-kel="{i}">{html.escape(name)}</a> ({format_int(n)})' for i, name, n in gap.worst
                 )
-                rows.append(f"<tr class='kantong-terlewat'><td colspan='4'>Terbanyak terlewat: {places}</td></tr>")
+                rows.append(f"<tr class='kantong-terlewat'><td colspan='3'>Terbanyak terlewat: {places}</td></tr>")
         else:
             rows.append(
-                f"<tr><td>{link}</td><td colspan='3'>Penerima {_count_share(gap.recipients, gap.households)} "
-                f"dari semua KK<div class='kantong-catatan'>{html.escape(no_rule_note(gap.name))}</div></td></tr>"
+                f"<tr class='kantong-program-angka'><td colspan='3'>Penerima "
+                f"{_count_share(gap.recipients, gap.households)} dari semua KK"
+                f"<div class='kantong-catatan'>{html.escape(no_rule_note(gap.name))}</div></td></tr>"
             )
     return (
         '<div class="kantong-layar"><h2>Program: siapa yang terlewat</h2>'
-        '<div class="kantong-catatan">KK; persen dari KK layak. Klik program untuk petanya, klik kelurahan untuk profilnya.</div>'
-        '<table class="kantong-program"><tr><th>Program</th><th>Layak</th><th>Menerima</th>'
-        f"<th>Layak belum menerima</th></tr>{''.join(rows)}</table></div>"
+        '<div class="kantong-catatan">Jumlah KK; persen dari KK layak. Klik program untuk petanya, '
+        "klik kelurahan untuk profilnya.</div>"
+        '<table class="kantong-program"><tr><th>Layak</th><th>Menerima</th><th>Layak belum menerima</th></tr>'
+        f"{''.join(rows)}</table></div>"
     )
 
 
