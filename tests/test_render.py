@@ -214,3 +214,18 @@ def test_time_zones_by_province() -> None:
     ]
     assert time_zone("64.74").tzname(None) == "WITA"  # Bontang, Kalimantan Timur
     assert time_zone("62.71").tzname(None) == "WIB"  # Palangka Raya, Kalimantan Tengah
+
+
+def test_the_fdr_level_in_legends_follows_the_config(small_map_inputs) -> None:
+    import dataclasses
+
+    from pipeline.publish.palette import fdr_label
+    from pipeline.publish.qgis import layer_styles
+
+    assert [fdr_label(a) for a in (0.05, 0.1, 0.025)] == ["5 %", "10 %", "2,5 %"]
+    public, coverage, context = small_map_inputs
+    page = html_from_map(map_from_indicators(public, context=dataclasses.replace(context, significance=0.1)))
+    assert "koreksi uji berganda (FDR) 10 %" in page and "FDR 5 %" not in page
+    cells = public[["geometry"]].assign(gi_kelas="panas")
+    qml = layer_styles({"sel_h3": cells}, min_households=7, significance=0.025)["sel_h3"][0].qml
+    assert "FDR 2,5 %" in qml and "&lt; 7 KK" in qml

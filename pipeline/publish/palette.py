@@ -56,10 +56,16 @@ POCKET_COLOR: str = "#2d004b"
 POCKET_HALO: str = "#ffffff"
 
 
-#: H3 cell classes -> (colour, legend label); ``{k}`` is the suppression threshold.
+#: H3 cell classes -> (colour, legend label); ``{k}`` is the suppression threshold,
+#: ``{fdr}`` the level of the false discovery rate (``[analysis] significance``).
 CELL_STYLE: dict[str, tuple[str, str]] = {
-    "panas": ("#ef3b2c", "Titik panas (FDR 5 %)"),
+    "panas": ("#ef3b2c", "Titik panas (koreksi uji berganda, FDR {fdr})"),
     "tidak_signifikan": ("#f0f0f0", "Tidak signifikan"),
-    "dingin": ("#4292c6", "Titik dingin (FDR 5 %)"),
+    "dingin": ("#4292c6", "Titik dingin (koreksi uji berganda, FDR {fdr})"),
     "disembunyikan": (NO_DATA_COLOR, "disembunyikan: < {k} KK"),
 }
+
+
+def fdr_label(significance: float) -> str:
+    """``0.05`` -> ``"5 %"``, ``0.1`` -> ``"10 %"``, ``0.025`` -> ``"2,5 %"``: the FDR level as the legends write it."""
+    return f"{100 * significance:g}".replace(".", ",") + " %"

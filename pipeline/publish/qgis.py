@@ -29,6 +29,7 @@ from .palette import (
     POCKET_HALO,
     RATE_BREAKS,
     RATE_COLORS,
+    fdr_label,
 )
 
 #: QGIS version the QML claims; QGIS 3.x reads older and newer QML alike.
@@ -430,12 +431,15 @@ def hotspot_rules(field: str = C.GI_KELAS) -> list[tuple[str, str, str]]:
     ] + [("ELSE", GI_STYLE["tanpa_data"][0], GI_STYLE["tanpa_data"][1])]
 
 
-def layer_styles(layers: dict[str, pd.DataFrame]) -> dict[str, list[Style]]:
+def layer_styles(
+    layers: dict[str, pd.DataFrame], *, min_households: int = 5, significance: float = 0.05
+) -> dict[str, list[Style]]:
     """Default (and alternative) styles for each public layer.
 
     ``kelurahan`` opens coloured by the poverty rate, with a second style
     for the Gi* hot spots; ``kecamatan`` opens as dashed outlines with
-    names; attribute tables get their aliases.
+    names; attribute tables get their aliases. ``min_households`` (k) and
+    ``significance`` (the FDR level) are named in the H3 cells' legend.
     """
     out: dict[str, list[Style]] = {}
     for name, frame in layers.items():
@@ -459,7 +463,7 @@ def layer_styles(layers: dict[str, pd.DataFrame]) -> dict[str, list[Style]]:
             ]  # fmt: skip
         elif name == "sel_h3":
             rules = [
-                (f"{_quote('gi_kelas')} = '{cls}'", color, label.format(k="k"))
+                (f"{_quote('gi_kelas')} = '{cls}'", color, label.format(k=min_households, fdr=fdr_label(significance)))
                 for cls, (color, label) in CELL_STYLE.items()
             ]
             out[name] = [Style("Sel H3 titik panas", rule_style(fields, rules, outline="#ffffff"), "Kelas Gi* sel H3")]

@@ -149,7 +149,7 @@ def write_region(
     to_geopackage(
         layers,
         gpkg,
-        styles=layer_styles(layers),
+        styles=layer_styles(layers, min_households=config.min_households, significance=config.analysis.significance),
         metadata=metadata,
         descriptions=layer_descriptions(
             label, min_households=config.min_households, h3_resolution=config.analysis.h3_resolution

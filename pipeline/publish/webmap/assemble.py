@@ -30,7 +30,7 @@ import pandas as pd
 
 from ... import columns as C
 from ...errors import PipelineError
-from ..palette import CELL_STYLE, POCKET_COLOR
+from ..palette import CELL_STYLE, POCKET_COLOR, fdr_label
 from .data import cell_records, map_data
 from .elements import Engine, EngineLayer, Html, asset, inert_html, offline_assets
 from .format import format_int
@@ -135,7 +135,8 @@ def map_from_indicators(
     legends = [legend_block(theme.name, theme.legend, theme=i, visible=i == 0) for i, theme in enumerate(themes)]
     has_cells = cells is not None and len(cells) > 0
     if has_cells:
-        items = [(c, label.format(k=context.min_households)) for c, label in CELL_STYLE.values()]
+        fdr = fdr_label(context.significance)
+        items = [(c, label.format(k=context.min_households, fdr=fdr)) for c, label in CELL_STYLE.values()]
         if len(cells) > max_cells:  # a province: only the significant cells, the rest is in the GeoPackage
             shown = cells[cells["gi_kelas"].isin(["panas", "dingin"])]
             items = [
@@ -155,7 +156,9 @@ def map_from_indicators(
             kelurahan,
             themes,
             geometry=geometry,
-            cells=cell_records(cells, k=context.min_households) if has_cells else None,
+            cells=cell_records(cells, k=context.min_households, fdr=fdr_label(context.significance))
+            if has_cells
+            else None,
             pockets=pockets,
         )
     )

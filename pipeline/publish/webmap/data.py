@@ -152,9 +152,9 @@ def map_data(
     return _json_for_script(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
-def cell_records(cells: gpd.GeoDataFrame, *, k: int) -> dict:
+def cell_records(cells: gpd.GeoDataFrame, *, k: int, fdr: str = "5 %") -> dict:
     """H3 cells for the map's script: class colours and labels, and per cell its class, texts and polygon."""
-    styles = {cls: (color, label.format(k=k)) for cls, (color, label) in CELL_STYLE.items()}
+    styles = {cls: (color, label.format(k=k, fdr=fdr)) for cls, (color, label) in CELL_STYLE.items()}
     order = list(styles)
     classes = cells["gi_kelas"].where(cells["gi_kelas"].isin(order), "tidak_signifikan")
     return {

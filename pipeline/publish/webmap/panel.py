@@ -11,7 +11,7 @@ import pandas as pd
 from ... import columns as C
 from ...analyse.indicators import KK_MISKIN_TANPA_PROGRAM
 from ...analyse.priority import TIE_RULE
-from ..palette import SYNTHETIC_NOTICE
+from ..palette import SYNTHETIC_NOTICE, fdr_label
 from .chart import STATUS_LABELS
 from .format import format_date, format_int, format_percent
 from .themes import Theme, has_rule, no_rule_note
@@ -237,7 +237,7 @@ def gaps_html(gaps: list[ProgrammeGap]) -> str:
 
 def help_html(context: MapContext) -> str:
     """ "Cara membaca peta": the map in a few plain sentences."""
-    fdr = format_percent(100 * context.significance, 0)
+    fdr = fdr_label(context.significance)
     return f"""<details class="kantong-bantuan kantong-layar"><summary>Cara membaca peta</summary>
       <ul>
         <li>Warna kelurahan mengikuti <b>tema</b> yang dipilih di daftar lapisan (kanan atas). Legenda di kanan bawah.</li>
@@ -272,7 +272,7 @@ def panel_html(context: MapContext, kelurahan: pd.DataFrame, *, gaps: list[Progr
         else ""
     )
     notice = f'<div class="kantong-sintetis">{SYNTHETIC_NOTICE}</div>' if context.synthetic else ""
-    fdr = format_percent(100 * context.significance, 0)
+    fdr = fdr_label(context.significance)
     source = f"Sumber: {html.escape(context.source)}<br>" if context.source else ""
     return f"""
     <div class="kantong-panel" id="kantong-panel" role="complementary" aria-label="Ringkasan wilayah">
