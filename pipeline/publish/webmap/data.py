@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from ... import columns as C
-from ..palette import CELL_STYLE, NO_DATA_COLOR
+from ..palette import CELL_STYLE, NO_DATA_COLOR, POCKET_COLOR, POCKET_HALO
 from .format import format_households, format_int, format_percent
 from .geometry import encode_polygons
 from .themes import Theme
@@ -148,6 +148,7 @@ def map_data(
         ],
         "cells": cells,
         "pockets": pocket_records(pockets),
+        "pocketColors": [POCKET_COLOR, POCKET_HALO],
     }
     return _json_for_script(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 

@@ -46,6 +46,16 @@
     });
   }
 
+  /* A text on the map as a Leaflet icon: class, escaped text, size in pixels, anchored at its centre. */
+  function textIcon(css, text, width, height) {
+    return L.divIcon({
+      className: css + "-icon",
+      html: '<div class="' + css + '">' + esc(text) + "</div>",
+      iconSize: [width, height],
+      iconAnchor: [width / 2, height / 2],
+    });
+  }
+
   function features(records) {
     return {
       type: "FeatureCollection",
@@ -223,12 +233,7 @@
         pane: "kantongLabel",
         interactive: false,
         keyboard: false,
-        icon: L.divIcon({
-          className: "kantong-label-kel-icon",
-          html: '<div class="kantong-label-kel">' + esc(p.n) + "</div>",
-          iconSize: [width, LABEL_HEIGHT],
-          iconAnchor: [width / 2, LABEL_HEIGHT / 2],
-        }),
+        icon: textIcon("kantong-label-kel", p.n, width, LABEL_HEIGHT),
       }).addTo(this.labels);
     }
   };
@@ -348,12 +353,7 @@
       L.marker([k.p[1], k.p[0]], {
         interactive: false,
         keyboard: false,
-        icon: L.divIcon({
-          className: "kantong-label-icon",
-          html: '<div class="kantong-label">' + esc(k.n) + "</div>",
-          iconSize: [160, 16],
-          iconAnchor: [80, 8],
-        }),
+        icon: textIcon("kantong-label", k.n, 160, 16),
       }).addTo(names);
     });
     var outlines = L.geoJson(features(this.data.kec), {
@@ -390,8 +390,8 @@
       })
     );
     [
-      { color: "#ffffff", weight: 6, opacity: 0.9 },
-      { color: "#2d004b", weight: 3, opacity: 1, dashArray: null },
+      { color: this.data.pocketColors[1], weight: 6, opacity: 0.9 }, // halo
+      { color: this.data.pocketColors[0], weight: 3, opacity: 1 },
     ].forEach(function (stroke) {
       L.geoJson(shapes, {
         pane: "kantongKantong",
@@ -406,12 +406,7 @@
         title: "Kantong " + r.r,
         keyboard: true,
         riseOnHover: true,
-        icon: L.divIcon({
-          className: "kantong-label-kantong-icon",
-          html: '<div class="kantong-label-kantong">' + esc(r.r) + "</div>",
-          iconSize: [26, 18],
-          iconAnchor: [13, 9],
-        }),
+        icon: textIcon("kantong-label-kantong", r.r, 26, 18),
       });
       badge.bindPopup(
         '<div class="kantong-profil"><h3>Kantong kemiskinan no. ' + esc(r.r) + "</h3><table>" +
