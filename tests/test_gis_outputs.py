@@ -147,7 +147,7 @@ def test_layer_descriptions_survive_qgis_html(demo_run: Path) -> None:
     import html as html_module
     import sqlite3
 
-    from pipeline.publish.qgis import layer_descriptions
+    from pipeline.publish.dictionary import layer_descriptions
 
     with sqlite3.connect(demo_run / "uji.gpkg") as db:
         stored = dict(db.execute("SELECT table_name, description FROM gpkg_contents").fetchall())

@@ -21,6 +21,7 @@ from ..analyse.region import RegionAnalysis
 from ..codes import time_zone
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.validate import validation_markdown
+from .dictionary import field_dictionary, layer_descriptions
 from .files import sha256_of, to_json, to_text
 from .palette import SYNTHETIC_NOTICE
 from .privacy import (
@@ -28,7 +29,7 @@ from .privacy import (
     household_layer,
     pseudonym_key,
 )
-from .qgis import field_dictionary, layer_descriptions, layer_styles
+from .qgis import layer_styles
 from .webmap.assemble import html_from_map, map_from_indicators
 from .webmap.chart import chart_series, trajectory_svg
 from .webmap.panel import MapContext
