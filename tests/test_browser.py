@@ -83,8 +83,20 @@ def test_every_overlay_toggles_with_its_legend(offline: Offline, region: Path) -
     assert "disembunyikan: < 5 KK" in cells_legend
     # the cells are drawn on one canvas (a regency has thousands), not one SVG path each
     offline.control(LAYER_CELLS).check()
-    assert page.locator(".leaflet-overlay-pane canvas").count() == 1
+    assert page.locator(".leaflet-kantongSel-pane canvas").count() == 1  # above the kelurahan, under the pockets
     assert page.locator("path.kantong-sel").count() == 0
+    # one tooltip serves every cell: hover the largest cell on screen
+    x, y = page.evaluate(
+        """() => { const m = window.kantong.map, box = m.getContainer().getBoundingClientRect();
+            const layers = window.kantong.cellLayer.getLayers().filter(l => m.getBounds().contains(l.getCenter()));
+            const p = m.latLngToContainerPoint(layers[Math.floor(layers.length / 2)].getCenter());
+            return [box.left + p.x, box.top + p.y]; }"""
+    )
+    page.mouse.move(x, y)
+    page.mouse.move(x + 1, y)
+    cell_tip = page.locator(".leaflet-tooltip.kantong-tooltip", has_text="Sel H3")
+    cell_tip.wait_for()
+    assert "Jumlah KK" in cell_tip.inner_text()
     if pockets:  # ranks are badges on the map; the outline is drawn above the cells and takes no click
         assert page.locator(".kantong-label-kantong").first.inner_text() == "1"
         pane = page.evaluate(

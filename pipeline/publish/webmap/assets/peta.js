@@ -22,6 +22,7 @@
   var PHONE = window.matchMedia("(max-width: 640px)");
   var PRINT = window.matchMedia("print");
   var LABEL_HEIGHT = 14;
+  var LABEL_SHIFTS = [0, -LABEL_HEIGHT - 2, LABEL_HEIGHT + 2]; // pixels: on the point, above, below
   var LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Pustaka JavaScript untuk peta interaktif">Leaflet</a>';
 
   function esc(value) {
@@ -73,7 +74,8 @@
     this.data = data;
     this.current = 0;
     window.kantong = this; // for the browser tests and the console
-    // above the kelurahan and the H3 cells (overlayPane, 400), below markers and popups
+    // panes: kelurahan (overlayPane, 400) < H3 cells < pocket outlines < names < markers and popups
+    map.createPane("kantongSel").style.zIndex = 410;
     map.createPane("kantongKantong").style.zIndex = 420;
     map.createPane("kantongLabel").style.zIndex = 450;
     map.getPane("kantongLabel").style.pointerEvents = "none";
@@ -223,12 +225,21 @@
       }
       var pt = map.latLngToContainerPoint(at);
       var width = Math.ceil(String(p.n).length * 6.4) + 8;
-      var box = [pt.x - width / 2, pt.y - LABEL_HEIGHT / 2, pt.x + width / 2, pt.y + LABEL_HEIGHT / 2];
-      if (box[0] < 0 || box[1] < 0 || box[2] > size.x || box[3] > size.y || !free(box)) {
+      var box = null;
+      // on its point, else just above or below it (a kecamatan name or a badge may sit on the point)
+      for (var k = 0; k < LABEL_SHIFTS.length && !box; k++) {
+        var y = pt.y + LABEL_SHIFTS[k];
+        var tried = [pt.x - width / 2, y - LABEL_HEIGHT / 2, pt.x + width / 2, y + LABEL_HEIGHT / 2];
+        if (tried[0] >= 0 && tried[1] >= 0 && tried[2] <= size.x && tried[3] <= size.y && free(tried)) {
+          box = tried;
+        }
+      }
+      if (!box) {
         continue;
       }
       placed.push(box);
       count++;
+      at = map.containerPointToLatLng([pt.x, (box[1] + box[3]) / 2]);
       L.marker(at, {
         pane: "kantongLabel",
         interactive: false,
@@ -438,26 +449,28 @@
     var self = this;
     var group = L.layerGroup();
     group.once("add", function () {
+      var styles = spec.colors.map(function (color) {
+        return { fillColor: color, color: "#ffffff", weight: 0.5, fillOpacity: 0.8, className: "kantong-sel" };
+      });
       self.cellLayer = L.geoJson(features(spec.records), {
-        renderer: L.canvas({ padding: 0.2, tolerance: 2 }),
+        pane: "kantongSel",
+        renderer: L.canvas({ pane: "kantongSel", padding: 0.2, tolerance: 2 }),
         style: function (feature) {
-          return {
-            fillColor: spec.colors[feature.properties.c],
-            color: "#ffffff",
-            weight: 0.5,
-            fillOpacity: 0.8,
-            className: "kantong-sel",
-          };
+          return styles[feature.properties.c];
         },
-        onEachFeature: function (feature, layer) {
-          var p = feature.properties;
-          layer.bindTooltip(
+      });
+      // one tooltip for all cells, its text made when shown (a regency has thousands of cells)
+      self.cellLayer.bindTooltip(
+        function (layer) {
+          var p = layer.feature.properties;
+          return (
             "<div><b>Sel H3</b>: " + esc(spec.labels[p.c]) + "</div><div>Jumlah KK: " + esc(p.kk) +
-              "</div><div>Persentase miskin: " + esc(p.p) + "</div>",
-            { sticky: true, className: "kantong-tooltip" }
+            "</div><div>Persentase miskin: " + esc(p.p) + "</div>"
           );
         },
-      }).addTo(group);
+        { sticky: true, className: "kantong-tooltip" }
+      );
+      self.cellLayer.addTo(group);
     });
     return group;
   };
