@@ -23,6 +23,7 @@
   var PRINT = window.matchMedia("print");
   var LABEL_HEIGHT = 14;
   var LABEL_SHIFTS = [0, -LABEL_HEIGHT - 2, LABEL_HEIGHT + 2]; // pixels: on the point, above, below
+  var MIN_LABELLED_PX = 24; // a kelurahan narrower than this on screen is not named
   var LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Pustaka JavaScript untuk peta interaktif">Leaflet</a>';
 
   function esc(value) {
@@ -181,52 +182,79 @@
     return top;
   };
 
-  /* Kelurahan names, by zoom and without overlap: the priority order first, then larger areas. */
+  /* Kelurahan names, placed at the next frame (several moves in one frame place them once). */
   Kantong.prototype.placeLabels = function () {
+    var self = this;
+    if (!this.control || this.labelFrame) {
+      return; // not before the page is finished (finish() places them), nor twice in a frame
+    }
+    this.labelFrame = requestAnimationFrame(function () {
+      self.labelFrame = null;
+      self.drawLabels();
+    });
+  };
+
+  /* Kelurahan names, by zoom and without overlap: the priority order first, then larger areas. A name
+     goes on its point, or just above or below it; a kelurahan too small on screen gets none. */
+  Kantong.prototype.drawLabels = function () {
     var map = this.map;
     var size = map.getSize();
-    var placed = [];
-    var self = this;
+    var grid = {}; // placed boxes by 64-pixel grid cell
+    var box0 = map.getContainer().getBoundingClientRect();
+    if (this.labelFrame) {
+      cancelAnimationFrame(this.labelFrame); // placed now: a pending frame would place them again
+      this.labelFrame = null;
+    }
     this.labels.clearLayers();
-    function free(box) {
-      for (var i = 0; i < placed.length; i++) {
-        var o = placed[i];
-        if (box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) {
-          return false;
+    function cells(box, visit) {
+      for (var gx = Math.floor(box[0] / 64); gx <= Math.floor(box[2] / 64); gx++) {
+        for (var gy = Math.floor(box[1] / 64); gy <= Math.floor(box[3] / 64); gy++) {
+          if (visit(gx + ":" + gy) === false) {
+            return false;
+          }
         }
       }
       return true;
     }
-    // names already on the map (kecamatan, pocket badges) are obstacles
-    map.getContainer().querySelectorAll(".kantong-label, .kantong-label-kantong").forEach(function (el) {
-      var r = el.getBoundingClientRect(), c = map.getContainer().getBoundingClientRect();
-      if (r.width) {
-        placed.push([r.left - c.left - 2, r.top - c.top - 2, r.right - c.left + 2, r.bottom - c.top + 2]);
-      }
-    });
-    if (!this.order) {
-      var layers = this.layer.getLayers();
-      this.order = layers.slice().sort(function (a, b) {
-        var ra = a.feature.properties.r, rb = b.feature.properties.r;
-        if ((ra === null) !== (rb === null)) {
-          return ra === null ? 1 : -1;
-        }
-        return ra !== rb ? ra - rb : self.area(b) - self.area(a);
+    function free(box) {
+      return cells(box, function (key) {
+        return !(grid[key] || []).some(function (o) {
+          return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3];
+        });
       });
     }
-    var bounds = map.getBounds().pad(0.05);
+    function take(box) {
+      cells(box, function (key) {
+        (grid[key] = grid[key] || []).push(box);
+      });
+    }
+    // names already on the map (kecamatan, pocket badges) are obstacles
+    map.getContainer().querySelectorAll(".kantong-label, .kantong-label-kantong").forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width) {
+        take([r.left - box0.left - 2, r.top - box0.top - 2, r.right - box0.left + 2, r.bottom - box0.top + 2]);
+      }
+    });
+    var order = this.labelOrder();
+    var bounds = map.getBounds();
+    var most = Math.max(20, Math.round((size.x * size.y) / 6000)); // a readable density, whatever the screen
     var count = 0;
-    for (var i = 0; i < this.order.length && count < 600; i++) {
-      var layer = this.order[i];
+    for (var i = 0; i < order.length && count < most; i++) {
+      var layer = order[i];
       var p = layer.feature.properties;
       var at = L.latLng(p.lp[1], p.lp[0]);
       if (!bounds.contains(at)) {
         continue;
       }
+      var extent = layer.getBounds();
+      var sw = map.latLngToContainerPoint(extent.getSouthWest());
+      var ne = map.latLngToContainerPoint(extent.getNorthEast());
+      if (ne.x - sw.x < MIN_LABELLED_PX || sw.y - ne.y < MIN_LABELLED_PX / 2) {
+        continue; // a speck on screen: naming it would only clutter
+      }
       var pt = map.latLngToContainerPoint(at);
       var width = Math.ceil(String(p.n).length * 6.4) + 8;
       var box = null;
-      // on its point, else just above or below it (a kecamatan name or a badge may sit on the point)
       for (var k = 0; k < LABEL_SHIFTS.length && !box; k++) {
         var y = pt.y + LABEL_SHIFTS[k];
         var tried = [pt.x - width / 2, y - LABEL_HEIGHT / 2, pt.x + width / 2, y + LABEL_HEIGHT / 2];
@@ -237,16 +265,35 @@
       if (!box) {
         continue;
       }
-      placed.push(box);
+      take(box);
       count++;
-      at = map.containerPointToLatLng([pt.x, (box[1] + box[3]) / 2]);
-      L.marker(at, {
+      L.marker(map.containerPointToLatLng([pt.x, (box[1] + box[3]) / 2]), {
         pane: "kantongLabel",
         interactive: false,
         keyboard: false,
         icon: textIcon("kantong-label-kel", p.n, width, LABEL_HEIGHT),
       }).addTo(this.labels);
     }
+  };
+
+  /* Kelurahan in label order (computed once): ranked ones by rank, then the rest by size. */
+  Kantong.prototype.labelOrder = function () {
+    if (!this.order) {
+      var self = this;
+      var keyed = this.layer.getLayers().map(function (layer) {
+        return { layer: layer, rank: layer.feature.properties.r, area: self.area(layer) };
+      });
+      keyed.sort(function (a, b) {
+        if ((a.rank === null) !== (b.rank === null)) {
+          return a.rank === null ? 1 : -1;
+        }
+        return a.rank !== b.rank ? a.rank - b.rank : b.area - a.area;
+      });
+      this.order = keyed.map(function (k) {
+        return k.layer;
+      });
+    }
+    return this.order;
   };
 
   /* Squared degrees of a layer's bounds: a cheap "larger first" for label order. */
@@ -840,7 +887,7 @@
         paddingBottomRight: [8, 8],
       });
       self.map.options.zoomSnap = snap;
-      self.placeLabels();
+      self.drawLabels();
     }
     function restore() {
       if (!before) {
@@ -879,7 +926,7 @@
       self.placeLabels();
     });
     this.fit(this.layer.getBounds(), 18); // again: the view was set before the layer control and the phone layout
-    this.placeLabels();
+    this.drawLabels();
     window.kantongSiap = performance.now(); // drawn and interactive (the benchmark reads it)
   };
 
