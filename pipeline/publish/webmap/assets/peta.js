@@ -878,13 +878,15 @@
       self.map.closePopup();
       self.map.invalidateSize({ pan: false });
       var panel = document.getElementById("kantong-panel");
+      var legend = document.getElementById("kantong-legend");
       var snap = self.map.options.zoomSnap;
       self.map.options.zoomSnap = 0.1; // fill the page, not the nearest whole zoom level
       self.map.fitBounds(self.layer.getBounds(), {
         animate: false,
         maxZoom: 16,
+        // between the panel and the legend: on paper nothing may lie under them
         paddingTopLeft: [(panel ? panel.offsetWidth : 0) + 12, 8],
-        paddingBottomRight: [8, 8],
+        paddingBottomRight: [(legend ? legend.offsetWidth : 0) + 12, 8],
       });
       self.map.options.zoomSnap = snap;
       self.drawLabels();
