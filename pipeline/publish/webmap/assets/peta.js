@@ -22,7 +22,8 @@
   var PHONE = window.matchMedia("(max-width: 640px)");
   var PRINT = window.matchMedia("print");
   var LABEL_HEIGHT = 14;
-  var LABEL_SHIFTS = [0, -LABEL_HEIGHT - 2, LABEL_HEIGHT + 2]; // pixels: on the point, above, below
+  // where a name may go, in (half its width, its height) from its point: on it, above, below, right, left
+  var LABEL_SHIFTS = [[0, 0], [0, -1], [0, 1], [1, 0], [-1, 0]];
   var MIN_LABELLED_PX = 24; // a kelurahan narrower than this on screen is not named
   var LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Pustaka JavaScript untuk peta interaktif">Leaflet</a>';
 
@@ -195,7 +196,7 @@
   };
 
   /* Kelurahan names, by zoom and without overlap: the priority order first, then larger areas. A name
-     goes on its point, or just above or below it; a kelurahan too small on screen gets none. */
+     goes on its point, or just above, below, right or left of it; a kelurahan too small on screen gets none. */
   Kantong.prototype.drawLabels = function () {
     var map = this.map;
     var size = map.getSize();
@@ -256,8 +257,9 @@
       var width = Math.ceil(String(p.n).length * 6.4) + 8;
       var box = null;
       for (var k = 0; k < LABEL_SHIFTS.length && !box; k++) {
-        var y = pt.y + LABEL_SHIFTS[k];
-        var tried = [pt.x - width / 2, y - LABEL_HEIGHT / 2, pt.x + width / 2, y + LABEL_HEIGHT / 2];
+        var x = pt.x + LABEL_SHIFTS[k][0] * (width / 2 + 3);
+        var y = pt.y + LABEL_SHIFTS[k][1] * (LABEL_HEIGHT + 2);
+        var tried = [x - width / 2, y - LABEL_HEIGHT / 2, x + width / 2, y + LABEL_HEIGHT / 2];
         if (tried[0] >= 0 && tried[1] >= 0 && tried[2] <= size.x && tried[3] <= size.y && free(tried)) {
           box = tried;
         }
@@ -267,7 +269,7 @@
       }
       take(box);
       count++;
-      L.marker(map.containerPointToLatLng([pt.x, (box[1] + box[3]) / 2]), {
+      L.marker(map.containerPointToLatLng([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]), {
         pane: "kantongLabel",
         interactive: false,
         keyboard: false,
