@@ -23,6 +23,12 @@ def format_percent(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".") + " %"
 
 
+def format_number(value: float, digits: int | None = None) -> str:
+    """A decimal with a decimal comma: ``0.05`` -> ``"0,05"``; ``digits`` fixes the decimals (``0.5``, 2 -> ``"0,50"``)."""
+    text = f"{value:g}" if digits is None else f"{value:.{digits}f}"
+    return text.replace(".", ",")
+
+
 def format_households(values: pd.Series) -> pd.Series:
     """Counts as ``"1.234 KK"``; hidden counts as ``"disembunyikan"``."""
     return values.map(lambda v: HIDDEN_LABEL if v is None or pd.isna(v) else f"{format_int(v)} KK")

@@ -13,8 +13,8 @@ from ...analyse.indicators import KK_MISKIN_TANPA_PROGRAM
 from ...analyse.priority import TIE_RULE
 from ..palette import SYNTHETIC_NOTICE, fdr_label
 from .chart import STATUS_LABELS
-from .format import format_date, format_int, format_percent
-from .themes import Theme, has_rule, no_rule_note
+from .format import format_date, format_int, format_number, format_percent
+from .themes import Theme, no_rule_note
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,6 @@ PRIORITY_WORDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _score(value: float) -> str:
-    """A score of 0..1 with two decimals and a decimal comma."""
-    return f"{value:.2f}".replace(".", ",")
-
-
 def priority_html(kelurahan: pd.DataFrame, weights: dict[str, float], *, top: int = 5) -> str:
     """The top kelurahan by priority: each name a link (``data-kel`` = row), its score and its parts in words."""
     frame = kelurahan.reset_index(drop=True)
@@ -99,18 +94,17 @@ def priority_html(kelurahan: pd.DataFrame, weights: dict[str, float], *, top: in
     used = {key: words for key, words in PRIORITY_WORDS.items() if words[0] in frame and weights.get(key, 0) > 0}
     equal = len({weights.get(key, 0) for key in used}) <= 1
     parts = ", ".join(
-        words[1] if equal else f"{words[1]} (bobot {_score(weights[key]).rstrip('0').rstrip(',')})"
-        for key, words in used.items()
+        words[1] if equal else f"{words[1]} (bobot {format_number(weights[key])})" for key, words in used.items()
     )
     best = frame.dropna(subset=[C.PERINGKAT]).sort_values(C.PERINGKAT).head(top)
     items = []
     for i, r in best.iterrows():
         made_of = " · ".join(
-            f"{label} {_score(r[column])}" for column, _, label in used.values() if not pd.isna(r[column])
+            f"{label} {format_number(r[column], 2)}" for column, _, label in used.values() if not pd.isna(r[column])
         )
         items.append(
             f'<li value="{int(r[C.PERINGKAT])}"><a href="#" data-kel="{i}">{html.escape(str(r[C.NAMA_KEL]))}</a>'
-            f'<span class="angka skor">{_score(r[C.SKOR_PRIORITAS])}</span>'
+            f'<span class="angka skor">{format_number(r[C.SKOR_PRIORITAS], 2)}</span>'
             f'<div class="kantong-komponen">{html.escape(made_of)}</div></li>'
         )
     how = "rata-rata" if equal else "rata-rata berbobot"
@@ -159,17 +153,14 @@ def programme_gaps(
     """
     if coverage is None or region is None or not len(region) or not programs:
         return []
-    names = [theme.name for theme in themes]
+    theme_of = {theme.program: i for i, theme in enumerate(themes) if theme.program}
     rows = region.set_index("program")
     codes = kelurahan[C.KODE_KEL].reset_index(drop=True)
     out = []
     for code, name in programs.items():
-        if code not in rows.index:
+        if code not in rows.index or code not in theme_of:
             continue
-        rule = has_rule(coverage, code)
-        theme_name = f"Cakupan {name}" if rule else f"Penerima {name} (tanpa kriteria kelayakan)"
-        if theme_name not in names:
-            continue
+        rule = themes[theme_of[code]].chart is not None  # coverage is charted; recipients (no rule) are not
         r = rows.loc[code]
         left = coverage[coverage["program"] == code].set_index(C.KODE_KEL)["kk_eksklusi"].astype("Float64")
         by_row = pd.Series(left.reindex(codes.to_numpy()).to_numpy(), index=codes.index).dropna()
@@ -177,7 +168,7 @@ def programme_gaps(
         out.append(
             ProgrammeGap(
                 name=name,
-                theme=names.index(theme_name),
+                theme=theme_of[code],
                 rule=rule,
                 eligible=r.get("kk_layak"),
                 reached=r.get("kk_layak_terima"),

@@ -31,7 +31,7 @@ from ..palette import (
     RATE_COLORS,
     VULNERABLE_COLORS,
 )
-from .format import format_households, format_int, format_percent
+from .format import format_households, format_int, format_number, format_percent
 
 # Themes (radio entries of the layer control), by group.
 GROUP_POVERTY: str = "Kemiskinan"
@@ -96,6 +96,8 @@ class Theme:
     texts: list[str]
     profile: bool = True
     chart: tuple[str, np.ndarray] | None = None
+    #: The programme code of a programme's theme (coverage, or recipients where there is no rule).
+    program: str | None = None
 
 
 def _classes(values: pd.Series, breaks: tuple[float, ...]) -> np.ndarray:
@@ -103,18 +105,13 @@ def _classes(values: pd.Series, breaks: tuple[float, ...]) -> np.ndarray:
     return np.where(np.isnan(data), -1, np.digitize(data, breaks[1:-1], right=False))
 
 
-def _number(value: float) -> str:
-    """A class edge as Indonesians write it: ``0.05`` -> ``0,05``."""
-    return f"{value:g}".replace(".", ",")
-
-
 def _range_legend(breaks: tuple[float, ...], colors: tuple[str, ...], unit: str, hidden: str) -> list[tuple[str, str]]:
     items = [
         (
             color,
-            f"{_number(lo)}–{_number(hi)} {unit}".rstrip()
+            f"{format_number(lo)}–{format_number(hi)} {unit}".rstrip()
             if math.isfinite(hi) and hi <= 100
-            else f"≥ {_number(lo)} {unit}".rstrip(),
+            else f"≥ {format_number(lo)} {unit}".rstrip(),
         )
         for lo, hi, color in zip(breaks[:-1], breaks[1:], colors, strict=True)
     ]
@@ -209,6 +206,11 @@ def program_coverage_table(coverage: pd.DataFrame, codes: pd.Series, programs: d
     return wide.reindex(index=codes.to_numpy(), columns=present).astype("float64")
 
 
+def _eligible_hidden(rows: pd.DataFrame) -> pd.Series:
+    """Coverage rows whose eligible count was hidden (small), as opposed to never assessed."""
+    return rows.get(C.DISEMBUNYIKAN, pd.Series("", index=rows.index)).fillna("").str.contains("kk_layak")
+
+
 def _coverage_texts(coverage: pd.DataFrame, code: str, codes: pd.Series) -> list[str]:
     """Coverage of one programme per kelurahan as text, with its exclusion (eligible, not reached).
 
@@ -216,8 +218,9 @@ def _coverage_texts(coverage: pd.DataFrame, code: str, codes: pd.Series) -> list
     programme; hidden figures read "disembunyikan".
     """
     rows = coverage[coverage["program"] == code].set_index(C.KODE_KEL).reindex(codes.to_numpy())
-    hidden = rows.get(C.DISEMBUNYIKAN, pd.Series("", index=rows.index)).fillna("").str.contains("kk_layak")
-    no_rule = rows["kk_layak"].isna() & ~hidden if "kk_layak" in rows else pd.Series(False, index=rows.index)
+    no_rule = (
+        rows["kk_layak"].isna() & ~_eligible_hidden(rows) if "kk_layak" in rows else pd.Series(False, index=rows.index)
+    )
     excluded = rows["kk_eksklusi"] if "kk_eksklusi" in rows else pd.Series(np.nan, index=rows.index)
     return [
         NO_RULE_LABEL
@@ -232,8 +235,7 @@ def _coverage_texts(coverage: pd.DataFrame, code: str, codes: pd.Series) -> list
 def has_rule(coverage: pd.DataFrame, code: str) -> bool:
     """Whether the register holds an eligibility rule for the programme (some eligible count is known or hidden)."""
     rows = coverage[coverage["program"] == code]
-    hidden = rows.get(C.DISEMBUNYIKAN, pd.Series("", index=rows.index)).fillna("").str.contains("kk_layak")
-    return bool((rows["kk_layak"].notna() | hidden).any()) if "kk_layak" in rows else False
+    return bool((rows["kk_layak"].notna() | _eligible_hidden(rows)).any()) if "kk_layak" in rows else False
 
 
 def no_rule_note(name: str) -> str:
@@ -259,6 +261,7 @@ def _recipient_theme(name: str, coverage: pd.DataFrame, code: str, kelurahan: pd
         legend=[*theme.legend, ("", no_rule_note(name))],
         classes=theme.classes,
         texts=theme.texts,
+        program=code,
     )
 
 
@@ -321,7 +324,7 @@ def kelurahan_themes(
                 colors=M0_COLORS,
                 legend=_range_legend(M0_BREAKS, M0_COLORS, "", f"{HIDDEN_LABEL} / tanpa data"),
                 classes=_classes(m0, M0_BREAKS),
-                texts=[HIDDEN_LABEL if pd.isna(v) else f"{v:.3f}".replace(".", ",") for v in m0],
+                texts=[HIDDEN_LABEL if pd.isna(v) else format_number(v, 3) for v in m0],
             )
         )
     gi = kelurahan[C.GI_KELAS].where(kelurahan[C.GI_KELAS].isin(list(GI_STYLE)), "tanpa_data")
@@ -359,6 +362,7 @@ def kelurahan_themes(
                     texts=_coverage_texts(coverage, code, kelurahan[C.KODE_KEL]),
                     profile=False,  # charted instead
                     chart=(programs[code], table[code].to_numpy()),
+                    program=code,
                 )
             )
     for column, name, label, colors in (

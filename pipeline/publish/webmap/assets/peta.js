@@ -144,43 +144,38 @@
 
   /* How far the panel and the controls reach into the map from each side, in pixels. */
   Kantong.prototype.clearance = function () {
-    var box = this.map.getContainer().getBoundingClientRect();
-    var out = { left: 0, top: 0, right: 0, bottom: 0 };
-    var panel = document.getElementById("kantong-panel");
-    if (panel && panel.offsetParent !== null && !PHONE.matches) {
-      out.left = panel.getBoundingClientRect().right - box.left;
-    }
-    this.map.getContainer().querySelectorAll(".leaflet-top .leaflet-control").forEach(function (el) {
-      out.top = Math.max(out.top, el.getBoundingClientRect().bottom - box.top);
-    });
-    this.map.getContainer().querySelectorAll(".leaflet-bottom .leaflet-control").forEach(function (el) {
-      out.bottom = Math.max(out.bottom, box.bottom - el.getBoundingClientRect().top);
-    });
-    if (!PHONE.matches) {
-      // the layer list and the legend on the right are tall: keep the popup left of them instead
-      var right = this.map.getContainer().querySelector(".leaflet-control-layers");
-      var legend = document.getElementById("kantong-legend");
-      [right, legend].forEach(function (el) {
-        if (el && el.offsetParent !== null) {
-          out.right = Math.max(out.right, box.right - el.getBoundingClientRect().left);
-        }
+    var container = this.map.getContainer();
+    var box = container.getBoundingClientRect();
+    // the farthest reach of the elements matching selector, measured from the top or the bottom edge
+    function reach(selector, from) {
+      var most = 0;
+      container.querySelectorAll(selector).forEach(function (el) {
+        var r = el.getBoundingClientRect();
+        most = Math.max(most, from === "top" ? r.bottom - box.top : box.bottom - r.top);
       });
-      out.top = this.map.getContainer().querySelector(".leaflet-top.leaflet-left .leaflet-control")
-        ? Math.min(out.top, 10 + this.leftStack())
-        : out.top;
+      return most;
+    }
+    var out = { left: 0, top: reach(".leaflet-top .leaflet-control", "top"), right: 0, bottom: 0 };
+    out.bottom = reach(".leaflet-bottom .leaflet-control", "bottom");
+    if (!PHONE.matches) {
+      var panel = document.getElementById("kantong-panel");
+      if (panel && panel.offsetParent !== null) {
+        out.left = panel.getBoundingClientRect().right - box.left;
+      }
+      // the layer list and the legend on the right are tall: keep the popup left of them instead
+      [container.querySelector(".leaflet-control-layers"), document.getElementById("kantong-legend")].forEach(
+        function (el) {
+          if (el && el.offsetParent !== null) {
+            out.right = Math.max(out.right, box.right - el.getBoundingClientRect().left);
+          }
+        }
+      );
+      if (container.querySelector(".leaflet-top.leaflet-left .leaflet-control")) {
+        out.top = Math.min(out.top, 10 + reach(".leaflet-top.leaflet-left .leaflet-control", "top"));
+      }
       out.bottom = Math.min(out.bottom, 40);
     }
     return out;
-  };
-
-  /* Height of the left-hand control column (zoom, search, buttons). */
-  Kantong.prototype.leftStack = function () {
-    var top = 0;
-    var box = this.map.getContainer().getBoundingClientRect();
-    this.map.getContainer().querySelectorAll(".leaflet-top.leaflet-left .leaflet-control").forEach(function (el) {
-      top = Math.max(top, el.getBoundingClientRect().bottom - box.top);
-    });
-    return top;
   };
 
   /* Kelurahan names, placed at the next frame (several moves in one frame place them once). */
