@@ -252,6 +252,9 @@ def test_on_a_phone_the_map_comes_first_and_popups_stay_clear(phone: Offline, re
     page.wait_for_timeout(400)  # the map pans the popup into view
     box = popup.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] >= 0 and box["y"] + box["height"] <= 844
+    # and it uses the room there is: no tiny scroll box on a phone (the profile is longer than 300 px)
+    content = page.locator(".leaflet-popup-content")
+    assert content.evaluate("e => e.clientHeight") >= min(300, content.evaluate("e => e.scrollHeight"))
     for control in page.locator(".leaflet-control:visible, #kantong-panel:visible, #kantong-legend:visible").all():
         other = control.bounding_box()
         assert not _rects_overlap(box, other), f"the popup lies under {control.get_attribute('class')}"

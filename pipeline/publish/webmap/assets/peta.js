@@ -151,7 +151,10 @@
       var most = 0;
       container.querySelectorAll(selector).forEach(function (el) {
         var r = el.getBoundingClientRect();
-        most = Math.max(most, from === "top" ? r.bottom - box.top : box.bottom - r.top);
+        if (r.width || r.height) {
+          // a hidden control (the north arrow off paper) has an empty box at 0,0: it reaches nowhere
+          most = Math.max(most, from === "top" ? r.bottom - box.top : box.bottom - r.top);
+        }
       });
       return most;
     }
