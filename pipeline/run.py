@@ -26,7 +26,7 @@ from .analyse.indicators import (
     region_summary,
 )
 from .analyse.matching import match_beneficiaries
-from .analyse.pockets import aggregate_cells, cell_hotspots, merge_pockets
+from .analyse.pockets import aggregate_cells, cell_hotspots, label_pockets, merge_pockets
 from .analyse.priority import prioritise
 from .analyse.programmes import coverage, overlap_in_excluding_areas, overlap_matrix, programme_flags, target_list
 from .analyse.region import RegionAnalysis
@@ -134,6 +134,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         programs=config.programs,
         deprivation=deprivation,
         small_base=settings.small_base_households,
+        overlap_programs=settings.overlap_programs,
     )
 
     on_stage("programs")
@@ -161,10 +162,13 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         kelurahan, crs=crs, permutations=settings.permutations, seed=settings.seed, significance=settings.significance
     )
     kelurahan = prioritise(kelurahan, weights=config.priority.weights)
-    cells = cell_hotspots(
-        aggregate_cells(classified, resolution=settings.h3_resolution), significance=settings.significance
+    cells = label_pockets(
+        cell_hotspots(
+            aggregate_cells(classified, resolution=settings.h3_resolution), significance=settings.significance
+        ),
+        min_households=settings.min_pocket_households,
     )
-    pockets = merge_pockets(cells, kelurahan_names=names, min_households=config.analysis.min_pocket_households)
+    pockets = merge_pockets(cells, kelurahan_names=names, region=boundaries, crs=crs)
     k = config.min_households
     counts = count_columns(kelurahan)
     public_kel = suppress_small_counts(kelurahan, k=k, counts=counts)
@@ -222,7 +226,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         ),
         "kec": Published(kecamatan, public_kec, counts, derived=rate_derived(public_kec.columns)),
         "wilayah": region_table(summary, k=k),
-        "sel": cell_table(cells, pockets, k=k),
+        "sel": cell_table(cells, k=k),
         "kantong": Published(
             pockets.assign(kantong=pockets["kantong_id"].astype(str)),
             public_pockets,

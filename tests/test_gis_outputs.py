@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 
 from pipeline import columns as C
 from pipeline.errors import PrivacyError
@@ -354,9 +355,16 @@ def test_pockets_and_cells_layers_publish_no_small_cell_and_no_household_point(d
     assert (cells.geom_type == "Polygon").all()
     pockets = pyogrio.read_dataframe(gpkg, layer="kantong")
     assert set(pockets.geom_type) <= {"Polygon", "MultiPolygon"}
-    if len(pockets):  # ranked, each with at least k households
+    if len(pockets):  # ranked, each with at least [analysis] min_pocket_households (default 2 k = 10)
         assert pockets["peringkat"].tolist() == list(range(1, len(pockets) + 1))
-        assert (pockets["jumlah_kk"] >= 5).all()
+        assert (pockets["jumlah_kk"] >= 10).all()
+        # a group of hot cells too small to be a pocket is no pocket in the cells layer either
+        inside = cells[cells["dalam_kantong"].astype(bool)]
+        assert 0 < len(inside) <= pockets["jumlah_sel"].sum()
+        assert all(pockets.geometry.intersects(cell).any() for cell in inside.geometry)
+        # clipped to the region: no pocket reaches outside the kelurahan
+        region = shapely.union_all(pyogrio.read_dataframe(gpkg, layer="kelurahan").geometry.values).buffer(1e-9)
+        assert all(region.contains(p) for p in pockets.geometry)
     indicators = pyogrio.read_dataframe(gpkg, layer="indikator_deprivasi", read_geometry=False)
     assert abs(indicators["bobot"].sum() - 1) < 1e-4 and (indicators["ambang_k"].round(4) == 0.3333).all()
     # The geometries come from the H3 grid, not from households: every cell is
@@ -364,7 +372,6 @@ def test_pockets_and_cells_layers_publish_no_small_cell_and_no_household_point(d
     # (Comparing vertices with home coordinates to 4 decimals is no test here:
     # with thousands of homes and vertices, ~11 m squares coincide by chance.)
     import h3
-    import shapely
 
     for row in cells.sample(min(len(cells), 200), random_state=0).itertuples():
         hexagon = shapely.Polygon([(x, y) for y, x in h3.cell_to_boundary(row.h3)])

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pipeline import columns as C
 from pipeline.analyse.indicators import (
-    KK_MISKIN_3_PROGRAM,
+    KK_MISKIN_BANYAK_PROGRAM,
     KK_MISKIN_TANPA_PROGRAM,
     classify_poverty,
     count_columns,
@@ -56,7 +56,12 @@ def test_counts_and_rates_match_a_hand_count(grid3: gpd.GeoDataFrame) -> None:
     assert k1[C.PERSEN_MISKIN] == pytest.approx(75.0)
     assert k1[C.PERSEN_MISKIN_EKSTREM] == pytest.approx(25.0)
     assert k1["kk_penerima_pkh"] == 2
-    assert k1[KK_MISKIN_3_PROGRAM] == 1
+    assert k1[KK_MISKIN_BANYAK_PROGRAM] == 1
+    # the threshold is [analysis] overlap_programs: at 2, the household with 3 still counts;
+    # at 4, none does (the one with PKH alone never does)
+    for n, expected in ((2, 1), (4, 0)):
+        other = kelurahan_indicators(classified, grid3, programs=PROGRAMS, overlap_programs=n).set_index(C.KODE_KEL)
+        assert other.loc["99.71.01.1001", KK_MISKIN_BANYAK_PROGRAM] == expected
     assert k1[KK_MISKIN_TANPA_PROGRAM] == 1  # decile 4 receives nothing (decile 9 is not poor)
     assert (k2[C.JUMLAH_KK], k2[C.JUMLAH_JIWA], k2[C.KK_MISKIN], k2["kk_perempuan_kepala"]) == (2, 7, 0, 1)
     assert k2[C.PERSEN_MISKIN] == 0.0
@@ -136,6 +141,8 @@ def test_priority_composite_by_hand() -> None:
             C.KK_MISKIN_EKSTREM: [30, 10, 20, 0],
             C.PERSEN_MISKIN_EB: [40.0, 60.0, 50.0, np.nan],
             "gi_kelas_eb": ["panas_99", "tidak_signifikan", "panas_90", "tanpa_data"],
+            # the third kelurahan's hot spot does not survive the FDR: it must not count
+            "gi_fdr_eb": [True, False, False, False],
             C.MPI_M0: [0.2, 0.1, 0.3, np.nan],
         }
     )
@@ -143,11 +150,16 @@ def test_priority_composite_by_hand() -> None:
     # percentile ranks among the 3 kelurahan with households: 1/3, 2/3, 1
     np.testing.assert_allclose(out["skor_ekstrem"][:3], [1, 1 / 3, 2 / 3])
     np.testing.assert_allclose(out["skor_eb"][:3], [1 / 3, 1, 2 / 3])
-    np.testing.assert_allclose(out["skor_titik_panas"][:3], [1, 0, 1 / 3])
+    np.testing.assert_allclose(out["skor_titik_panas"][:3], [1, 0, 0])
     np.testing.assert_allclose(out["skor_mpi"][:3], [2 / 3, 1 / 3, 1])
-    # equal weights: (1 + 1/3 + 1 + 2/3)/4 = 0.75; (1/3 + 1 + 0 + 1/3)/4 = 5/12; (2/3 + 2/3 + 1/3 + 1)/4 = 2/3
-    np.testing.assert_allclose(out[C.SKOR_PRIORITAS][:3], [0.75, 5 / 12, 2 / 3])
+    # equal weights: (1 + 1/3 + 1 + 2/3)/4 = 0.75; (1/3 + 1 + 0 + 1/3)/4 = 5/12; (2/3 + 2/3 + 0 + 1)/4 = 7/12
+    np.testing.assert_allclose(out[C.SKOR_PRIORITAS][:3], [0.75, 5 / 12, 7 / 12])
     assert out[C.PERINGKAT].tolist()[:3] == [1, 3, 2] and out[C.PERINGKAT].isna().tolist()[3]
+    # had the FDR flag been ignored, the third would score (2/3 + 2/3 + 1/3 + 1)/4 = 2/3
+    ungated = prioritise(frame.assign(gi_fdr_eb=[True, False, True, False]))
+    np.testing.assert_allclose(ungated[C.SKOR_PRIORITAS][:3], [0.75, 5 / 12, 2 / 3])
+    # no FDR flag at all: no kelurahan counts as a hot spot
+    np.testing.assert_allclose(prioritise(frame.drop(columns="gi_fdr_eb"))["skor_titik_panas"][:3], [0, 0, 0])
     only_extreme = prioritise(
         frame, weights={"kk_miskin_ekstrem": 1, "persen_miskin_eb": 0, "titik_panas": 0, "mpi_m0": 0}
     )
@@ -177,6 +189,7 @@ def test_priority_ties_are_broken_by_the_stated_rule() -> None:
             C.KK_MISKIN_EKSTREM: [10, 10, 25, 10, 40],
             C.PERSEN_MISKIN_EB: [30.0, 30.0, 20.0, 35.0, 50.0],
             "gi_kelas_eb": ["panas_99", "panas_99", "panas_99", "panas_99", "tidak_signifikan"],
+            "gi_fdr_eb": [True, True, True, True, False],
         }
     )
     out = prioritise(frame, weights={"kk_miskin_ekstrem": 0, "persen_miskin_eb": 0, "titik_panas": 1})

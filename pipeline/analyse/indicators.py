@@ -41,7 +41,8 @@ MEMBER_COUNTS: dict[str, tuple[str, str]] = {
 #: Households for which a member table was given.
 KK_DATA_ANGGOTA: str = "kk_dengan_data_anggota"
 KK_MISKIN_TANPA_PROGRAM: str = "kk_miskin_tanpa_program"
-KK_MISKIN_3_PROGRAM: str = "kk_miskin_3_program"
+#: Poor households receiving at least ``[analysis] overlap_programs`` programmes (default 3).
+KK_MISKIN_BANYAK_PROGRAM: str = "kk_miskin_banyak_program"
 #: Raw rate -> (its count, its Empirical-Bayes-smoothed column).
 EB_RATES: dict[str, tuple[str, str]] = {
     C.PERSEN_MISKIN: (C.KK_MISKIN, C.PERSEN_MISKIN_EB),
@@ -158,6 +159,7 @@ def kelurahan_indicators(
     programs: tuple[Program, ...] = (),
     deprivation: tuple[DeprivationIndicator, ...] = (),
     small_base: int = DEFAULT_SMALL_BASE,
+    overlap_programs: int = 3,
 ) -> gpd.GeoDataFrame:
     """Aggregate classified households to one row per kelurahan.
 
@@ -176,6 +178,9 @@ def kelurahan_indicators(
         weights); empty when the households were not scored.
     small_base
         See :func:`eb_rates`.
+    overlap_programs
+        Poor households receiving at least this many programmes are counted
+        in ``kk_miskin_banyak_program`` (``[analysis] overlap_programs``).
 
     Returns
     -------
@@ -187,7 +192,7 @@ def kelurahan_indicators(
         ``basis_kecil`` flag, Alkire-Foster figures (``mpi_h``, ``mpi_a``,
         ``mpi_m0``, censored headcounts and contributions), vulnerable-group counts,
         recipients per programme (``kk_penerima_<code>``), poor households
-        with no programme and with three or more, and data-quality counts.
+        with no programme and with ``overlap_programs`` or more, and data-quality counts.
     """
     h = pd.DataFrame(households.drop(columns="geometry"))
     flags = pd.DataFrame(index=h.index)
@@ -216,7 +221,7 @@ def kelurahan_indicators(
             flags[f"kk_penerima_{program.code}"] = received[program.code]
     n_programs = received.sum(axis=1) if len(received.columns) else pd.Series(0, index=h.index)
     flags[KK_MISKIN_TANPA_PROGRAM] = (h[C.MISKIN] & (n_programs == 0)).astype("int64")
-    flags[KK_MISKIN_3_PROGRAM] = (h[C.MISKIN] & (n_programs >= 3)).astype("int64")
+    flags[KK_MISKIN_BANYAK_PROGRAM] = (h[C.MISKIN] & (n_programs >= overlap_programs)).astype("int64")
     if deprivation:
         flags = flags.join(mpi_counts(h, indicators=deprivation))
     flags[C.KK_BERKOORDINAT] = (h[C.METODE_LOKASI] == "titik").astype("int64")
@@ -297,6 +302,6 @@ def region_summary(
         C.PERSEN_MISKIN: float(np.round(100 * poor / total, 4)) if total else float("nan"),
         C.PERSEN_MISKIN_EKSTREM: float(np.round(100 * extreme / total, 4)) if total else float("nan"),
         KK_MISKIN_TANPA_PROGRAM: int(kelurahan[KK_MISKIN_TANPA_PROGRAM].sum()),
-        KK_MISKIN_3_PROGRAM: int(kelurahan[KK_MISKIN_3_PROGRAM].sum()),
+        KK_MISKIN_BANYAK_PROGRAM: int(kelurahan[KK_MISKIN_BANYAK_PROGRAM].sum()),
         **mpi,
     }

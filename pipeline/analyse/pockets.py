@@ -18,9 +18,10 @@ settlement where poor households actually live. This module:
 3. **Merges** contiguous cells that are significant hot spots *and* hold
    more poor households than the regional rate explains into pocket
    polygons. The second condition trims the halo of ordinary cells that
-   are only significant because they border a pocket. A pocket with fewer
-   than ``min_households`` households is dropped (it could not be
-   published).
+   are only significant because they border a pocket. A group of cells
+   with fewer than ``min_households`` households is not a pocket
+   (:func:`label_pockets`), and each pocket outline is clipped to the
+   region's kelurahan.
 
 Cells with fewer than ``k`` households are analysed like every other cell,
 but :func:`public_cells` never publishes their figures.
@@ -278,27 +279,96 @@ def cell_hotspots(cells: gpd.GeoDataFrame, *, significance: float = 0.05, knn: i
     return out
 
 
+def label_pockets(cells: gpd.GeoDataFrame, *, min_households: int = 5) -> gpd.GeoDataFrame:
+    """Which pocket each cell belongs to, ranked, with the minimum size applied.
+
+    Contiguous pocket cells (:func:`pocket_membership`) with fewer than
+    ``min_households`` households in all are not a pocket: their cells get
+    no pocket id, here and therefore in every output.
+
+    Parameters
+    ----------
+    cells
+        Output of :func:`cell_hotspots`.
+    min_households
+        The smallest pocket, in households.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with ``kantong_id``: ``K01``, ``K02``, … ranked by most poor
+        households, then the highest share; empty outside every pocket.
+    """
+    membership = pocket_membership(cells)
+    inside = membership >= 0
+    sums = (
+        pd.DataFrame(
+            {
+                "pocket": membership[inside],
+                "households": cells[KK_DI_SEL].to_numpy()[inside],
+                "poor": cells[C.KK_MISKIN].to_numpy()[inside],
+            }
+        )
+        .groupby("pocket")
+        .sum()
+    )
+    sums = sums[sums["households"] >= min_households]
+    ranked = sums.assign(share=sums["poor"] / sums["households"]).sort_values(
+        ["poor", "share"], ascending=False, kind="stable"
+    )
+    ids = {pocket: f"K{rank:02d}" for rank, pocket in enumerate(ranked.index, start=1)}
+    dropped = len(np.unique(membership[inside])) - len(ids)
+    if dropped:
+        logger.info("%d groups of hot cells hold fewer than %d households: not pockets", dropped, min_households)
+    out = cells.copy()
+    out[KANTONG_ID] = np.array([ids.get(m, "") for m in membership.tolist()], dtype=object)
+    return out
+
+
+def _clip_to_region(pockets: gpd.GeoSeries, region: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Each pocket outline cut to the kelurahan it overlaps (hexagons reach past the coast and the border)."""
+    area = region.geometry.to_crs(pockets.crs).reset_index(drop=True)
+    pairs = area.sindex.query(pockets.to_numpy(), predicate="intersects")
+    clipped = []
+    for i, geometry in enumerate(pockets.to_numpy()):
+        land = shapely.union_all(area.to_numpy()[pairs[1][pairs[0] == i]])
+        part = shapely.intersection(geometry, land)
+        polygons = [g for g in shapely.get_parts(part) if isinstance(g, shapely.Polygon) and not g.is_empty]
+        clipped.append(shapely.MultiPolygon(polygons) if len(polygons) > 1 else (polygons or [part])[0])
+    return gpd.GeoSeries(clipped, index=pockets.index, crs=pockets.crs)
+
+
 def merge_pockets(
     cells: gpd.GeoDataFrame,
     *,
     kelurahan_names: dict[str, str] | None = None,
     min_households: int = 5,
+    region: gpd.GeoDataFrame | None = None,
+    crs: str | int | object | None = None,
 ) -> gpd.GeoDataFrame:
     """Merge contiguous hot cells into ranked pocket polygons (*kantong*).
 
     A cell joins a pocket when it is a Gi* hot spot under the FDR
     (:func:`cell_hotspots`) and its own poor count is above the regional
     rate at the lenient level :data:`CELL_EVIDENCE`. Adjacent such cells
-    (sharing an edge) form one pocket.
+    (sharing an edge) form one pocket, and a pocket must hold at least
+    ``min_households`` households (see :func:`label_pockets`).
 
     Parameters
     ----------
     cells
-        Output of :func:`cell_hotspots`.
+        Output of :func:`label_pockets`, or of :func:`cell_hotspots` (then
+        labelled here with ``min_households``).
     kelurahan_names
         Kelurahan code -> name, to name the kelurahan each pocket spans.
     min_households
-        Pockets with fewer households are dropped (they could not be published).
+        The smallest pocket, in households, when ``cells`` are not labelled yet.
+    region
+        The kelurahan boundaries: each pocket is clipped to them, so that
+        no outline reaches into the sea or a neighbouring regency.
+    crs
+        The projected CRS in which ``luas_km2`` is measured (the region's
+        ``[analysis] projected_crs``); by default the pockets' UTM zone.
 
     Returns
     -------
@@ -308,19 +378,20 @@ def merge_pockets(
         ``jumlah_kk``, ``kk_miskin``, ``kk_miskin_ekstrem``,
         ``persen_miskin``, ``rata_skor_deprivasi`` (where scored),
         ``luas_km2``, ``kode_kel`` and ``nama_kel`` (the kelurahan spanned,
-        comma-separated), in EPSG:4326. The input cells' ``kantong_id``
-        is returned by :func:`pocket_membership`.
+        comma-separated), in EPSG:4326.
     """
     columns = [KANTONG_ID, "peringkat", "jumlah_sel", KK_DI_SEL, C.KK_MISKIN, C.KK_MISKIN_EKSTREM, C.PERSEN_MISKIN]
-    membership = pocket_membership(cells)
-    chosen = cells.assign(**{KANTONG_ID: membership}).loc[membership >= 0]
+    if KANTONG_ID not in cells:
+        cells = label_pockets(cells, min_households=min_households)
+    chosen = cells.loc[cells[KANTONG_ID].to_numpy() != ""]
     if chosen.empty:
         return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs="EPSG:4326")
     sums = {KK_DI_SEL: "sum", C.KK_MISKIN: "sum", C.KK_MISKIN_EKSTREM: "sum", H3: list, KODE_KEL_SEMUA: ",".join}
     if _SCORE_SUM in chosen:
         sums |= {_SCORE_SUM: "sum", C.KK_DINILAI_MPI: "sum"}
     pockets = chosen.groupby(KANTONG_ID).agg(sums)
-    pockets = pockets[pockets[KK_DI_SEL] >= min_households].copy()
+    pockets["peringkat"] = pockets.index.str[1:].astype(int)
+    pockets = pockets.sort_values("peringkat").reset_index()
     pockets["jumlah_sel"] = pockets[H3].map(len)
     pockets[C.PERSEN_MISKIN] = 100.0 * pockets[C.KK_MISKIN] / pockets[KK_DI_SEL]
     if _SCORE_SUM in pockets:
@@ -334,11 +405,9 @@ def merge_pockets(
     pockets[C.NAMA_KEL] = codes.map(lambda cs: ", ".join(names.get(c, c) for c in cs))
     geometry = [shapely.geometry.shape(h3.cells_to_h3shape(cs).__geo_interface__) for cs in pockets[H3]]
     out = gpd.GeoDataFrame(pockets.drop(columns=[H3, KODE_KEL_SEMUA]), geometry=geometry, crs="EPSG:4326")
-    out = out.sort_values([C.KK_MISKIN, C.PERSEN_MISKIN], ascending=False, kind="stable").reset_index(drop=True)
-    out["peringkat"] = np.arange(1, len(out) + 1)
-    out[KANTONG_ID] = [f"K{r:02d}" for r in out["peringkat"]]
-    area = out.to_crs(out.estimate_utm_crs()).area / 1e6 if len(out) else pd.Series(dtype="float64")
-    out["luas_km2"] = np.round(area.to_numpy(), 4)
+    if region is not None and len(region):
+        out = out.set_geometry(_clip_to_region(out.geometry, region))
+    out["luas_km2"] = np.round((out.to_crs(crs or out.estimate_utm_crs()).area / 1e6).to_numpy(), 4)
     logger.info("%d pockets: %d households, %d poor", len(out), int(out[KK_DI_SEL].sum()), int(out[C.KK_MISKIN].sum()))
     return out[[*columns, "luas_km2", C.KODE_KEL, C.NAMA_KEL, "geometry"]]
 
@@ -372,7 +441,10 @@ def public_cells(cells: gpd.GeoDataFrame, *, k: int) -> gpd.GeoDataFrame:
         ``disembunyikan``. Every figure of a cell with 1 to k-1 households
         is empty, and its class is ``disembunyikan``.
     """
-    membership = pocket_membership(cells) if GI_KELAS_SEL in cells else np.full(len(cells), -1)
+    if KANTONG_ID in cells:
+        membership = np.where(cells[KANTONG_ID].to_numpy() != "", 0, -1)
+    else:
+        membership = pocket_membership(cells) if GI_KELAS_SEL in cells else np.full(len(cells), -1)
     keep = [
         c
         for c in (H3, C.KODE_KEL, KK_DI_SEL, C.KK_MISKIN, C.KK_MISKIN_EKSTREM, C.PERSEN_MISKIN,

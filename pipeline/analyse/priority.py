@@ -8,8 +8,8 @@ component (weight key)    measure                                     score 0..1
 ========================  ==========================================  =====================
 ``kk_miskin_ekstrem``     extreme-poor households (how many)          percentile rank
 ``persen_miskin_eb``      EB-smoothed poverty rate (how concentrated)  percentile rank
-``titik_panas``           Gi* class of the EB rate (in a hot spot)    99 %: 1, 95 %: 2/3,
-                                                                      90 %: 1/3, else 0
+``titik_panas``           Gi* hot spot of the EB rate that passes     99 %: 1, 95 %: 2/3,
+                          the Benjamini-Hochberg FDR (``gi_fdr_eb``)  90 %: 1/3, else 0
 ``mpi_m0``                Alkire-Foster M0 (how deprived)             percentile rank
 ========================  ==========================================  =====================
 
@@ -22,6 +22,12 @@ repeatable. Percentile ranks are taken
 among the kelurahan with households (ties share their mean rank); a
 component the region has no data for is left out and the others are
 re-weighted. Kelurahan without households get no score and no rank.
+
+Only hot spots that survive the false discovery rate count: a kelurahan
+whose Gi* p-value is small by itself but not under the FDR (as happens by
+chance in a region with no real cluster) scores 0, so chance does not move
+it up the list. Its class is still published (``gi_kelas_eb``) beside the
+FDR flag.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ COMPONENTS: dict[str, tuple[str, str]] = {
     "mpi_m0": (C.MPI_M0, "skor_mpi"),
 }
 HOTSPOT_SCORES: dict[str, float] = {"panas_99": 1.0, "panas_95": 2 / 3, "panas_90": 1 / 3}
+#: The FDR flag that gates the hot-spot component (True: significant under the FDR).
+HOTSPOT_FDR: str = "gi_fdr_eb"
 #: How equal scores are ordered, in words (the map's priority list states it).
 TIE_RULE: str = (
     "skor sama: lebih banyak KK miskin ekstrem lebih dulu, lalu persentase (EB) lebih tinggi, lalu kode wilayah"
@@ -55,7 +63,9 @@ def prioritise(kelurahan: pd.DataFrame, *, weights: dict[str, float] | None = No
     Parameters
     ----------
     kelurahan
-        Kelurahan indicators with EB rates, Gi* classes of the EB rate and M0.
+        Kelurahan indicators with EB rates, Gi* classes of the EB rate
+        with their FDR flags (``gi_fdr_eb``; without it no kelurahan counts
+        as a hot spot) and M0.
     weights
         Component -> weight (>= 0); equal weights by default.
 
@@ -75,7 +85,10 @@ def prioritise(kelurahan: pd.DataFrame, *, weights: dict[str, float] | None = No
             logger.warning("priority: no '%s' data; the component is left out", source)
             continue
         if component == "titik_panas":
-            values = out[source].map(HOTSPOT_SCORES).fillna(0.0).astype("float64")
+            significant = (
+                out[HOTSPOT_FDR].fillna(False).astype(bool) if HOTSPOT_FDR in out else pd.Series(False, index=out.index)
+            )
+            values = out[source].map(HOTSPOT_SCORES).fillna(0.0).astype("float64").where(significant, 0.0)
         else:
             values = out[source].astype("float64").where(has).rank(pct=True, method="average").fillna(0.0)
         out[score] = values.where(has)

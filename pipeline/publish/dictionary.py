@@ -48,7 +48,9 @@ FIELDS: dict[str, str] = {
     "kk_ada_penyakit_kronis": "KK dengan anggota berpenyakit kronis",
     "jiwa_penyakit_kronis": "Jiwa berpenyakit kronis",
     "kk_miskin_tanpa_program": "KK miskin yang tidak menerima program apa pun (eksklusi)",
-    "kk_miskin_3_program": "KK miskin yang menerima tiga program atau lebih (tumpang tindih)",
+    "kk_miskin_banyak_program": (
+        "KK miskin yang menerima N program atau lebih ([analysis] overlap_programs, bawaan 3; tumpang tindih)"
+    ),
     C.KK_BERKOORDINAT: "KK dengan titik GPS",
     C.PERSEN_BERKOORDINAT: "Persentase KK dengan titik GPS",
     C.KK_BEDA_LOKASI: "KK yang titik GPS-nya di kelurahan lain daripada kode register",
@@ -82,7 +84,10 @@ FIELDS: dict[str, str] = {
     C.RATA_SKOR_DEPRIVASI: "Rata-rata skor deprivasi KK yang dinilai (0-1)",
     "skor_ekstrem": "Komponen prioritas: peringkat persentil jumlah KK miskin ekstrem (0-1)",
     "skor_eb": "Komponen prioritas: peringkat persentil persentase miskin EB (0-1)",
-    "skor_titik_panas": "Komponen prioritas: titik panas Gi* EB (99 % = 1, 95 % = 0,67, 90 % = 0,33, lain = 0)",
+    "skor_titik_panas": (
+        "Komponen prioritas: titik panas Gi* EB yang lolos uji FDR (99 % = 1, 95 % = 0,67, 90 % = 0,33; "
+        "tidak lolos FDR atau bukan titik panas = 0)"
+    ),
     "skor_mpi": "Komponen prioritas: peringkat persentil M0 (0-1)",
     C.SKOR_PRIORITAS: "Skor prioritas: rata-rata berbobot keempat komponen (0-1)",
     C.PERINGKAT: "Peringkat prioritas kelurahan (1 = didahulukan)",

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from ..analyse.pockets import public_cells
+from ..analyse.pockets import KANTONG_ID, public_cells
 from .privacy import rate_sources
 from .relations import Relations
 
@@ -101,7 +101,7 @@ class Published:
 
 #: Region totals (``ringkasan.json``, the map's panel) that are sums of the kecamatan.
 REGION_COUNTS: tuple[str, ...] = (
-    "jumlah_kk", "jumlah_jiwa", "kk_miskin", "kk_miskin_ekstrem", "kk_miskin_tanpa_program", "kk_miskin_3_program",
+    "jumlah_kk", "jumlah_jiwa", "kk_miskin", "kk_miskin_ekstrem", "kk_miskin_tanpa_program", "kk_miskin_banyak_program",
     "kk_dinilai_mpi", "kk_miskin_multidimensi",
 )  # fmt: skip
 
@@ -279,21 +279,17 @@ def region_table(summary: dict, *, k: int) -> Published:
     return Published(pd.concat([true, rates], axis=1), pd.concat([public, rates], axis=1), keys, derived=derived)
 
 
-def cell_table(cells: gpd.GeoDataFrame, pockets: gpd.GeoDataFrame, *, k: int) -> Published:
-    """H3 cells for disclosure control: sub-counts of 1..k-1 hidden too, and the pocket each cell lies in."""
+def cell_table(cells: gpd.GeoDataFrame, *, k: int) -> Published:
+    """H3 cells for disclosure control: sub-counts of 1..k-1 hidden too, and the pocket each cell lies in.
+
+    ``cells`` are labelled by :func:`pipeline.analyse.pockets.label_pockets`.
+    """
     public = public_cells(cells, k=k)
     counts = [c for c in ("jumlah_kk", C.KK_MISKIN, C.KK_MISKIN_EKSTREM) if c in public]
     for column in counts[1:]:
         public[column] = public[column].mask(public[column].between(1, k - 1).fillna(False).to_numpy())
     true = public.assign(**{c: cells[c].to_numpy() for c in counts})
-    key = np.full(len(cells), "", dtype=object)
-    if len(pockets) and len(cells):
-        inside = gpd.sjoin(
-            gpd.GeoDataFrame(geometry=cells.geometry.representative_point().to_numpy(), crs=cells.crs),
-            pockets[["kantong_id", "geometry"]].to_crs(cells.crs),
-            predicate="within",
-        )
-        key[inside.index.to_numpy()] = inside["kantong_id"].astype(str).to_numpy()
+    key = cells[KANTONG_ID].astype(str).to_numpy(dtype=object)
     true["kantong"] = key
     derived = {
         C.PERSEN_MISKIN: (C.KK_MISKIN,),

@@ -75,7 +75,11 @@ def legend_block(
 PRIORITY_WORDS: dict[str, tuple[str, str, str]] = {
     "kk_miskin_ekstrem": ("skor_ekstrem", "banyaknya KK miskin ekstrem", "ekstrem"),
     "persen_miskin_eb": ("skor_eb", "persentase KK miskin, dihaluskan (Empirical Bayes)", "persentase"),
-    "titik_panas": ("skor_titik_panas", "berada di kelompok kelurahan miskin (titik panas Gi*)", "titik panas"),
+    "titik_panas": (
+        "skor_titik_panas",
+        "berada di kelompok kelurahan miskin yang nyata secara statistik (titik panas Gi*, lolos uji FDR)",
+        "titik panas",
+    ),
     "mpi_m0": ("skor_mpi", "kemiskinan multidimensi (M0)", "multidimensi"),
 }
 
@@ -238,7 +242,8 @@ def help_html(context: MapContext) -> str:
         <li>Klik kelurahan mana saja untuk profilnya; cari nama di kotak pencarian.</li>
         <li>Abu-abu = angka di bawah {context.min_households} KK disembunyikan untuk melindungi data pribadi.</li>
         <li>"Titik panas" berarti kelompok tetangga yang sama-sama miskin, bukan kebetulan
-          (uji Getis-Ord Gi*; kantong memakai koreksi uji berganda (FDR) {fdr}).</li>
+          (uji Getis-Ord Gi*). Skor prioritas hanya menghitung titik panas yang lolos koreksi uji berganda
+          (FDR) {fdr}; kantong memakai uji hitungan dengan FDR {fdr} juga.</li>
       </ul></details>"""
 
 
@@ -292,7 +297,7 @@ def panel_html(context: MapContext, kelurahan: pd.DataFrame, *, gaps: list[Progr
         {source}Definisi: {html.escape(context.poverty_rule)}<br>
         Angka di bawah {context.min_households} KK disembunyikan untuk melindungi data pribadi (UU 27/2022).<br>
         <span class="kantong-layar">Titik panas: kelurahan miskin yang bertetangga dengan kelurahan miskin (Getis-Ord Gi*,
-        ketetanggaan queen, uji permutasi).<br>
+        ketetanggaan queen, uji permutasi); skor prioritas hanya memakai titik panas yang lolos FDR {fdr}.<br>
         Kantong: segi enam (sel H3) dengan KK miskin lebih banyak daripada yang dijelaskan oleh persentase wilayah
         (uji hitungan dengan koreksi uji berganda (FDR) {fdr}), sedikitnya {context.min_pocket_households} KK.<br></span>
         Dibuat: {html.escape(context.generated)}
