@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import columns as C
 from .analyse.deprivation import score_households
-from .analyse.hotspots import kelurahan_hotspots, knn_fallback_names
+from .analyse.hotspots import kecamatan_hotspots, kelurahan_hotspots, knn_fallback_names
 from .analyse.indicators import (
     classify_poverty,
     count_columns,
@@ -172,7 +172,13 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     k = config.min_households
     counts = count_columns(kelurahan)
     public_kel = suppress_small_counts(kelurahan, k=k, counts=counts)
-    kecamatan = kecamatan_indicators(kelurahan, deprivation=deprivation)
+    kecamatan = kecamatan_hotspots(
+        kecamatan_indicators(kelurahan, deprivation=deprivation, small_base=settings.small_base_households),
+        crs=crs,
+        permutations=settings.permutations,
+        seed=settings.seed,
+        significance=settings.significance,
+    )
     public_kec = suppress_small_counts(kecamatan, k=k, counts=counts)
     public_pockets = suppress_small_counts(pockets, k=k, counts=count_columns(pockets))
 

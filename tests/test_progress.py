@@ -101,6 +101,42 @@ def test_reconciliation_ratio_and_drivers() -> None:
     assert drivers["persen_dari_selisih"].iloc[0] == pytest.approx(50.0)
 
 
+def test_reported_register_counts_appear_in_the_reconciliation() -> None:
+    from pipeline.settings import ReportedCount
+
+    kelurahan = pd.DataFrame(
+        {
+            C.KODE_KEL: ["a", "b"],
+            C.NAMA_KEL: ["A", "B"],
+            C.JUMLAH_JIWA: [3000, 1000],
+            "jiwa_miskin": [1200, 400],
+            "jiwa_miskin_ekstrem": [100, 20],
+        }
+    )
+    reported = (
+        ReportedCount(year=2022, poor_people=2000, source="Dinsos 2022"),
+        ReportedCount(year=2023, poor_people=1280, source="Dinsos 2023"),
+    )
+    # no BPS figure (Palangka Raya today): one row, register 1,600 against the latest
+    # reported 1,280 -> ratio 1.25; no BPS columns, and no kelurahan drivers
+    region, drivers = reconcile(kelurahan, ProgressSettings(reported=reported))
+    assert region["indikator"].tolist() == ["kemiskinan"]
+    row = region.iloc[0]
+    assert (row["jiwa_register"], row["jiwa_dilaporkan"], row["tahun_dilaporkan"]) == (1600, 1280, 2023)
+    assert row["rasio_dilaporkan"] == pytest.approx(1.25) and row["sumber_dilaporkan"] == "Dinsos 2023"
+    assert "jiwa_bps" not in region and drivers.empty and "bukan angka BPS" in row["penjelasan"]
+    # with a BPS figure too, both comparisons sit on the poverty row; extreme poverty has no reported count
+    bps = (BpsFigure(year=2024, poverty_rate=5.0, extreme_poverty_rate=1.0, poor_people=800, source="BPS"),)
+    region, drivers = reconcile(kelurahan, ProgressSettings(bps=bps, reported=reported, population=4000))
+    rows = region.set_index("indikator")
+    assert rows.loc["kemiskinan", "rasio"] == pytest.approx(2.0) and rows.loc["kemiskinan", "jiwa_dilaporkan"] == 1280
+    assert pd.isna(rows.loc["kemiskinan ekstrem", "jiwa_dilaporkan"]) and len(drivers) == 2
+    # the seed region that records such counts carries them into its reconciliation
+    config = load_config(ROOT / "regions" / "palangka_raya.toml")
+    table, _ = reconcile(kelurahan, config.progress)
+    assert table.loc[0, "jiwa_dilaporkan"] == 64_000 and table.loc[0, "tahun_dilaporkan"] == 2023
+
+
 def test_two_snapshots_with_known_movements() -> None:
     kel = gpd.GeoDataFrame(
         {C.KODE_KEL: ["k1", "k2"], C.NAMA_KEL: ["Satu", "Dua"]},

@@ -208,3 +208,56 @@ def test_pockets_are_clipped_to_the_region_and_measured_in_its_crs() -> None:
     assert 0.09 < whole < 0.12 and pocket["luas_km2"].iloc[0] == pytest.approx(whole / 2, rel=0.05)
     # the counts stay those of the cells: clipping changes the outline, not who is in the pocket
     assert pocket[["jumlah_kk", C.KK_MISKIN]].iloc[0].tolist() == [2, 2]
+
+
+# --- kecamatan: EB rates always, hot spots only with enough kecamatan ------------------
+
+
+def _kelurahan_in_kecamatan(households: list[int], poor: list[int], per_kecamatan: int = 2) -> gpd.GeoDataFrame:
+    """Kelurahan squares on a row, ``per_kecamatan`` of them in each kecamatan."""
+    n = len(households)
+    return gpd.GeoDataFrame(
+        {
+            C.KODE_KEC: [f"99.71.{i // per_kecamatan + 1:02d}" for i in range(n)],
+            C.NAMA_KEC: [f"Kec {i // per_kecamatan + 1}" for i in range(n)],
+            C.JUMLAH_KK: households,
+            C.KK_MISKIN: poor,
+            C.KK_MISKIN_EKSTREM: [0] * n,
+            C.KK_BERKOORDINAT: households,
+        },
+        geometry=[shapely.box(i * 1000, 9_000_000, (i + 1) * 1000, 9_001_000) for i in range(n)],
+        crs=UTM50S,
+    )
+
+
+def test_kecamatan_get_eb_rates_from_their_summed_counts() -> None:
+    from pipeline.analyse.indicators import kecamatan_indicators
+
+    # Two kelurahan per kecamatan summing to the EB example above: 100/10, 100/20, 100/30,
+    # 100/40, 20/5 -> 13.28125, 21.09375, 28.90625, 36.71875 and 25 %.
+    kel = _kelurahan_in_kecamatan([60, 40, 50, 50, 30, 70, 90, 10, 10, 10], [6, 4, 15, 5, 10, 20, 39, 1, 2, 3])
+    kec = kecamatan_indicators(kel).sort_values(C.KODE_KEC)
+    assert kec[C.JUMLAH_KK].tolist() == [100, 100, 100, 100, 20]
+    np.testing.assert_allclose(kec[C.PERSEN_MISKIN_EB], [13.28125, 21.09375, 28.90625, 36.71875, 25.0])
+    assert kec[C.BASIS_KECIL].tolist() == [False, False, False, False, True]
+
+
+def test_kecamatan_hot_spots_need_ten_kecamatan() -> None:
+    from pipeline.analyse.hotspots import MIN_AREAS_FOR_HOTSPOTS, TOO_FEW_CLASS, kecamatan_hotspots
+    from pipeline.analyse.indicators import kecamatan_indicators
+
+    # 8 kecamatan (Dompu has 8): a kecamatan with 3 neighbours has C(7, 3) = 35 possible
+    # neighbourhoods, so its two-sided p-value is never below 2/35 = 0.057: not tested.
+    assert 2 / comb(7, 3) > 0.05 > 2 / comb(9, 3)
+    assert MIN_AREAS_FOR_HOTSPOTS == 10
+    few = kecamatan_indicators(_kelurahan_in_kecamatan([100] * 8, [10, 20, 30, 40, 50, 60, 70, 80], per_kecamatan=1))
+    out = kecamatan_hotspots(few, crs=UTM50S, permutations=99)
+    assert (out["gi_kelas_eb"] == TOO_FEW_CLASS).all() and out["gi_z_eb"].isna().all()
+    assert not out["gi_fdr_eb"].any() and (out["lisa_kelas"] == TOO_FEW_CLASS).all()
+    # 10 kecamatan on a strip, y = 1..10 % of 100: tested, and the Gi* z of the last is by hand
+    # mean 5.5, S = sqrt(385/10 - 30.25) = sqrt(8.25); the last: W = 2, sum 19:
+    # (19 - 11) / (sqrt(8.25) sqrt((20 - 4)/9)) = 8 / (2.872281 x 1.333333) = 2.088932
+    enough = kecamatan_indicators(_kelurahan_in_kecamatan([100] * 10, list(range(1, 11)), per_kecamatan=1))
+    out = kecamatan_hotspots(enough, crs=UTM50S, permutations=99).sort_values(C.KODE_KEC)
+    assert not (out["gi_kelas"] == TOO_FEW_CLASS).any()
+    assert out["gi_z"].iloc[-1] == pytest.approx(2.088932, abs=1e-6)

@@ -52,6 +52,15 @@ HOT_COLD_CLASSES: tuple[str, ...] = (
     "dingin_99",
 )
 NO_DATA_CLASS: str = "tanpa_data"
+#: Class of every area when there are too few areas for a local test (:func:`kecamatan_hotspots`).
+TOO_FEW_CLASS: str = "tidak_diuji"
+#: The fewest kecamatan for which local hot spots are computed. With n areas
+#: a conditional permutation draws a kecamatan's k neighbours from the n - 1
+#: others, so only C(n - 1, k) distinct neighbourhoods exist and the smallest
+#: two-sided p-value is about 2 / C(n - 1, k): with 8 kecamatan and 3
+#: neighbours, 2 / 35 = 0.057, above 0.05 whatever the data. From 10 (2 / 84 =
+#: 0.024) a cluster can be significant at all.
+MIN_AREAS_FOR_HOTSPOTS: int = 10
 #: Local Moran quadrants (esda's q: 1 HH, 2 LH, 3 LL, 4 HL) -> class codes.
 LISA_CLASSES: dict[int, str] = {1: "tinggi_tinggi", 2: "rendah_tinggi", 3: "rendah_rendah", 4: "tinggi_rendah"}
 #: Variables analysed for each kelurahan: column suffix -> rate column.
@@ -231,10 +240,11 @@ def local_gi_star(
     put("lisa_kelas", lisa_class)
     put("lisa_fdr", fdr_significant(lisa_p, significance) & (lisa_p <= significance))
     if knn.any():
+        name = C.NAMA_KEL if C.NAMA_KEL in subset else C.NAMA_KEC
         logger.info(
-            "Gi*: %d kelurahan had no contiguous neighbour and use their nearest: %s",
+            "Gi*: %d areas had no contiguous neighbour and use their nearest: %s",
             int(knn.sum()),
-            ", ".join(subset.loc[knn, C.NAMA_KEL].astype(str)),
+            ", ".join(subset.loc[knn, name].astype(str)),
         )
     counts = pd.Series(out[names["gi_kelas"]]).value_counts().to_dict()
     logger.info("Gi* on %s (%d permutations, seed %d): %s", column, permutations, seed, counts)
@@ -269,6 +279,56 @@ def kelurahan_hotspots(
                 seed=seed,
                 significance=significance,
             )
+    return out
+
+
+def kecamatan_hotspots(
+    kecamatan: gpd.GeoDataFrame,
+    *,
+    crs: str | int | object,
+    permutations: int = 999,
+    seed: int = 0,
+    significance: float = 0.05,
+    min_areas: int = MIN_AREAS_FOR_HOTSPOTS,
+) -> gpd.GeoDataFrame:
+    """The kelurahan hot-spot analysis on kecamatan, where there are enough of them.
+
+    Parameters
+    ----------
+    kecamatan
+        Kecamatan indicators with raw and EB rates.
+    min_areas
+        The fewest kecamatan with households for a local test (see
+        :data:`MIN_AREAS_FOR_HOTSPOTS`). Below it every kecamatan is classed
+        :data:`TOO_FEW_CLASS` with no z-score or p-value: a region of 3 to 8
+        kecamatan cannot show a significant local cluster at 5 %, and a
+        class from it would only look like a finding.
+
+    Returns
+    -------
+    GeoDataFrame
+        The columns of :func:`kelurahan_hotspots`.
+    """
+    with_households = int(kecamatan[C.PERSEN_MISKIN].notna().sum()) if C.PERSEN_MISKIN in kecamatan else 0
+    if with_households >= min_areas:
+        return kelurahan_hotspots(kecamatan, crs=crs, permutations=permutations, seed=seed, significance=significance)
+    logger.info(
+        "kecamatan hot spots: %d kecamatan with households, fewer than %d; not tested (class %s)",
+        with_households,
+        min_areas,
+        TOO_FEW_CLASS,
+    )
+    out = kecamatan.copy()
+    for suffix, column in HOTSPOT_VARIABLES.items():
+        if column not in out:
+            continue
+        for key in ("gi_z", "gi_p", "lisa_i", "lisa_p"):
+            out[f"{key}{suffix}"] = np.nan
+        for key in ("gi_kelas", "lisa_kelas"):
+            out[f"{key}{suffix}"] = np.where(out[column].notna(), TOO_FEW_CLASS, NO_DATA_CLASS)
+        for key in ("gi_fdr", "lisa_fdr"):
+            out[f"{key}{suffix}"] = False
+    out[C.TETANGGA_KNN] = False
     return out
 
 

@@ -250,7 +250,10 @@ def count_columns(indicators: pd.DataFrame) -> list[str]:
 
 
 def kecamatan_indicators(
-    kelurahan: gpd.GeoDataFrame, *, deprivation: tuple[DeprivationIndicator, ...] = ()
+    kelurahan: gpd.GeoDataFrame,
+    *,
+    deprivation: tuple[DeprivationIndicator, ...] = (),
+    small_base: int = DEFAULT_SMALL_BASE,
 ) -> gpd.GeoDataFrame:
     """Sum kelurahan counts into kecamatan and recompute the rates.
 
@@ -261,12 +264,15 @@ def kecamatan_indicators(
     deprivation
         The deprivation indicators with their effective weights, to
         recompute H, A and M0 from the summed counts.
+    small_base
+        See :func:`eb_rates`.
 
     Returns
     -------
     GeoDataFrame
         One row per kecamatan with ``kode_kec``, ``nama_kec``, the summed
-        counts, the rates and the dissolved geometry.
+        counts, the rates, their Empirical-Bayes-smoothed rates (smoothed
+        among the kecamatan) with ``basis_kecil``, and the dissolved geometry.
     """
     counts = count_columns(kelurahan)
     out = kelurahan[[C.KODE_KEC, C.NAMA_KEC, *counts, "geometry"]].dissolve(
@@ -275,7 +281,7 @@ def kecamatan_indicators(
     out[C.PERSEN_MISKIN] = _percent(out[C.KK_MISKIN], out[C.JUMLAH_KK])
     out[C.PERSEN_MISKIN_EKSTREM] = _percent(out[C.KK_MISKIN_EKSTREM], out[C.JUMLAH_KK])
     out[C.PERSEN_BERKOORDINAT] = _percent(out[C.KK_BERKOORDINAT], out[C.JUMLAH_KK])
-    return mpi_from_counts(out, indicators=deprivation)
+    return eb_rates(mpi_from_counts(out, indicators=deprivation), small_base=small_base)
 
 
 def region_summary(

@@ -62,6 +62,12 @@ RECONCILIATION_NOTE: str = (
     "pencacahan yang berbeda."
 )
 #: Rate kinds: configured name -> (label, register people column, register households column).
+#: What a ``[[reported_register]]`` count is, beside this run's own register count.
+REPORTED_NOTE: str = (
+    "Jiwa_dilaporkan adalah hitungan penduduk miskin dari register yang dilaporkan dinas (bukan angka BPS). "
+    "Rasio_dilaporkan = jiwa_register / jiwa_dilaporkan: jauh dari 1 berarti register yang dipakai di sini "
+    "berbeda cakupan, tanggal atau definisi miskin dari yang dipakai dinas; periksa sebelum membandingkan angka."
+)
 KINDS: dict[str, tuple[str, str, str]] = {
     "poverty_rate": ("kemiskinan", "jiwa_miskin", C.KK_MISKIN),
     "extreme_poverty_rate": ("kemiskinan ekstrem", "jiwa_miskin_ekstrem", C.KK_MISKIN_EKSTREM),
@@ -199,7 +205,11 @@ def reconcile(
         One row per kind (poverty, extreme poverty): ``jiwa_register``,
         ``jiwa_bps`` (BPS poor people, or rate × population), ``tahun_bps``,
         ``rasio`` (register / BPS), ``selisih`` (register - BPS),
-        ``sumber_bps`` and ``penjelasan``.
+        ``sumber_bps`` and ``penjelasan``; on the poverty row, where the
+        region lists ``[[reported_register]]`` counts, the latest of them:
+        ``jiwa_dilaporkan``, ``tahun_dilaporkan``, ``sumber_dilaporkan`` and
+        ``rasio_dilaporkan`` (register / reported). A region with reported
+        counts and no BPS figure gets that row without the BPS columns.
     kelurahan : DataFrame
         The ``top`` kelurahan by absolute contribution: ``kode_kel``,
         ``nama_kel``, ``jiwa_register``, ``jiwa_bps_dibagi`` (the BPS count
@@ -209,12 +219,21 @@ def reconcile(
     """
     people_total = float(kelurahan[C.JUMLAH_JIWA].sum())
     population, _ = population_assumption(settings, register_people=int(people_total))
+    reported = _latest_reported(settings)
     region_rows, drivers = [], []
     for kind, (label, people_column, _) in KINDS.items():
         observed = [
             b for b in settings.bps if getattr(b, kind) is not None or (kind == "poverty_rate" and b.poor_people)
         ]
-        if not observed or people_column not in kelurahan:
+        agency = reported if kind == "poverty_rate" else {}
+        if (not observed and not agency) or people_column not in kelurahan:
+            continue
+        register = float(kelurahan[people_column].sum())
+        row = {"indikator": label, "jiwa_register": int(register), **agency}
+        if agency:
+            row["rasio_dilaporkan"] = register / agency["jiwa_dilaporkan"] if agency["jiwa_dilaporkan"] else np.nan
+        if not observed:
+            region_rows.append({**row, "penjelasan": REPORTED_NOTE})
             continue
         figure = observed[-1]
         bps = (
@@ -222,17 +241,15 @@ def reconcile(
             if kind == "poverty_rate" and figure.poor_people
             else getattr(figure, kind) / 100 * population
         )
-        register = float(kelurahan[people_column].sum())
         region_rows.append(
             {
-                "indikator": label,
-                "jiwa_register": int(register),
+                **row,
                 "jiwa_bps": round(bps),
                 "tahun_bps": figure.year,
                 "rasio": register / bps if bps else np.nan,
                 "selisih": round(register - bps),
                 "sumber_bps": figure.source,
-                "penjelasan": RECONCILIATION_NOTE,
+                "penjelasan": RECONCILIATION_NOTE + (" " + REPORTED_NOTE if agency else ""),
             }
         )
         if kind == "poverty_rate":
@@ -251,6 +268,18 @@ def reconcile(
             drivers.append(table.reindex(difference.abs().sort_values(ascending=False).index).head(top))
     region = pd.DataFrame(region_rows)
     return region, (pd.concat(drivers, ignore_index=True) if drivers else pd.DataFrame())
+
+
+def _latest_reported(settings: ProgressSettings) -> dict[str, object]:
+    """The latest ``[[reported_register]]`` count as reconciliation columns (empty without one)."""
+    if not settings.reported:
+        return {}
+    latest = max(settings.reported, key=lambda r: r.year)
+    return {
+        "jiwa_dilaporkan": int(latest.poor_people),
+        "tahun_dilaporkan": int(latest.year),
+        "sumber_dilaporkan": latest.source,
+    }
 
 
 def compare_snapshots(current: pd.DataFrame, previous: pd.DataFrame, *, kelurahan: pd.DataFrame) -> pd.DataFrame:

@@ -58,12 +58,18 @@ FIELDS: dict[str, str] = {
     C.KK_DIGESER: "KK yang titik GPS-nya di luar batas dan digeser ke kelurahan terdekat",
     C.GI_Z: "Skor z Getis-Ord Gi* dari persentase KK miskin",
     C.GI_P: "Nilai p (permutasi, dua arah) Gi*",
-    C.GI_KELAS: "Kelas titik panas/dingin Gi* (panas_99/95/90, tidak_signifikan, dingin_90/95/99, tanpa_data)",
+    C.GI_KELAS: (
+        "Kelas titik panas/dingin Gi* (panas_99/95/90, tidak_signifikan, dingin_90/95/99, tanpa_data; "
+        "tidak_diuji = kecamatan terlalu sedikit (< 10) untuk uji lokal)"
+    ),
     C.TETANGGA_KNN: "1 = tanpa tetangga bersinggungan; tetangga diambil dari yang terdekat (KNN)",
     "gi_fdr": "1 = tetap signifikan setelah koreksi FDR Benjamini-Hochberg",
     "lisa_i": "Moran lokal (LISA) dari persentase KK miskin",
     "lisa_p": "Nilai p (permutasi, dua arah) Moran lokal",
-    "lisa_kelas": "Klaster Moran lokal: tinggi_tinggi, rendah_rendah, tinggi_rendah, rendah_tinggi, tidak_signifikan",
+    "lisa_kelas": (
+        "Klaster Moran lokal: tinggi_tinggi, rendah_rendah, tinggi_rendah, rendah_tinggi, tidak_signifikan "
+        "(tidak_diuji: kecamatan terlalu sedikit)"
+    ),
     "lisa_fdr": "1 = klaster Moran lokal tetap signifikan setelah koreksi FDR",
     "gi_z_eb": "Skor z Gi* dari persentase KK miskin yang dihaluskan (Empirical Bayes)",
     "gi_p_eb": "Nilai p (permutasi, dua arah) Gi* dari persentase EB",
@@ -120,6 +126,10 @@ FIELDS: dict[str, str] = {
     "jiwa_register": "Jiwa dalam KK miskin menurut register",
     "jiwa_bps": "Penduduk miskin menurut BPS",
     "rasio": "Rasio register / BPS",
+    "jiwa_dilaporkan": "Penduduk miskin menurut hitungan register yang dilaporkan dinas ([[reported_register]]; bukan BPS)",
+    "tahun_dilaporkan": "Tahun hitungan register yang dilaporkan dinas",
+    "sumber_dilaporkan": "Sumber hitungan register yang dilaporkan dinas",
+    "rasio_dilaporkan": "Rasio register (data ini) / hitungan register yang dilaporkan dinas",
     "selisih": "Selisih register - BPS (jiwa)",
     "penjelasan": "Mengapa register dan BPS dapat berbeda",
     "jiwa_bps_dibagi": "Penduduk miskin BPS dibagi ke kelurahan menurut jumlah jiwa terdaftar",
@@ -268,7 +278,10 @@ def _descriptions(label: str, min_households: int, h3_resolution: int) -> dict[s
         "sel_h3": f"Sel heksagon H3 resolusi {h3_resolution}; sel di bawah {min_households} KK disembunyikan — {label}.",
         "indikator_deprivasi": f"Indikator, batas deprivasi dan bobot indeks kemiskinan multidimensi (Alkire-Foster) — {label}.",
         "target_kemiskinan": f"Angka BPS terbaru terhadap target RPJMD/RPD: selisih (poin, jiwa, KK) dan status — {label}.",
-        "rekonsiliasi": f"Register terhadap BPS: jumlah jiwa miskin, rasio dan selisih, dengan penjelasan — {label}.",
+        "rekonsiliasi": (
+            f"Register terhadap BPS (dan terhadap hitungan register yang dilaporkan dinas, bila ada): "
+            f"jumlah jiwa miskin, rasio dan selisih, dengan penjelasan — {label}."
+        ),
         "rekonsiliasi_kelurahan": f"Kelurahan yang paling menyumbang selisih register dan BPS — {label}.",
         "perubahan_snapshot": f"Perubahan sejak snapshot register sebelumnya: masuk/keluar desil miskin, KK baru/hilang — {label}.",
         "cakupan_program": f"Cakupan setiap program per kelurahan: layak, terjangkau, eksklusi, inklusi — {label}.",
