@@ -12,6 +12,19 @@ aggregate to H3 cells, run Gi* with the FDR and merge pockets, at the
 default settings. Recall and precision are measured against the planted
 discs, by households and by area, over four layouts and several seeds.
 
+Two layouts probe the edges: ``kecil`` plants pockets of only 15-30
+households (the disc reaching the 15th-30th nearest household of a
+settlement centre), and ``pesisir`` centres pockets on the region's own
+outline (the coast, or the regency border), so that part of each disc lies
+outside the region. Recall is also reported per planted pocket by its size
+in households, to show where it falls.
+
+Each layout is scored twice: ``sebelum`` as the pipeline was before pockets
+had a minimum size and a clip (groups of >= 5 households, hexagons as they
+are), and ``sesudah`` as it is now (``[analysis] min_pocket_households`` =
+2 k = 10, clipped to the kelurahan). ``luar_km2`` is the pocket area outside
+the region.
+
 **Null.** The same households with poverty spatially random at the same
 overall rate: the share of seeds for which no pocket at all is reported.
 
@@ -32,7 +45,7 @@ import pandas as pd
 import shapely
 
 from pipeline import columns as C
-from pipeline.analyse.pockets import aggregate_cells, cell_hotspots, cell_ids, merge_pockets
+from pipeline.analyse.pockets import aggregate_cells, cell_hotspots, cell_ids, label_pockets, merge_pockets
 from pipeline.demo.households import _sample_points
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries"
@@ -48,7 +61,11 @@ LAYOUTS: dict[str, tuple[int, float, str]] = {
     "jalur_sungai": (3, 500.0, "line"),
     "tersebar": (4, 500.0, "settlement"),
     "lintas_batas": (2, 600.0, "boundary"),
+    "kecil": (4, 0.0, "small"),
+    "pesisir": (2, 500.0, "coast"),
 }
+#: (minimum pocket households, clip to the region) before and after the analytical-soundness issue.
+VARIANTS: dict[str, tuple[int, bool]] = {"sebelum": (5, False), "sesudah": (10, True)}
 
 
 def city(name: str) -> gpd.GeoDataFrame:
@@ -92,6 +109,27 @@ def plant(layout: str, rng, metric, x, y, centres) -> list[shapely.Polygon]:
         angle = rng.uniform(0, np.pi)
         step = 2.6 * radius * np.array([np.cos(angle), np.sin(angle)])
         chosen = [start + i * step for i in range(count)]
+    elif placement == "small":
+        chosen, radii = [], []
+        for c in rng.permutation(populated):
+            if all(np.hypot(*(c - o)) > 2000 for o in chosen):
+                size = int(rng.integers(15, 31))
+                distances = np.sort(np.hypot(x - c[0], y - c[1]))
+                chosen.append(c)
+                radii.append(float((distances[size - 1] + distances[size]) / 2))
+            if len(chosen) == count:
+                break
+        return [shapely.Point(c).buffer(r, quad_segs=32) for c, r in zip(chosen, radii, strict=True)]
+    elif placement == "coast":
+        outline = shapely.boundary(shapely.union_all(metric.geometry.values))
+        chosen = []
+        for c in rng.permutation(populated):
+            nearest = np.array(shapely.get_coordinates(shapely.shortest_line(shapely.Point(c), outline))[1])
+            near_homes = np.sum(np.hypot(x - nearest[0], y - nearest[1]) < radius)
+            if near_homes >= 30 and all(np.hypot(*(nearest - o)) > 3 * radius for o in chosen):
+                chosen.append(nearest)
+            if len(chosen) == count:
+                break
     else:  # centred on a shared kelurahan boundary near a settlement
         boundaries = shapely.union_all(shapely.boundary(metric.geometry.values))
         outline = shapely.boundary(shapely.union_all(metric.geometry.values))
@@ -119,14 +157,20 @@ def households_frame(x, y, codes, poor, utm) -> gpd.GeoDataFrame:
     ).to_crs("EPSG:4326")
 
 
-def detect(households: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    cells = cell_hotspots(aggregate_cells(households, resolution=9), significance=0.05)
-    return merge_pockets(cells, min_households=5)
+def detect(
+    households: gpd.GeoDataFrame, *, region: gpd.GeoDataFrame | None = None, variant: str = "sesudah"
+) -> gpd.GeoDataFrame:
+    """The pipeline's pockets at the default settings (``variant``: see :data:`VARIANTS`)."""
+    smallest, clip = VARIANTS[variant]
+    cells = label_pockets(
+        cell_hotspots(aggregate_cells(households, resolution=9), significance=0.05), min_households=smallest
+    )
+    return merge_pockets(cells, region=region if clip else None)
 
 
-def score(planted, detected_metric, x, y, inhabited) -> dict[str, float]:
-    """Recall and precision by households and by inhabited area (the occupied H3 cells)."""
-    truth = shapely.intersection(shapely.union_all(planted), inhabited)
+def score(planted, detected_metric, x, y, inhabited, land) -> dict[str, float]:
+    """Recall and precision by households and by inhabited area (the occupied H3 cells, within the region)."""
+    truth = shapely.intersection(shapely.intersection(shapely.union_all(planted), inhabited), land)
     found = shapely.union_all(detected_metric) if len(detected_metric) else shapely.Polygon()
     points = shapely.points(x, y)
     in_truth = shapely.contains_xy(truth, x, y)
@@ -141,15 +185,29 @@ def score(planted, detected_metric, x, y, inhabited) -> dict[str, float]:
         "kantong_ditanam": len(planted),
         "kantong_terdeteksi": len(detected_metric),
         "kk_kantong": int(in_truth.sum()),
+        "luar_km2": shapely.area(shapely.difference(found, land)) / 1e6 if not found.is_empty else 0.0,
     }
 
 
-def recovery() -> pd.DataFrame:
+def per_pocket(planted, detected_metric, x, y) -> list[dict[str, float]]:
+    """Each planted pocket: its households, and the share of them inside a detected pocket."""
+    found = shapely.union_all(detected_metric) if len(detected_metric) else shapely.Polygon()
     rows = []
+    for disc in planted:
+        inside = shapely.contains_xy(disc, x, y)
+        hit = shapely.contains_xy(found, x[inside], y[inside]) if not found.is_empty else np.zeros(inside.sum())
+        rows.append({"kk_ditanam": int(inside.sum()), "recall_kk": float(np.mean(hit)) if inside.any() else np.nan})
+    return rows
+
+
+def recovery() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per city, seed, layout and variant; and one per planted pocket."""
+    rows, pockets_rows = [], []
     for name in CITIES:
         kel = city(name)
         for seed in range(SEEDS):
             utm, metric, x, y, centres, codes = place_households(kel, HOUSEHOLDS, seed)
+            land = shapely.union_all(metric.geometry.values)
             occupied = aggregate_cells(households_frame(x, y, codes, np.zeros(len(x), dtype=bool), utm), resolution=9)
             inhabited = shapely.union_all(occupied.to_crs(utm).geometry.values)
             for layout in LAYOUTS:
@@ -160,12 +218,12 @@ def recovery() -> pd.DataFrame:
                     inside |= shapely.contains_xy(disc, x, y)
                 poor = rng.random(len(x)) < np.where(inside, P_POCKET, P_BASE)
                 households = households_frame(x, y, codes, poor, utm)
-                pockets = detect(households)
-                found = pockets.to_crs(utm).geometry.values
-                rows.append(
-                    {"kota": name, "tata_letak": layout, "seed": seed, **score(planted, found, x, y, inhabited)}
-                )
-    return pd.DataFrame(rows)
+                for variant in VARIANTS:
+                    found = detect(households, region=kel, variant=variant).to_crs(utm).geometry.values
+                    key = {"kota": name, "tata_letak": layout, "seed": seed, "varian": variant}
+                    rows.append({**key, **score(planted, found, x, y, inhabited, land)})
+                    pockets_rows += [{**key, **row} for row in per_pocket(planted, found, x, y)]
+    return pd.DataFrame(rows), pd.DataFrame(pockets_rows)
 
 
 def null() -> pd.DataFrame:
@@ -176,7 +234,7 @@ def null() -> pd.DataFrame:
         for seed in range(NULL_SEEDS):
             rng = np.random.default_rng(1000 + seed)
             poor = rng.random(len(x)) < P_BASE
-            pockets = detect(households_frame(x, y, codes, poor, utm))
+            pockets = detect(households_frame(x, y, codes, poor, utm), region=kel)
             rows.append({"kota": name, "seed": seed, "kantong": len(pockets)})
     return pd.DataFrame(rows)
 
@@ -202,7 +260,7 @@ def speed(n: int = 1_000_000) -> dict[str, float]:
     cells = cell_hotspots(cells, significance=0.05)
     times["gi_star_fdr"] = time.perf_counter() - start
     start = time.perf_counter()
-    pockets = merge_pockets(cells, min_households=5)
+    pockets = merge_pockets(label_pockets(cells, min_households=10), region=kel)
     times["gabung_kantong"] = time.perf_counter() - start
     times["total"] = times["agregasi_h3"] + times["gi_star_fdr"] + times["gabung_kantong"]
     times["sel"] = len(cells)
@@ -217,17 +275,22 @@ def main(argv: list[str]) -> int:
     modes = argv[1:] or ["recovery", "null", "speed"]
     pd.set_option("display.width", 200)
     if "recovery" in modes:
-        table = recovery()
-        summary = table.groupby("tata_letak")[["recall_kk", "precision_kk", "recall_luas", "precision_luas"]].mean()
-        summary["kantong_ditanam"] = table.groupby("tata_letak")["kantong_ditanam"].first()
-        summary["kantong_terdeteksi_rata"] = table.groupby("tata_letak")["kantong_terdeteksi"].mean()
-        summary.loc["SEMUA"] = table[["recall_kk", "precision_kk", "recall_luas", "precision_luas"]].mean()
+        table, planted = recovery()
+        measures = ["recall_kk", "precision_kk", "recall_luas", "precision_luas", "luar_km2"]
+        summary = table.groupby(["tata_letak", "varian"])[measures].mean()
+        summary["kantong_terdeteksi_rata"] = table.groupby(["tata_letak", "varian"])["kantong_terdeteksi"].mean()
+        for variant in VARIANTS:
+            summary.loc[("SEMUA", variant), measures] = table.loc[table["varian"] == variant, measures].mean()
         print(  # noqa: T201
             f"Recovery: {HOUSEHOLDS:,} households, {SEEDS} seeds x {len(CITIES)} cities, "
             f"p(poor) {P_POCKET} in pockets / {P_BASE} elsewhere, H3 res 9, FDR 0.05"
         )
         print(summary.round(3).to_string())  # noqa: T201
-        print(table.groupby("kota")[["recall_kk", "precision_kk", "recall_luas", "precision_luas"]].mean().round(3))  # noqa: T201
+        print(table.groupby(["kota", "varian"])[measures].mean().round(3))  # noqa: T201
+        bands = pd.cut(planted["kk_ditanam"], [0, 20, 30, 60, 120, 250, np.inf])
+        by_size = planted.groupby([bands, "varian"], observed=True)["recall_kk"].agg(["mean", "count"])
+        print("Recall per planted pocket, by its households:")  # noqa: T201
+        print(by_size.round(3).to_string())  # noqa: T201
     if "null" in modes:
         table = null()
         clean = (table["kantong"] == 0).groupby(table["kota"]).mean()

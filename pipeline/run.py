@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import columns as C
 from .analyse.deprivation import score_households
-from .analyse.hotspots import kecamatan_hotspots, kelurahan_hotspots, knn_fallback_names
+from .analyse.hotspots import kecamatan_hotspots, knn_fallback_names
 from .analyse.indicators import (
     classify_poverty,
     count_columns,
@@ -26,10 +26,9 @@ from .analyse.indicators import (
     region_summary,
 )
 from .analyse.matching import match_beneficiaries
-from .analyse.pockets import aggregate_cells, cell_hotspots, label_pockets, merge_pockets
-from .analyse.priority import prioritise
 from .analyse.programmes import coverage, overlap_in_excluding_areas, overlap_matrix, programme_flags, target_list
 from .analyse.region import RegionAnalysis
+from .analyse.spatial import hotspots_and_pockets
 from .analyse.targets import reconcile, snapshot_changes, target_progress
 from .errors import ValidationError
 from .ingest.boundaries import clean_boundaries, kelurahan_names, read_boundaries
@@ -158,17 +157,15 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     overlap_long.columns = ["program_a", "program_b", "kk_bersama"]
 
     on_stage("pockets")
-    kelurahan = kelurahan_hotspots(
-        kelurahan, crs=crs, permutations=settings.permutations, seed=settings.seed, significance=settings.significance
+    kelurahan, cells, pockets = hotspots_and_pockets(
+        kelurahan,
+        classified,
+        boundaries=boundaries,
+        settings=settings,
+        crs=crs,
+        weights=config.priority.weights,
+        kelurahan_names=names,
     )
-    kelurahan = prioritise(kelurahan, weights=config.priority.weights)
-    cells = label_pockets(
-        cell_hotspots(
-            aggregate_cells(classified, resolution=settings.h3_resolution), significance=settings.significance
-        ),
-        min_households=settings.min_pocket_households,
-    )
-    pockets = merge_pockets(cells, kelurahan_names=names, region=boundaries, crs=crs)
     k = config.min_households
     counts = count_columns(kelurahan)
     public_kel = suppress_small_counts(kelurahan, k=k, counts=counts)

@@ -261,3 +261,49 @@ def test_kecamatan_hot_spots_need_ten_kecamatan() -> None:
     out = kecamatan_hotspots(enough, crs=UTM50S, permutations=99).sort_values(C.KODE_KEC)
     assert not (out["gi_kelas"] == TOO_FEW_CLASS).any()
     assert out["gi_z"].iloc[-1] == pytest.approx(2.088932, abs=1e-6)
+
+
+# --- sensitivity figures ------------------------------------------------------------
+
+
+def test_pocket_jaccard_by_hand() -> None:
+    from pipeline.analyse.sensitivity import pocket_jaccard
+
+    # two 1 km squares, the second shifted by half: shared 0.5 km², combined 1.5 km² -> 1/3
+    a = gpd.GeoDataFrame(geometry=[shapely.box(0, 9_000_000, 1000, 9_001_000)], crs=UTM50S)
+    b = gpd.GeoDataFrame(geometry=[shapely.box(500, 9_000_000, 1500, 9_001_000)], crs=UTM50S)
+    assert pocket_jaccard(a, b, crs=UTM50S) == pytest.approx(1 / 3)
+    assert pocket_jaccard(a, a.to_crs(4326), crs=UTM50S) == pytest.approx(1.0)
+    assert pocket_jaccard(a.iloc[:0], b.iloc[:0], crs=UTM50S) == 1.0  # both agree: no pocket
+    assert pocket_jaccard(a, b.iloc[:0], crs=UTM50S) == 0.0
+
+
+def test_rank_stability_by_hand() -> None:
+    from pipeline.analyse.sensitivity import rank_stability
+
+    # ranks 1..5 against 2, 1, 3, 4, 5: sum of squared differences 2, so
+    # Spearman = 1 - 6 x 2 / (5 x (25 - 1)) = 0.9; the top 2 are the same two kelurahan
+    a = pd.DataFrame({C.KODE_KEL: list("abcde"), C.PERINGKAT: [1, 2, 3, 4, 5]})
+    b = pd.DataFrame({C.KODE_KEL: list("abcde"), C.PERINGKAT: [2, 1, 3, 4, 5]})
+    assert rank_stability(a, b, top=2) == {"spearman": pytest.approx(0.9), "top_sama": 2.0}
+    # the reversed list: Spearman -1; of the top 2 (a, b) none is in the other's top 2 (e, d)
+    c = pd.DataFrame({C.KODE_KEL: list("abcde"), C.PERINGKAT: [5, 4, 3, 2, 1]})
+    assert rank_stability(a, c, top=2) == {"spearman": pytest.approx(-1.0), "top_sama": 0.0}
+
+
+def test_rerun_with_the_region_settings_reproduces_the_region(tmp_path) -> None:
+    from pipeline.analyse.sensitivity import pocket_jaccard, rank_stability, rerun
+    from pipeline.config import load_config
+    from pipeline.run import analyse_region
+
+    from .conftest import cli, write_region
+
+    path = write_region(tmp_path, households=4000)
+    cli("synth", str(path))
+    analysis = analyse_region(load_config(path))
+    kelurahan, pockets = rerun(analysis)
+    assert rank_stability(analysis.kelurahan, kelurahan)["spearman"] == pytest.approx(1.0)
+    assert pocket_jaccard(analysis.pockets, pockets, crs=analysis.projected_crs) == pytest.approx(1.0)
+    # a stricter rule can only make fewer households poor
+    strict, _ = rerun(analysis, poor_max_decile=1)
+    assert strict[C.KK_MISKIN].sum() < kelurahan[C.KK_MISKIN].sum()
