@@ -103,6 +103,7 @@ bench: $(VENV)/dev.done ## Print timings of each stage on large synthetic data
 	$(BIN)/python bench/bench_boundaries.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_pockets.py
+	$(BIN)/python bench/bench_null_priority.py
 	$(BIN)/python bench/bench_map.py
 
 clean: ## Delete generated outputs and synthetic inputs

@@ -274,6 +274,7 @@ def main(argv: list[str]) -> int:
         return 0
     modes = argv[1:] or ["recovery", "null", "speed"]
     pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
     if "recovery" in modes:
         table, planted = recovery()
         measures = ["recall_kk", "precision_kk", "recall_luas", "precision_luas", "luar_km2"]

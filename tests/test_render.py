@@ -229,3 +229,23 @@ def test_the_fdr_level_in_legends_follows_the_config(small_map_inputs) -> None:
     cells = public[["geometry"]].assign(gi_kelas="panas")
     qml = layer_styles({"sel_h3": cells}, min_households=7, significance=0.025)["sel_h3"][0].qml
     assert "FDR 2,5 %" in qml and "&lt; 7 KK" in qml
+
+
+def test_priority_list_says_when_no_hot_spot_passes_the_fdr() -> None:
+    import pandas as pd
+
+    from pipeline.publish.webmap.panel import priority_html
+
+    frame = pd.DataFrame(
+        {
+            C.NAMA_KEL: ["A", "B"],
+            C.PERINGKAT: [1, 2],
+            C.SKOR_PRIORITAS: [0.8, 0.4],
+            "skor_ekstrem": [1.0, 0.5],
+            "skor_titik_panas": [0.0, 0.0],
+        }
+    )
+    weights = {"kk_miskin_ekstrem": 1.0, "titik_panas": 1.0}
+    text = priority_html(frame, weights, significance=0.10)
+    assert "Tidak ada kelurahan yang menjadi titik panas" in text and "FDR 10 %" in text
+    assert "Tidak ada kelurahan" not in priority_html(frame.assign(skor_titik_panas=[1.0, 0.0]), weights)

@@ -6,9 +6,11 @@ settlement where poor households actually live. This module:
 1. **Aggregates** households placed by their GPS point to H3 cells
    (resolution 9 by default, about 0.1 km²): households, poor households,
    extreme poor, assessed households and the sum of deprivation scores.
-2. **Tests** each cell with Getis-Ord Gi* (star, binary weights) of its
-   poor households against the households at risk (see
-   :func:`cell_hotspots`). A cell's neighbourhood is its ring of six
+2. **Tests** each cell with a local count test: the poor households of
+   the cell and its neighbours against the households at risk, with an
+   exact hypergeometric p-value (see :func:`cell_hotspots`). Its z-score
+   has the form of Getis-Ord Gi* on counts, but it is not esda's Gi*: the
+   null shuffles poverty among households, not values among cells. A cell's neighbourhood is its ring of six
    adjacent cells that hold households; a cell with no such neighbour is
    linked to its ``knn`` nearest occupied cells instead. The exact
    hypergeometric p-values go through the Benjamini-Hochberg FDR
@@ -204,7 +206,7 @@ def ring_weights(cells: pd.Series, *, knn: int = 3) -> tuple[libpysal.weights.W,
 
 
 def cell_hotspots(cells: gpd.GeoDataFrame, *, significance: float = 0.05, knn: int = 3) -> gpd.GeoDataFrame:
-    """Gi* on poor households per cell, against the households at risk, with FDR classes.
+    """The local count test of each cell: poor households against the households at risk, with FDR classes.
 
     For cell *i* with neighbourhood N*(i) (itself and its occupied ring, see
     :func:`ring_weights`), ``K_i`` poor households among ``N_i`` households,
@@ -269,7 +271,7 @@ def cell_hotspots(cells: gpd.GeoDataFrame, *, significance: float = 0.05, knn: i
     out[P_SEL] = binom.sf(poor - 1, households, rate)
     out[C.TETANGGA_KNN] = isolated
     logger.info(
-        "H3 Gi*: %d cells, %d hot and %d cold under FDR %.2f (%d with KNN neighbours)",
+        "H3 count test: %d cells, %d hot and %d cold under FDR %.2f (%d with KNN neighbours)",
         n,
         int((out[GI_KELAS_SEL] == "panas").sum()),
         int((out[GI_KELAS_SEL] == "dingin").sum()),
@@ -348,7 +350,7 @@ def merge_pockets(
 ) -> gpd.GeoDataFrame:
     """Merge contiguous hot cells into ranked pocket polygons (*kantong*).
 
-    A cell joins a pocket when it is a Gi* hot spot under the FDR
+    A cell joins a pocket when it is a hot spot of the count test under the FDR
     (:func:`cell_hotspots`) and its own poor count is above the regional
     rate at the lenient level :data:`CELL_EVIDENCE`. Adjacent such cells
     (sharing an edge) form one pocket, and a pocket must hold at least

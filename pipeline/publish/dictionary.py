@@ -56,11 +56,15 @@ FIELDS: dict[str, str] = {
     C.KK_BEDA_LOKASI: "KK yang titik GPS-nya di kelurahan lain daripada kode register",
     C.KK_DI_TUMPANG: "KK yang titik GPS-nya di area tumpang tindih dua kelurahan",
     C.KK_DIGESER: "KK yang titik GPS-nya di luar batas dan digeser ke kelurahan terdekat",
-    C.GI_Z: "Skor z Getis-Ord Gi* dari persentase KK miskin",
-    C.GI_P: "Nilai p (permutasi, dua arah) Gi*",
+    C.GI_Z: (
+        "Skor z: + titik panas, - titik dingin. Kelurahan/kecamatan: Getis-Ord Gi* dari persentase KK miskin; "
+        "sel H3: uji hitungan KK miskin terhadap KK yang ada (bentuk Gi*, nilai p hipergeometrik)"
+    ),
+    C.GI_P: "Nilai p dua arah: permutasi (Gi* kelurahan/kecamatan) atau hipergeometrik eksak (sel H3)",
     C.GI_KELAS: (
         "Kelas titik panas/dingin Gi* (panas_99/95/90, tidak_signifikan, dingin_90/95/99, tanpa_data; "
-        "tidak_diuji = kecamatan terlalu sedikit (< 10) untuk uji lokal)"
+        "tidak_diuji = kecamatan terlalu sedikit (< 10) untuk uji lokal). Sel H3: panas, dingin atau "
+        "tidak_signifikan menurut uji hitungan dengan koreksi FDR"
     ),
     C.TETANGGA_KNN: "1 = tanpa tetangga bersinggungan; tetangga diambil dari yang terdekat (KNN)",
     "gi_fdr": "1 = tetap signifikan setelah koreksi FDR Benjamini-Hochberg",
@@ -274,7 +278,10 @@ def _descriptions(label: str, min_households: int, h3_resolution: int) -> dict[s
         "validasi_file": f"Baris per file dan lembar register: masuk = diterima + dikarantina — {label}.",
         "validasi_anggota": f"Baris tabel anggota per file dan lembar: masuk = tertaut + tidak tertaut — {label}.",
         "diagnostik_batas": f"Masalah pada file batas wilayah (tumpang tindih, celah, perbaikan), luas dalam m² — {label}.",
-        "kantong": f"Kantong kemiskinan: sel H3 titik panas Gi* (FDR) yang bersebelahan, diberi peringkat — {label}.",
+        "kantong": (
+            f"Kantong kemiskinan: sel H3 bersebelahan yang KK miskinnya lebih banyak daripada yang dijelaskan "
+            f"persentase wilayah (uji hitungan, FDR), dipotong pada batas wilayah, diberi peringkat — {label}."
+        ),
         "sel_h3": f"Sel heksagon H3 resolusi {h3_resolution}; sel di bawah {min_households} KK disembunyikan — {label}.",
         "indikator_deprivasi": f"Indikator, batas deprivasi dan bobot indeks kemiskinan multidimensi (Alkire-Foster) — {label}.",
         "target_kemiskinan": f"Angka BPS terbaru terhadap target RPJMD/RPD: selisih (poin, jiwa, KK) dan status — {label}.",

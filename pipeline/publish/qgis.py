@@ -254,7 +254,13 @@ def layer_styles(
                 (f"{_quote('gi_kelas')} = '{cls}'", color, label.format(k=min_households, fdr=fdr_label(significance)))
                 for cls, (color, label) in CELL_STYLE.items()
             ]
-            out[name] = [Style("Sel H3 titik panas", rule_style(fields, rules, outline="#ffffff"), "Kelas Gi* sel H3")]
+            out[name] = [
+                Style(
+                    "Sel H3 titik panas",
+                    rule_style(fields, rules, outline="#ffffff"),
+                    "Kelas uji hitungan sel H3 (FDR)",
+                )
+            ]
         elif name == "kecamatan":
             out[name] = [Style("Batas kecamatan", outline_style(fields, label_field=C.NAMA_KEC), "Batas kecamatan")]
         elif "geometry" in frame.columns:

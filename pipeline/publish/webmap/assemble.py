@@ -118,6 +118,7 @@ def map_from_indicators(
         coverage=coverage,
         programs=programs,
         overlap_programs=context.overlap_programs,
+        significance=context.significance,
     )
 
     minx, miny, maxx, maxy = kelurahan.total_bounds

@@ -84,8 +84,14 @@ PRIORITY_WORDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def priority_html(kelurahan: pd.DataFrame, weights: dict[str, float], *, top: int = 5) -> str:
-    """The top kelurahan by priority: each name a link (``data-kel`` = row), its score and its parts in words."""
+def priority_html(
+    kelurahan: pd.DataFrame, weights: dict[str, float], *, top: int = 5, significance: float = 0.05
+) -> str:
+    """The top kelurahan by priority: each name a link (``data-kel`` = row), its score and its parts in words.
+
+    When no kelurahan is a hot spot that passes the FDR, the list says so:
+    the hot-spot part is then 0 everywhere and does not order anything.
+    """
     frame = kelurahan.reset_index(drop=True)
     if C.PERINGKAT not in frame or frame[C.PERINGKAT].isna().all():
         best = frame.dropna(subset=[C.PERSEN_MISKIN]).nlargest(top, C.PERSEN_MISKIN)
@@ -112,6 +118,20 @@ def priority_html(kelurahan: pd.DataFrame, weights: dict[str, float], *, top: in
             f'<div class="kantong-komponen">{html.escape(made_of)}</div></li>'
         )
     how = "rata-rata" if equal else "rata-rata berbobot"
+    ranks = best[C.PERINGKAT].astype(int).tolist()
+    gap = (
+        '<div class="kantong-catatan kantong-prioritas-celah">Peringkat yang tidak tampil disembunyikan: '
+        "angka kelurahan itu terlalu kecil untuk dipublikasikan.</div>"
+        if ranks != list(range(1, len(ranks) + 1))
+        else ""
+    )
+    hot = PRIORITY_WORDS["titik_panas"][0]
+    no_hot = (
+        '<div class="kantong-catatan">Tidak ada kelurahan yang menjadi titik panas setelah koreksi uji berganda '
+        f"(FDR {fdr_label(significance)}): bagian titik panas bernilai 0 untuk semua kelurahan.</div>"
+        if "titik_panas" in used and frame[hot].fillna(0).eq(0).all()
+        else ""
+    )
     return (
         "<h2>Kunjungi lebih dulu: kelurahan prioritas</h2>"
         '<div class="kantong-catatan kantong-cetak">Skor gabungan 0–1 dari KK miskin ekstrem, persentase miskin (EB), '
@@ -119,7 +139,9 @@ def priority_html(kelurahan: pd.DataFrame, weights: dict[str, float], *, top: in
         f'<div class="kantong-catatan kantong-layar">Skor gabungan 0–1 (1 = paling prioritas) = {how} dari: {html.escape(parts)}; '
         f"tiap bagian 0–1 menurut urutannya di antara kelurahan. Urutan {html.escape(TIE_RULE)}. "
         "Klik nama untuk membuka profilnya.</div>"
+        f"{no_hot}"
         f'<ol class="kantong-prioritas">{"".join(items)}</ol>'
+        f"{gap}"
     )
 
 
@@ -288,7 +310,7 @@ def panel_html(context: MapContext, kelurahan: pd.DataFrame, *, gaps: list[Progr
         {pockets}
       </table>
       {help_html(context)}
-      {priority_html(kelurahan, context.priority_weights)}
+      {priority_html(kelurahan, context.priority_weights, significance=context.significance)}
       {gaps_html(gaps or [])}
       {targets}
       <h2>Keterangan</h2>

@@ -30,6 +30,7 @@ from ..palette import (
     RATE_BREAKS,
     RATE_COLORS,
     VULNERABLE_COLORS,
+    fdr_label,
 )
 from .format import format_households, format_int, format_number, format_percent
 
@@ -273,6 +274,7 @@ def kelurahan_themes(
     coverage: pd.DataFrame | None = None,
     programs: dict[str, str] | None = None,
     overlap_programs: int = 3,
+    significance: float = 0.05,
 ) -> list[Theme]:
     """The map's themes for the public kelurahan frame, in layer-control order.
 
@@ -296,6 +298,8 @@ def kelurahan_themes(
         Programme code -> name, in display order.
     overlap_programs
         The N of "households receiving N programmes or more".
+    significance
+        The FDR level, named in the hot-spot legend.
 
     Returns
     -------
@@ -328,6 +332,11 @@ def kelurahan_themes(
             )
         )
     gi = kelurahan[C.GI_KELAS].where(kelurahan[C.GI_KELAS].isin(list(GI_STYLE)), "tanpa_data")
+    passed = (
+        kelurahan["gi_fdr"].fillna(False).astype(bool) if "gi_fdr" in kelurahan else pd.Series(False, kelurahan.index)
+    )
+    passed = passed & gi.str.startswith(("panas", "dingin"))
+    fdr = fdr_label(significance)
     order = list(GI_STYLE)
     themes.append(
         Theme(
@@ -335,9 +344,16 @@ def kelurahan_themes(
             group=GROUP_POVERTY,
             label="Titik panas (Gi*)",
             colors=tuple(color for color, _ in GI_STYLE.values()),
-            legend=list(GI_STYLE.values()),
+            legend=[
+                *GI_STYLE.values(),
+                (
+                    None,
+                    f"Kelas menurut nilai p tiap kelurahan; lolos koreksi uji berganda (FDR {fdr}): "
+                    f"{int(passed.sum())} kelurahan",
+                ),
+            ],
             classes=np.array([order.index(c) for c in gi]),
-            texts=[GI_STYLE[c][1] for c in gi],
+            texts=[GI_STYLE[c][1] + (f", lolos FDR {fdr}" if ok else "") for c, ok in zip(gi, passed, strict=True)],
         )
     )
     if coverage is not None and len(coverage) and programs:
