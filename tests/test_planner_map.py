@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipeline.publish.webmap.themes import LAYER_POCKET
+from pipeline.publish.webmap.themes import LAYER_GI, LAYER_POCKET
 
 from .browser import Offline, gpkg, map_data
 
@@ -327,3 +327,19 @@ def test_vulnerable_groups_are_shares_with_the_count_in_the_tooltip(offline: Off
     assert record["t"][index] == expected
     page.locator(".leaflet-control-layers-base input").nth(index).check()
     assert "% KK" in page.locator(f'.kantong-legend-blok[data-tema="{index}"]').inner_text()
+
+
+def test_the_layer_list_never_runs_under_the_legend(offline: Offline, region: Path) -> None:
+    page = offline.open(region / "peta.html").page
+    # the Gi* theme has the tallest legend (8 classes and the FDR line)
+    page.locator(".leaflet-control-layers label", has_text=LAYER_GI).click()
+    legend = page.locator("#kantong-legend")
+    assert "Lolos koreksi uji berganda (FDR" in legend.inner_text()
+    layers = page.locator(".leaflet-control-layers")
+    assert layers.bounding_box()["y"] + layers.bounding_box()["height"] <= legend.bounding_box()["y"]
+    # the last entry can still be reached: the list scrolls
+    last = page.locator(".leaflet-control-layers-overlays label").last
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box["y"] + box["height"] <= legend.bounding_box()["y"] + 1
+    assert offline.page_errors == []

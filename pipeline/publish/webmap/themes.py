@@ -346,11 +346,7 @@ def kelurahan_themes(
             colors=tuple(color for color, _ in GI_STYLE.values()),
             legend=[
                 *GI_STYLE.values(),
-                (
-                    None,
-                    f"Kelas menurut nilai p tiap kelurahan; lolos koreksi uji berganda (FDR {fdr}): "
-                    f"{int(passed.sum())} kelurahan",
-                ),
+                ("", f"Lolos koreksi uji berganda (FDR {fdr}): {int(passed.sum())} kelurahan"),
             ],
             classes=np.array([order.index(c) for c in gi]),
             texts=[GI_STYLE[c][1] + (f", lolos FDR {fdr}" if ok else "") for c, ok in zip(gi, passed, strict=True)],

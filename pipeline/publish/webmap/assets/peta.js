@@ -559,6 +559,27 @@
     document.querySelectorAll(".kantong-legend-blok" + selector).forEach(function (el) {
       el.style.display = show ? "" : "none";
     });
+    this.fitControls();
+  };
+
+  /* The layer list and the legend share the right edge: the list scrolls above the legend, never under it
+     (a tall legend, such as the Gi* classes, hid the list's last entries). Phones use drawers instead. */
+  Kantong.prototype.fitControls = function () {
+    var list = this.map.getContainer().querySelector(".leaflet-control-layers");
+    var legend = document.getElementById("kantong-legend");
+    if (!list) {
+      return;
+    }
+    list.style.maxHeight = "";
+    list.style.boxSizing = "border-box"; // the height set below includes padding and border
+    if (!legend || window.innerWidth <= 640 || !legend.offsetHeight) {
+      return;
+    }
+    var top = legend.getBoundingClientRect().top - 8;
+    var box = list.getBoundingClientRect();
+    if (box.bottom > top) {
+      list.style.maxHeight = Math.max(120, top - box.top) + "px";
+    }
   };
 
   /* Kelurahan whose name (or "name (kecamatan)") contains the query; an exact name first. */
@@ -928,6 +949,10 @@
       self.placeLabels();
     });
     this.fit(this.layer.getBounds(), 18); // again: the view was set before the layer control and the phone layout
+    this.fitControls();
+    window.addEventListener("resize", function () {
+      self.fitControls();
+    });
     this.drawLabels();
     window.kantongSiap = performance.now(); // drawn and interactive (the benchmark reads it)
   };
