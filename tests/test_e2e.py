@@ -22,7 +22,9 @@ from .conftest import ROOT, SHARED_DATA, cli, write_region
 from .test_public_html import page_pairs
 
 SEED_REGIONS = {"bontang": 15, "kupang": 51, "pekalongan": 27, "palangka_raya": 30, "dompu": 81}
-SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
+#: 16 digits in a row, not inside a hex digest: the sha256 of a regenerated input (public in
+#: ringkasan.json and the metadata) holds such a run by chance in about 1 build in 100.
+SIXTEEN_DIGITS = re.compile(r"(?<![0-9a-fA-F.])\d{16}(?![0-9a-fA-F])")
 
 
 def test_demo_run_writes_every_output(demo_run: Path) -> None:
@@ -102,6 +104,9 @@ def _public_text(folder: Path) -> str:
 
 
 def test_public_outputs_hold_no_personal_data(demo_run: Path, demo_inputs: pd.DataFrame) -> None:
+    # the pattern finds a NIK in text but not the digits of a digest (one seen in a CI build)
+    assert SIXTEEN_DIGITS.search("NIK 3174012345678901 di sini")
+    assert not SIXTEEN_DIGITS.search("166a14dee7891676119369536cacf5916fd38e2cf061bc205db28978cf0")
     text = _public_text(demo_run)
     assert not SIXTEEN_DIGITS.search(text), "a 16-digit number (NIK?) is in a public output"
     lowered = text.lower()
