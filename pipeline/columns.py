@@ -27,6 +27,8 @@ DESIL: Final = "desil"
 JUMLAH_ART: Final = "jumlah_art"
 LAT: Final = "lat"
 LON: Final = "lon"
+#: One column holding both: "lat, lon", "[lat, lon]" (KoboToolbox _geolocation) or "lat lon alt acc" (ODK geopoint).
+KOORDINAT: Final = "koordinat"
 PENGELUARAN: Final = "pengeluaran_kapita"
 #: Verification status of the household (e.g. "Meninggal", "Tidak Ditemukan"), and its date.
 STATUS: Final = "status"
@@ -77,7 +79,21 @@ USIA_PREFIX: Final = "usia_"
 PENERIMA_PREFIX: Final = "penerima_"
 
 #: Columns that identify a person. They never reach a public output.
-PERSONAL: Final = (ID_KELUARGA, NIK, NO_KK, NAMA_KK, ALAMAT, TANGGAL_LAHIR, RT, RW, LAT, LON, ID_ANGGOTA, NAMA_ANGGOTA)
+PERSONAL: Final = (
+    ID_KELUARGA,
+    NIK,
+    NO_KK,
+    NAMA_KK,
+    ALAMAT,
+    TANGGAL_LAHIR,
+    RT,
+    RW,
+    LAT,
+    LON,
+    KOORDINAT,
+    ID_ANGGOTA,
+    NAMA_ANGGOTA,
+)
 
 # --- boundaries --------------------------------------------------------------
 NAMA_KEL: Final = "nama_kel"

@@ -62,7 +62,7 @@ CONFIG_KEYS: dict[str, frozenset[str]] = {
     "region": frozenset({"slug", "name", "kode", "data_date"}),
     "boundaries": frozenset({"path", "layer", "columns", "snap_distance_m", "crosswalk"}),
     "boundaries.columns": frozenset({C.KODE_KEL, C.NAMA_KEL, C.KODE_KEC, C.NAMA_KEC}),
-    "households": frozenset({"paths", "schema", "columns", "sheet"}),
+    "households": frozenset({"paths", "schema", "columns", "sheet", "min_located_share"}),
     "households.columns": frozenset({"*"}),
     "poverty": frozenset({"method", "extreme_max_decile", "poor_max_decile", "lines"}),
     "poverty.lines[]": frozenset({"kind", "valid_from", "rupiah_per_capita_month", "source"}),
@@ -193,6 +193,14 @@ def _float(table: dict[str, Any], key: str, where: str, default: float) -> float
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: '{key}' must be a number, found {value!r}")
     return float(value)
+
+
+def _share(table: dict[str, Any], key: str, where: str, default: float) -> float:
+    """A share from 0 to 1 (``0.5`` = half)."""
+    value = _float(table, key, where, default)
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{where}: '{key}' must be a share from 0 to 1 (0.5 = half), found {value:g}")
+    return value
 
 
 def _bool(table: dict[str, Any], key: str, where: str, default: bool) -> bool:
@@ -514,6 +522,7 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         schema=schema,
         columns=dict(_table(h, "columns", f"{where} [households]")),
         sheet=h.get("sheet"),
+        min_located_share=_share(h, "min_located_share", f"{where} [households]", HouseholdSource.min_located_share),
     )
 
     privacy = _table(data, "privacy", where)

@@ -33,6 +33,7 @@ from .analyse.targets import reconcile, snapshot_changes, target_progress
 from .errors import ValidationError
 from .ingest.boundaries import clean_boundaries, kelurahan_names, read_boundaries
 from .ingest.boundary_checks import diagnose_boundaries
+from .ingest.coordinates import coordinate_shortfalls
 from .ingest.households import beneficiaries_from_file, read_registers
 from .ingest.join import join_households
 from .ingest.members import attach_members
@@ -117,6 +118,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         accepted, boundaries, crs=crs, snap_distance_m=config.boundaries.snap_distance_m
     )
     quarantine = pd.concat([quarantine_v, quarantine_j], ignore_index=True, sort=False)
+    validation_files = validation_by_file(raw, joined, quarantine)
     if len(joined) + len(quarantine) != rows_in:
         raise ValidationError(
             f"{config.slug}: {rows_in} rows in but {len(joined)} accepted + {len(quarantine)} quarantined; "
@@ -265,7 +267,8 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         public_kelurahan=protected["kel"],
         public_kecamatan=protected["kec"],
         validation=validation_by_reason(rows_in, joined, quarantine),
-        validation_files=validation_by_file(raw, joined, quarantine),
+        validation_files=validation_files,
+        coordinate_shortfalls=coordinate_shortfalls(validation_files, min_share=config.households.min_located_share),
         validation_members=member_report,
         unlinked_members=unlinked,
         boundary_issues=boundary_issues,

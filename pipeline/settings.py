@@ -56,6 +56,8 @@ class HouseholdSource:
     schema: str = "auto"
     columns: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None
+    #: A register file whose accepted rows have a GPS point less often than this (0-1) is reported loudly.
+    min_located_share: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,32 @@ def parse_number(values: pd.Series) -> pd.Series:
     return pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype("float64")
 
 
+#: A cell that is two numbers: "lat, lon", "[lat, lon]", "lat;lon", or "lat lon alt acc" (an ODK geopoint).
+_COORDINATE_PAIR = re.compile(
+    r"^\s*[\[(]?\s*(-?\d+(?:[.,]\d+)?)\s*(?:;|,\s*|\s+)\s*(-?\d+(?:[.,]\d+)?)"
+    r"(?:\s+-?\d+(?:\.\d+)?){0,2}\s*[\])]?\s*$"
+)
+
+
+def split_coordinates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Latitude and longitude text from one coordinate column.
+
+    ``"-10.17, 123.58"``, ``"[-10.17, 123.58]"`` (KoboToolbox
+    ``_geolocation``), ``"-10,17; 123,58"`` (decimal commas) and
+    ``"-10.17 123.58 12 5"`` (an ODK geopoint: lat lon altitude accuracy)
+    all give ``("-10.17", "123.58")``. A cell that is not two such
+    numbers gives its whole text as the latitude and nothing as the
+    longitude, so that validation reports it as incomplete, not as absent;
+    a cell of separators only (``", "``, ``"[]"``) is empty.
+    """
+    text = values.astype("string").fillna("").str.strip()
+    text = text.mask(~text.str.contains(r"[0-9A-Za-z]", regex=True), "")  # ", " or "[]": nothing given
+    pair = text.str.extract(_COORDINATE_PAIR)
+    lat = pair[0].str.replace(",", ".", regex=False)
+    lon = pair[1].str.replace(",", ".", regex=False)
+    return lat.fillna(text).astype("string"), lon.fillna("").astype("string")
+
+
 def parse_date(values: pd.Series) -> pd.Series:
     """Parse dates written as YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, YYYY/MM/DD or DD.MM.YYYY.
 

@@ -34,6 +34,8 @@ class RegionAnalysis:
     unlinked_members: pd.DataFrame
     boundary_issues: pd.DataFrame
     rows_in: int
+    #: Register files whose accepted rows too seldom have a GPS point (see :mod:`pipeline.ingest.coordinates`).
+    coordinate_shortfalls: pd.DataFrame
     projected_crs: str
     #: H3 cells with their Gi* classes (all cells, restricted: small cells included).
     cells: gpd.GeoDataFrame

@@ -151,6 +151,40 @@ def _program_column(header: str) -> str | None:
     return C.PENERIMA_PREFIX + re.sub(r"[^a-z0-9]+", "_", match.group("code").lower()).strip("_")
 
 
+#: Words that make a header a latitude, a longitude, or one column holding both. Headers are
+#: split into words, so "Latitude (Y)", "Lintang", KoboToolbox's "_gps_latitude" and ODK's
+#: "lokasi-Latitude" are all latitudes, and "_geolocation" / "Koordinat GPS" hold both.
+COORDINATE_WORDS: dict[str, frozenset[str]] = {
+    C.LAT: frozenset({"latitude", "lintang"}),
+    C.LON: frozenset({"longitude", "bujur"}),
+    C.KOORDINAT: frozenset({"koordinat", "coordinate", "coordinates", "geolocation", "geopoint"}),
+}
+#: Headers that are a coordinate by themselves (with an optional axis letter): "Lat", "Lng (X)".
+_SHORT_COORDINATES: dict[str, frozenset[str]] = {
+    C.LAT: frozenset({"lat", "y"}),
+    C.LON: frozenset({"lon", "lng", "long", "x"}),
+}
+
+
+def coordinate_column(header: str) -> str | None:
+    """``lat``, ``lon`` or ``koordinat`` for a coordinate header, else None.
+
+    ``"Latitude (Y)"`` and ``"_gps_latitude"`` -> ``lat``; ``"Longitude (X)"``
+    and ``"gps-Longitude"`` -> ``lon``; ``"_geolocation"`` and ``"Koordinat"``
+    -> ``koordinat``. Accuracy, altitude and precision columns are not coordinates.
+    """
+    words = re.findall(r"[a-z]+", str(header).lower())
+    if not words or {"altitude", "accuracy", "precision", "akurasi", "ketinggian"} & set(words):
+        return None
+    for canonical, names in COORDINATE_WORDS.items():
+        if names & set(words):
+            return canonical
+    for canonical, names in _SHORT_COORDINATES.items():
+        if words[0] in names - {"x", "y"} and set(words[1:]) <= {"x", "y"}:
+            return canonical
+    return None
+
+
 def header_mapping(
     headers: list[str],
     *,
@@ -162,7 +196,9 @@ def header_mapping(
 
     Matching ignores case, spaces and punctuation. The region TOML's
     ``columns`` win; then the canonical names themselves; then
-    :data:`HEADER_ALIASES` (unless ``schema = "kanonik"``); then any
+    :data:`HEADER_ALIASES` (unless ``schema = "kanonik"``); then, for
+    household registers without a latitude/longitude pair yet, coordinate
+    headers by their words (:func:`coordinate_column`); then any
     "Penerima <programme>" header becomes ``penerima_<programme>``.
     A canonical column is taken from the first header that matches.
 
@@ -209,6 +245,14 @@ def header_mapping(
     if schema != "kanonik":
         for canonical, names in table.items():
             take(canonical, names)
+    if aliases is None:
+        for header in headers:
+            coordinate = coordinate_column(header)
+            if coordinate == C.KOORDINAT and {C.LAT, C.LON} <= taken:
+                continue  # a pair of columns is already there
+            if header not in mapping and coordinate is not None and coordinate not in taken:
+                mapping[header] = coordinate
+                taken.add(coordinate)
     for header in headers:
         if header not in mapping:
             program = _program_column(header) or (age_band_column(header) if aliases is not None else None)

@@ -20,7 +20,16 @@ from .. import columns as C
 from ..codes import normalize_kode
 from ..errors import ValidationError
 from ..settings import HouseholdSource, Snapshot
-from ..text import column_text, parse_date, parse_flag, parse_number, parse_sex, per_unique, strip_id
+from ..text import (
+    column_text,
+    parse_date,
+    parse_flag,
+    parse_number,
+    parse_sex,
+    per_unique,
+    strip_id,
+)
+from .coordinates import coordinates_from_one_column
 from .households import read_registers, rows_per_source
 
 logger = logging.getLogger(__name__)
@@ -208,6 +217,7 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
         If a required column is missing, or neither a kelurahan code nor
         coordinates are present.
     """
+    frame = coordinates_from_one_column(frame)
     missing = [c for c in REQUIRED if c not in frame.columns]
     has_coords = C.LAT in frame.columns and C.LON in frame.columns
     if C.KODE_KEL not in frame.columns and not has_coords:
@@ -357,39 +367,50 @@ def validation_by_file(raw: pd.DataFrame, accepted: pd.DataFrame, quarantine: pd
     DataFrame
         ``file_sumber``, ``lembar_sumber``, ``baris_masuk``, ``baris_diterima``,
         ``baris_dikarantina``, ``baris_ganda``: for every file, rows read =
-        accepted + quarantined.
+        accepted + quarantined; and ``baris_berkoordinat``, the accepted
+        rows placed by their GPS point.
     """
     duplicates = quarantine[quarantine[C.ALASAN].str.contains("id_ganda", regex=False)]
+    located = accepted[accepted[C.METODE_LOKASI] == "titik"] if C.METODE_LOKASI in accepted else accepted.iloc[:0]
     return rows_per_source(
         {
             "baris_masuk": raw,
             "baris_diterima": accepted,
             "baris_dikarantina": quarantine,
             "baris_ganda": duplicates,
+            "baris_berkoordinat": located,
         }
     )
 
 
 def validation_markdown(
-    by_reason: pd.DataFrame, by_file: pd.DataFrame, *, region: str, members: pd.DataFrame | None = None
+    by_reason: pd.DataFrame,
+    by_file: pd.DataFrame,
+    *,
+    region: str,
+    members: pd.DataFrame | None = None,
+    warnings: list[str] | None = None,
 ) -> str:
     """The validation report as Markdown (Bahasa Indonesia), for data officers.
 
     ``members`` is the member-table accounting of
-    :func:`pipeline.ingest.members.attach_members`, reported when not empty.
+    :func:`pipeline.ingest.members.attach_members`, reported when not empty;
+    ``warnings`` (e.g. :func:`pipeline.ingest.coordinates.shortfall_texts`)
+    come first, under "Peringatan".
     """
-    lines = [
-        f"# Laporan validasi register — {region}",
-        "",
+    lines = [f"# Laporan validasi register — {region}", ""]
+    if warnings:
+        lines += ["## Peringatan", "", *(f"- **{text}**" for text in warnings), ""]
+    lines += [
         "## Per file",
         "",
-        "| file | lembar | masuk | diterima | dikarantina | ganda |",
-        "|---|---|---:|---:|---:|---:|",
+        "| file | lembar | masuk | diterima | dikarantina | ganda | berkoordinat |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in by_file.itertuples(index=False):
         lines.append(
             f"| {row.file_sumber} | {row.lembar_sumber or '–'} | {row.baris_masuk} | {row.baris_diterima} | "
-            f"{row.baris_dikarantina} | {row.baris_ganda} |"
+            f"{row.baris_dikarantina} | {row.baris_ganda} | {getattr(row, 'baris_berkoordinat', '–')} |"
         )
     if members is not None and len(members):
         lines += [

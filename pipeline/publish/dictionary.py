@@ -131,6 +131,7 @@ FIELDS: dict[str, str] = {
     "jiwa_bps": "Penduduk miskin menurut BPS",
     "rasio": "Rasio register / BPS",
     "jiwa_dilaporkan": "Penduduk miskin menurut hitungan register yang dilaporkan dinas ([[reported_register]]; bukan BPS)",
+    "baris_berkoordinat": "Baris diterima yang ditempatkan menurut titik GPS-nya",
     "tahun_dilaporkan": "Tahun hitungan register yang dilaporkan dinas",
     "sumber_dilaporkan": "Sumber hitungan register yang dilaporkan dinas",
     "rasio_dilaporkan": "Rasio register (data ini) / hitungan register yang dilaporkan dinas",

@@ -20,6 +20,7 @@ from ..analyse.deprivation import indicator_table
 from ..analyse.region import RegionAnalysis
 from ..codes import time_zone
 from ..ingest.boundary_checks import report_markdown
+from ..ingest.coordinates import shortfall_texts
 from ..ingest.validate import validation_markdown
 from .dictionary import field_dictionary, layer_descriptions
 from .files import sha256_of, to_json, to_text
@@ -60,6 +61,7 @@ def write_region(
         "target": [[t.year, t.poverty_rate] for t in config.progress.targets if t.poverty_rate is not None],
         "register": [config.data_date.year, round(100 * extreme_people / people, 2)] if people else None,
     }
+    warnings = shortfall_texts(analysis.coordinate_shortfalls, min_share=config.households.min_located_share)
     targets = analysis.progress.astype(object).where(analysis.progress.notna(), None).to_dict("records")
     context = MapContext(
         region_name=config.name,
@@ -81,6 +83,7 @@ def write_region(
         priority_weights=dict(config.priority.weights),
         significance=config.analysis.significance,
         min_pocket_households=config.analysis.min_pocket_households,
+        warnings=tuple(warnings),
     )
     page = html_from_map(
         map_from_indicators(
@@ -159,7 +162,11 @@ def write_region(
     html_path = to_text(page, folder / MAP_FILE)
     to_text(
         validation_markdown(
-            analysis.validation, analysis.validation_files, region=config.name, members=analysis.validation_members
+            analysis.validation,
+            analysis.validation_files,
+            region=config.name,
+            members=analysis.validation_members,
+            warnings=warnings,
         ),
         folder / VALIDATION_REPORT,
     )
@@ -201,6 +208,7 @@ def write_region(
         "target": targets,
         "grafik": chart,
         "validasi": analysis.validation[[C.TAHAP, C.ALASAN, "jumlah_baris"]].to_dict("records"),
+        "peringatan": warnings,
     }
     summary_path = to_json(summary, folder / SUMMARY_FILE)
     to_make_depfile([final / p.name for p in (html_path, gpkg, summary_path)], inputs, folder / DEPFILE)

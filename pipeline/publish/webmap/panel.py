@@ -42,6 +42,8 @@ class MapContext:
     significance: float = 0.05
     #: ``[analysis] min_pocket_households``.
     min_pocket_households: int = 10
+    #: Warnings about the inputs that change what the map can show (plain text, escaped on output).
+    warnings: tuple[str, ...] = ()
 
 
 def legend_block(
@@ -290,6 +292,9 @@ def panel_html(context: MapContext, kelurahan: pd.DataFrame, *, gaps: list[Progr
         else ""
     )
     notice = f'<div class="kantong-sintetis">{SYNTHETIC_NOTICE}</div>' if context.synthetic else ""
+    notice += "".join(
+        f'<div class="kantong-peringatan" role="alert">{html.escape(text)}</div>' for text in context.warnings
+    )
     fdr = fdr_label(context.significance)
     source = f"Sumber: {html.escape(context.source)}<br>" if context.source else ""
     return f"""
