@@ -108,6 +108,8 @@ METODE_LOKASI: Final = "metode_lokasi"
 DI_TUMPANG: Final = "di_tumpang_tindih"
 #: The GPS point lies in another kelurahan than the register code says.
 BEDA_LOKASI: Final = "beda_lokasi"
+#: The register code is not a kelurahan of the boundaries (e.g. 9999999999); the GPS point placed the row.
+KODE_TIDAK_DIKENAL: Final = "kode_kel_tidak_dikenal"
 KODE_KEL_REGISTER: Final = "kode_kel_register"
 #: The GPS point lay in no polygon but within the snap distance of one, and was moved to it.
 DIGESER: Final = "digeser"
@@ -144,6 +146,7 @@ PERSEN_MISKIN_EKSTREM: Final = "persen_miskin_ekstrem"
 KK_BERKOORDINAT: Final = "kk_berkoordinat"
 PERSEN_BERKOORDINAT: Final = "persen_berkoordinat"
 KK_BEDA_LOKASI: Final = "kk_beda_lokasi"
+KK_KODE_TIDAK_DIKENAL: Final = "kk_kode_tidak_dikenal"
 KK_DI_TUMPANG: Final = "kk_di_tumpang_tindih"
 KK_DIGESER: Final = "kk_digeser"
 DISEMBUNYIKAN: Final = "disembunyikan"

@@ -45,6 +45,34 @@ def test_points_codes_mismatches_and_unplaced(grid3: gpd.GeoDataFrame) -> None:
     assert list(quarantine.index) == [3, 4]
 
 
+def test_a_code_that_does_not_exist_is_its_own_flag_not_a_location_mismatch(grid3: gpd.GeoDataFrame) -> None:
+    from pipeline.analyse.indicators import classify_poverty, kelurahan_indicators
+    from pipeline.ingest.validate import validation_by_reason
+    from pipeline.settings import PovertyRule
+
+    lon, lat = cell_center(grid3, "99.71.02.1005")
+    households = _households(
+        [
+            {C.LON: lon, C.LAT: lat, C.KODE_KEL: "9971021005"},  # its own code
+            {C.LON: lon, C.LAT: lat, C.KODE_KEL: "9971011001"},  # a real code of another kelurahan
+            {C.LON: lon, C.LAT: lat, C.KODE_KEL: "9999999999"},  # well-formed, but no such kelurahan
+            {C.LON: lon, C.LAT: lat, C.KODE_KEL: "bukan kode"},  # not a code at all
+            {C.LON: lon, C.LAT: lat, C.KODE_KEL: ""},  # no code: nothing to flag
+        ]
+    )
+    joined, quarantine = join_households(households, grid3)
+    assert quarantine.empty and set(joined[C.KODE_KEL]) == {"99.71.02.1005"}  # the point places all five
+    assert joined[C.BEDA_LOKASI].tolist() == [False, True, False, False, False]
+    assert joined[C.KODE_TIDAK_DIKENAL].tolist() == [False, False, True, True, False]
+    # counted per kelurahan and reported among the flags of the validation summary
+    kelurahan = kelurahan_indicators(classify_poverty(joined, rule=PovertyRule()), grid3).set_index(C.KODE_KEL)
+    assert kelurahan.loc["99.71.02.1005", C.KK_KODE_TIDAK_DIKENAL] == 2
+    assert kelurahan.loc["99.71.02.1005", C.KK_BEDA_LOKASI] == 1
+    summary = validation_by_reason(5, joined, quarantine).set_index(C.ALASAN)
+    assert summary.loc[C.KODE_TIDAK_DIKENAL, "jumlah_baris"] == 2
+    assert summary.loc[C.KODE_TIDAK_DIKENAL, C.TAHAP] == "bendera"
+
+
 @pytest.mark.parametrize(
     ("offset_m", "snap_m", "placed"),
     [(40, 100, True), (150, 100, False), (150, 200, True), (40, 0, False)],

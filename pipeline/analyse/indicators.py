@@ -226,6 +226,7 @@ def kelurahan_indicators(
         flags = flags.join(mpi_counts(h, indicators=deprivation))
     flags[C.KK_BERKOORDINAT] = (h[C.METODE_LOKASI] == "titik").astype("int64")
     flags[C.KK_BEDA_LOKASI] = h[C.BEDA_LOKASI].astype("int64")
+    flags[C.KK_KODE_TIDAK_DIKENAL] = h[C.KODE_TIDAK_DIKENAL].astype("int64") if C.KODE_TIDAK_DIKENAL in h else 0
     flags[C.KK_DI_TUMPANG] = h[C.DI_TUMPANG].astype("int64")
     flags[C.KK_DIGESER] = h[C.DIGESER].astype("int64") if C.DIGESER in h else 0
 

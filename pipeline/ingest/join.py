@@ -16,7 +16,10 @@ Rules, in order (documented for planners in the README):
    (``metode_lokasi = "kode"``), if the boundaries know that code; otherwise
    it is quarantined as ``kode_kel_tidak_dikenal``.
 5. A household whose point lies in another kelurahan than its code says is
-   flagged ``beda_lokasi``; the point wins.
+   flagged ``beda_lokasi``; the point wins. A household placed by its point
+   whose code is no kelurahan of the boundaries at all (``9999999999``, a
+   code of another regency) is flagged ``kode_kel_tidak_dikenal`` instead:
+   that is a wrong code, not a household living elsewhere.
 
 The point-in-polygon test is ``within``, evaluated as ``contains`` from
 prepared polygons, which stays fast on real boundaries with hundreds of
@@ -127,8 +130,8 @@ def join_households(
     joined : GeoDataFrame
         The households that got a kelurahan, index kept, with ``kode_kel``
         (assigned), ``kode_kel_register`` (as registered), ``metode_lokasi``,
-        ``di_tumpang_tindih``, ``digeser``, ``jarak_geser_m`` and
-        ``beda_lokasi``. Geometries are the original GPS points.
+        ``di_tumpang_tindih``, ``digeser``, ``jarak_geser_m``,
+        ``beda_lokasi`` and ``kode_kel_tidak_dikenal``. Geometries are the original GPS points.
     quarantine : DataFrame
         Households that could not be placed, with ``alasan`` and
         ``tahap = "gabung"``.
@@ -186,7 +189,8 @@ def join_households(
     assigned[fallback] = register_poly[fallback]
     method = np.where(by_point, METHOD_POINT, np.where(fallback, METHOD_CODE, None))
     placed = by_point | fallback
-    mismatch = by_point & has_register & (assigned != register_poly)
+    unknown_code = by_point & has_register & (register_poly < 0)
+    mismatch = by_point & has_register & (register_poly >= 0) & (assigned != register_poly)
 
     joined = households.assign(
         **{
@@ -197,6 +201,7 @@ def join_households(
             C.DIGESER: snapped,
             C.JARAK_GESER_M: distance,
             C.BEDA_LOKASI: mismatch,
+            C.KODE_TIDAK_DIKENAL: unknown_code,
         }
     ).loc[placed]
 
@@ -205,13 +210,14 @@ def join_households(
     quarantine[C.TAHAP] = "gabung"
     logger.info(
         "joined %d households: %d by point (%d in overlaps, %d snapped), %d by code, "
-        "%d location mismatches, %d unplaced",
+        "%d location mismatches, %d placed by point with an unknown code, %d unplaced",
         n,
         int(by_point.sum()),
         int(overlap.sum()),
         int(snapped.sum()),
         int(fallback.sum()),
         int(mismatch.sum()),
+        int(unknown_code.sum()),
         int((~placed).sum()),
     )
     return joined, quarantine

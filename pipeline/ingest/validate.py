@@ -248,7 +248,8 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     inside = lon.between(lon_min, lon_max) & lat.between(lat_min, lat_max)
     reasons["koordinat_di_luar_indonesia"] = both & ~inside
 
-    kode = per_unique(column_text(frame, C.KODE_KEL), normalize_kode)
+    kode_text = column_text(frame, C.KODE_KEL)
+    kode = per_unique(kode_text, normalize_kode)
     located = both & inside
     reasons["lokasi_tidak_ada"] = ~located & kode.isna() & ~(lat_given | lon_given)
 
@@ -280,7 +281,9 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     accepted[C.ID_KELUARGA] = ident[good]
     accepted[C.NIK] = nik[good]
     accepted[C.DESIL] = desil[good].astype("int64")
-    accepted[C.KODE_KEL] = kode[good]
+    # a code that is no code at all ("abc") stays as written, so that the join flags it
+    # (kode_kel_tidak_dikenal) instead of treating the row as having no code
+    accepted[C.KODE_KEL] = kode[good].fillna(kode_text[good].mask(kode_text[good] == ""))
     accepted[C.LAT] = lat[good].where(located[good])
     accepted[C.LON] = lon[good].where(located[good])
     members = per_unique(column_text(frame, C.JUMLAH_ART)[good], parse_number)
@@ -317,6 +320,10 @@ FLAGS: dict[str, str] = {
     C.NIK_BEDA_JK: "Jenis kelamin pada NIK berbeda dengan kolom Jenis Kelamin (baris tetap dipakai)",
     C.NIK_BEDA_TGL: "Tanggal lahir pada NIK berbeda dengan kolom Tanggal Lahir (baris tetap dipakai)",
     C.BEDA_LOKASI: "Titik GPS di kelurahan lain daripada kode register (titik yang dipakai)",
+    C.KODE_TIDAK_DIKENAL: (
+        "Kode kelurahan di register tidak ada di file batas wilayah, tetapi titik GPS menempatkan KK "
+        "(baris tetap dipakai; perbaiki kodenya)"
+    ),
     C.DI_TUMPANG: "Titik GPS di area tumpang tindih dua kelurahan",
     C.DIGESER: "Titik GPS di luar batas, digeser ke kelurahan terdekat",
 }

@@ -54,6 +54,7 @@ FIELDS: dict[str, str] = {
     C.KK_BERKOORDINAT: "KK dengan titik GPS",
     C.PERSEN_BERKOORDINAT: "Persentase KK dengan titik GPS",
     C.KK_BEDA_LOKASI: "KK yang titik GPS-nya di kelurahan lain daripada kode register",
+    C.KK_KODE_TIDAK_DIKENAL: "KK bertitik GPS yang kode kelurahannya di register tidak ada di file batas wilayah",
     C.KK_DI_TUMPANG: "KK yang titik GPS-nya di area tumpang tindih dua kelurahan",
     C.KK_DIGESER: "KK yang titik GPS-nya di luar batas dan digeser ke kelurahan terdekat",
     C.GI_Z: (
