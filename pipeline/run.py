@@ -136,6 +136,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         deprivation=deprivation,
         small_base=settings.small_base_households,
         overlap_programs=settings.overlap_programs,
+        household_size=config.progress.household_size,
     )
 
     on_stage("programs")
@@ -184,7 +185,7 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     on_stage("progress")
     progress = target_progress(
         config.progress,
-        register_people=int(kelurahan[C.JUMLAH_JIWA].sum()),
+        register_people=None if kelurahan[C.JUMLAH_JIWA].isna().all() else int(kelurahan[C.JUMLAH_JIWA].sum()),
         register_households=int(kelurahan[C.JUMLAH_KK].sum()),
     )
     reconciliation, drivers = reconcile(kelurahan, config.progress)

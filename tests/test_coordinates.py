@@ -129,3 +129,18 @@ def test_min_located_share_must_be_a_share(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="min_located_share.*share from 0 to 1"):
         load_config(path)
+
+
+def test_a_register_without_member_counts_shows_no_people_figure(region: Path) -> None:
+    frame = _register(region).drop(columns=["Jumlah Anggota Keluarga"])
+    config = _with_register(region, frame, "tanpa_anggota.csv")
+    # the demo also reads a member table, which would give the counts: leave it out
+    text = config.read_text(encoding="utf-8").replace(', "data/anggota_keluarga.csv"', "")
+    config.write_text(text, encoding="utf-8")
+    analysis = analyse_region(load_config(config))
+    assert analysis.summary[C.JUMLAH_JIWA] is None and analysis.summary["jiwa_tidak_diketahui"]
+    assert analysis.kelurahan[C.JUMLAH_JIWA].isna().all() and analysis.summary[C.JUMLAH_KK] > 0
+    out = region.parent / "outputs"
+    cli("run", str(config), "--out", str(out))
+    page = (out / "tanpa_anggota" / "peta.html").read_text(encoding="utf-8")
+    assert 'Jumlah jiwa</td><td class="angka">tidak diketahui (register tanpa jumlah anggota)' in page

@@ -197,3 +197,29 @@ def test_priority_ties_are_broken_by_the_stated_rule() -> None:
     # score 1 for four: 25 extreme first (…03); then 10 each: EB 35 (…02); then EB 30 by code: …01 before …04
     assert out[C.PERINGKAT].tolist() == [4, 3, 1, 2, 5]
     assert "KK miskin ekstrem" in TIE_RULE and "kode" in TIE_RULE
+
+
+def test_people_are_never_one_per_household(grid3: gpd.GeoDataFrame) -> None:
+    from pipeline.analyse.indicators import JIWA_TIDAK_DIKETAHUI, household_people
+
+    # member counts 3, 5 and two missing: the missing take [progress] household_size (4.0),
+    # else the others' mean (4.0 too: (3 + 5) / 2), so 3 + 5 + 4 + 4 = 16 people
+    frame = pd.DataFrame({C.JUMLAH_ART: pd.array([3, 5, pd.NA, pd.NA], dtype="Int64")})
+    assert household_people(frame).tolist() == [3.0, 5.0, 4.0, 4.0]
+    assert household_people(frame, household_size=3.5).tolist() == [3.0, 5.0, 3.5, 3.5]
+    # fewer than half with a count, or no count at all, and no household size: unknown, not 1 each
+    sparse = pd.DataFrame({C.JUMLAH_ART: pd.array([3, pd.NA, pd.NA], dtype="Int64")})
+    assert household_people(sparse) is None
+    assert household_people(pd.DataFrame(index=range(3))) is None
+    assert household_people(pd.DataFrame(index=range(3)), household_size=4.2).tolist() == [4.2] * 3
+    # through the kelurahan indicators: 3 households in 1001, none with a member count
+    rows = [{C.KODE_KEL: "9971011001", C.DESIL: d, C.JUMLAH_ART: ""} for d in (1, 3, 9)]
+    classified = classify_poverty(_joined(rows, grid3), rule=PovertyRule(extreme_max_decile=1, poor_max_decile=4))
+    unknown = kelurahan_indicators(classified, grid3).set_index(C.KODE_KEL)
+    assert unknown[[C.JUMLAH_JIWA, "jiwa_miskin", "jiwa_miskin_ekstrem"]].isna().all().all()
+    assert (unknown[C.JUMLAH_KK].sum(), unknown[C.KK_MISKIN].sum()) == (3, 2)  # households are still counted
+    summary = region_summary(unknown.reset_index())
+    assert summary[C.JUMLAH_JIWA] is None and summary[JIWA_TIDAK_DIKETAHUI] is True
+    sized = kelurahan_indicators(classified, grid3, household_size=3.6).set_index(C.KODE_KEL)
+    # 3 x 3.6 = 10.8 -> 11 people; the 2 poor: 7.2 -> 7; the extreme poor: 3.6 -> 4
+    assert sized.loc["99.71.01.1001", [C.JUMLAH_JIWA, "jiwa_miskin", "jiwa_miskin_ekstrem"]].tolist() == [11, 7, 4]

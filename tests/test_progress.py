@@ -188,3 +188,32 @@ def test_small_register_counts_and_what_reveals_them_are_hidden() -> None:
     assert out.loc[0, ["jiwa_register", "selisih", "persen_dari_selisih"]].isna().all()
     assert out.loc[1, "jiwa_register"] == 400 and out.loc[1, "selisih"] == 300
     assert out.loc[0, "disembunyikan"] == "jiwa_register,selisih,persen_dari_selisih"
+
+
+def test_gap_in_households_only_when_people_per_household_are_unknown() -> None:
+    # 7.00 % -> 5.86 %: 1.14 points. The register has 20,000 KK and no member counts.
+    bps = (BpsFigure(year=2022, poverty_rate=7.00, source="test"),)
+    targets = (Target(year=2026, poverty_rate=5.86, source="test"),)
+    row = target_progress(
+        ProgressSettings(bps=bps, targets=targets), register_people=None, register_households=20_000
+    ).iloc[0]
+    # no population anywhere: no gap in people; the gap in KK = 1.14 % x 20,000 = 228
+    assert pd.isna(row["selisih_jiwa"]) and pd.isna(row["populasi"])
+    assert row["selisih_kk"] == 228 and "jumlah KK register" in row["sumber_jiwa_per_kk"]
+    # a population of 300,000 gives 3,420 people, but people per KK are still unknown: KK from the register
+    row = target_progress(
+        ProgressSettings(bps=bps, targets=targets, population=300_000), register_people=None, register_households=20_000
+    ).iloc[0]
+    assert row["selisih_jiwa"] == 3_420 and row["selisih_kk"] == 228
+    # the reconciliation of people needs people: none is made
+    kelurahan = pd.DataFrame(
+        {
+            C.KODE_KEL: ["a"],
+            C.NAMA_KEL: ["A"],
+            C.JUMLAH_JIWA: pd.array([pd.NA], dtype="Int64"),
+            "jiwa_miskin": pd.array([pd.NA], dtype="Int64"),
+            "jiwa_miskin_ekstrem": pd.array([pd.NA], dtype="Int64"),
+        }
+    )
+    region, drivers = reconcile(kelurahan, ProgressSettings(bps=bps))
+    assert region.empty and drivers.empty

@@ -103,6 +103,48 @@ def vulnerable_flags(h: pd.DataFrame) -> dict[str, pd.Series]:
     return out
 
 
+#: Region summary key: True when the register cannot say how many people it holds.
+JIWA_TIDAK_DIKETAHUI: str = "jiwa_tidak_diketahui"
+#: Columns of people (not households) built from the household's member count.
+PEOPLE_COLUMNS: tuple[str, ...] = (C.JUMLAH_JIWA, "jiwa_miskin", "jiwa_miskin_ekstrem")
+
+
+def household_people(households: pd.DataFrame, *, household_size: float | None = None) -> pd.Series | None:
+    """People in each household, or None when the register cannot say.
+
+    The member count (``jumlah_art``, or the members listed in a member
+    table) where there is one; for the households without it,
+    ``[progress] household_size`` when set, else the mean of the households
+    that have one, provided at least half do. Otherwise the number of
+    people is unknown: never one person per household.
+    """
+    n = len(households)
+    members = (
+        pd.to_numeric(households[C.JUMLAH_ART], errors="coerce").astype("float64")
+        if C.JUMLAH_ART in households
+        else pd.Series(np.nan, index=households.index)
+    )
+    missing = members.isna()
+    if not missing.any():
+        return members
+    if household_size:
+        logger.info("people: %d of %d households have no member count; [progress] household_size %g used",
+                    int(missing.sum()), n, household_size)  # fmt: skip
+        return members.fillna(household_size)
+    if n and (~missing).mean() >= 0.5:
+        mean = float(members[~missing].mean())
+        logger.info("people: %d of %d households have no member count; the others' mean %.2f used",
+                    int(missing.sum()), n, mean)  # fmt: skip
+        return members.fillna(mean)
+    logger.warning(
+        "people: %d of %d households have no member count and [progress] household_size is not set; "
+        "the number of people is unknown and the people figures are left empty",
+        int(missing.sum()),
+        n,
+    )
+    return None
+
+
 def _percent(part: pd.Series, whole: pd.Series) -> pd.Series:
     return (100.0 * part / whole.where(whole > 0)).astype("float64")
 
@@ -160,6 +202,7 @@ def kelurahan_indicators(
     deprivation: tuple[DeprivationIndicator, ...] = (),
     small_base: int = DEFAULT_SMALL_BASE,
     overlap_programs: int = 3,
+    household_size: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Aggregate classified households to one row per kelurahan.
 
@@ -181,6 +224,9 @@ def kelurahan_indicators(
     overlap_programs
         Poor households receiving at least this many programmes are counted
         in ``kk_miskin_banyak_program`` (``[analysis] overlap_programs``).
+    household_size
+        ``[progress] household_size``, for households without a member
+        count (see :func:`household_people`).
 
     Returns
     -------
@@ -197,7 +243,8 @@ def kelurahan_indicators(
     h = pd.DataFrame(households.drop(columns="geometry"))
     flags = pd.DataFrame(index=h.index)
     flags[C.JUMLAH_KK] = 1
-    flags[C.JUMLAH_JIWA] = h[C.JUMLAH_ART].fillna(1).astype("int64") if C.JUMLAH_ART in h else 1
+    people = household_people(h, household_size=household_size)
+    flags[C.JUMLAH_JIWA] = people if people is not None else 0.0
     flags[C.KK_MISKIN] = h[C.MISKIN].astype("int64")
     flags[C.KK_MISKIN_EKSTREM] = h[C.MISKIN_EKSTREM].astype("int64")
     flags["jiwa_miskin"] = flags[C.JUMLAH_JIWA] * flags[C.KK_MISKIN]
@@ -232,8 +279,11 @@ def kelurahan_indicators(
 
     sums = flags.groupby(h[C.KODE_KEL].to_numpy()).sum()
     out = boundaries.merge(sums, left_on=C.KODE_KEL, right_index=True, how="left")
-    count_columns = list(sums.columns)
+    count_columns = [c for c in sums.columns if c not in PEOPLE_COLUMNS]
     out[count_columns] = out[count_columns].fillna(0).astype("int64")
+    for column in PEOPLE_COLUMNS:  # whole people; <NA> everywhere when the register cannot say
+        whole = out[column].fillna(0).round().astype("Int64")
+        out[column] = whole if people is not None else pd.array([pd.NA] * len(out), dtype="Int64")
     out[C.PERSEN_MISKIN] = _percent(out[C.KK_MISKIN], out[C.JUMLAH_KK])
     out[C.PERSEN_MISKIN_EKSTREM] = _percent(out[C.KK_MISKIN_EKSTREM], out[C.JUMLAH_KK])
     out[C.PERSEN_BERKOORDINAT] = _percent(out[C.KK_BERKOORDINAT], out[C.JUMLAH_KK])
@@ -303,12 +353,13 @@ def region_summary(
     return {
         "jumlah_kelurahan": int(len(kelurahan)),
         C.JUMLAH_KK: total,
-        C.JUMLAH_JIWA: int(kelurahan[C.JUMLAH_JIWA].sum()),
+        C.JUMLAH_JIWA: None if kelurahan[C.JUMLAH_JIWA].isna().all() else int(kelurahan[C.JUMLAH_JIWA].sum()),
         C.KK_MISKIN: poor,
         C.KK_MISKIN_EKSTREM: extreme,
         C.PERSEN_MISKIN: float(np.round(100 * poor / total, 4)) if total else float("nan"),
         C.PERSEN_MISKIN_EKSTREM: float(np.round(100 * extreme / total, 4)) if total else float("nan"),
         KK_MISKIN_TANPA_PROGRAM: int(kelurahan[KK_MISKIN_TANPA_PROGRAM].sum()),
         KK_MISKIN_BANYAK_PROGRAM: int(kelurahan[KK_MISKIN_BANYAK_PROGRAM].sum()),
+        JIWA_TIDAK_DIKETAHUI: bool(kelurahan[C.JUMLAH_JIWA].isna().all()),
         **mpi,
     }

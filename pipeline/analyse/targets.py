@@ -74,7 +74,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def population_assumption(settings: ProgressSettings, *, register_people: int) -> tuple[float, str]:
+def population_assumption(settings: ProgressSettings, *, register_people: int | None) -> tuple[float | None, str]:
     """The population that turns percentage points into people, and where it comes from.
 
     In order: ``[progress] population``; the latest BPS figure's
@@ -90,17 +90,23 @@ def population_assumption(settings: ProgressSettings, *, register_people: int) -
             return figure.poor_people / (figure.poverty_rate / 100), (
                 f"BPS {figure.year}: penduduk miskin / persentase miskin ({figure.source})"
             )
+    if register_people is None:
+        return None, "tidak diketahui: tanpa [progress] population, angka BPS atau jumlah anggota di register"
     return float(register_people), "register: jumlah jiwa (tidak semua penduduk terdaftar)"
 
 
-def household_size(settings: ProgressSettings, *, people: int, households: int) -> tuple[float, str]:
-    """People per household: ``[progress] household_size``, else the register's mean."""
+def household_size(settings: ProgressSettings, *, people: int | None, households: int) -> tuple[float, str]:
+    """People per household: ``[progress] household_size``, else the register's mean (NaN when unknown)."""
     if settings.household_size:
         return settings.household_size, settings.household_size_source or "[progress] household_size"
+    if people is None:
+        return float("nan"), "tidak diketahui: register tanpa jumlah anggota keluarga"
     return (people / households if households else float("nan")), "register: jumlah jiwa / jumlah KK"
 
 
-def target_progress(settings: ProgressSettings, *, register_people: int, register_households: int) -> pd.DataFrame:
+def target_progress(
+    settings: ProgressSettings, *, register_people: int | None, register_households: int
+) -> pd.DataFrame:
     """One row per target and rate: the gap and the status (see the module docstring).
 
     Parameters
@@ -109,7 +115,10 @@ def target_progress(settings: ProgressSettings, *, register_people: int, registe
         The region's BPS figures, targets and assumptions.
     register_people, register_households
         The register's totals, for the fallbacks of :func:`population_assumption`
-        and :func:`household_size`.
+        and :func:`household_size`; ``register_people`` is None when the
+        register cannot say how many people it holds. When people per
+        household are unknown, the gap in KK is the gap in points applied to
+        the register's households (``sumber_jiwa_per_kk`` says so).
 
     Returns
     -------
@@ -159,7 +168,14 @@ def target_progress(settings: ProgressSettings, *, register_people: int, registe
                 status = "belum_dapat_dinilai"
             else:
                 status = "sesuai_jalur" if trend >= required else "tidak_sesuai_jalur"
-            people = gap / 100 * population
+            people = gap / 100 * population if population is not None else None
+            if people is not None and size == size:
+                households = round(people / size)
+            elif register_households:  # people per KK unknown: the gap in households only
+                households = round(gap / 100 * register_households)
+                row["sumber_jiwa_per_kk"] = f"{size_source}; selisih KK = selisih poin x jumlah KK register"
+            else:
+                households = None
             rows.append(
                 {
                     **row,
@@ -167,8 +183,8 @@ def target_progress(settings: ProgressSettings, *, register_people: int, registe
                     "bps_persen": rate,
                     "sumber_bps": source,
                     "selisih_poin": round(gap, 4),
-                    "selisih_jiwa": round(people),
-                    "selisih_kk": round(people / size) if size == size else None,
+                    "selisih_jiwa": round(people) if people is not None else None,
+                    "selisih_kk": households,
                     "penurunan_per_tahun_perlu": required,
                     "penurunan_per_tahun_teramati": trend,
                     "status": status,
@@ -217,6 +233,9 @@ def reconcile(
         ``selisih`` and ``persen_dari_selisih`` (share of the sum of
         absolute differences).
     """
+    if kelurahan[C.JUMLAH_JIWA].isna().all():
+        logger.info("reconciliation: the register's number of people is unknown; nothing to compare with BPS")
+        return pd.DataFrame(), pd.DataFrame()
     people_total = float(kelurahan[C.JUMLAH_JIWA].sum())
     population, _ = population_assumption(settings, register_people=int(people_total))
     reported = _latest_reported(settings)

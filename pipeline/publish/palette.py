@@ -57,6 +57,8 @@ POCKET_HALO: str = "#ffffff"
 
 
 #: H3 cell classes -> (colour, legend label); ``{k}`` is the suppression threshold,
+#: Shown for people figures when the register has no member counts and no household size is configured.
+PEOPLE_UNKNOWN: str = "tidak diketahui (register tanpa jumlah anggota)"
 #: ``{fdr}`` the level of the false discovery rate (``[analysis] significance``).
 CELL_STYLE: dict[str, tuple[str, str]] = {
     "panas": ("#ef3b2c", "Titik panas (koreksi uji berganda, FDR {fdr})"),

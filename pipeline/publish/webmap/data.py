@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from ... import columns as C
-from ..palette import CELL_STYLE, NO_DATA_COLOR, POCKET_COLOR, POCKET_HALO
+from ..palette import CELL_STYLE, NO_DATA_COLOR, PEOPLE_UNKNOWN, POCKET_COLOR, POCKET_HALO
 from .format import format_households, format_int, format_percent
 from .geometry import encode_polygons
 from .themes import Theme
@@ -90,7 +90,9 @@ def map_data(
     profile = ["Jumlah KK", "Jumlah jiwa", "KK miskin & rentan", "Peringkat prioritas"]
     values = zip(
         format_households(kelurahan[C.JUMLAH_KK]),
-        kelurahan[C.JUMLAH_JIWA].map(format_int),
+        kelurahan[C.JUMLAH_JIWA].map(format_int)
+        if kelurahan[C.JUMLAH_JIWA].notna().any()
+        else pd.Series(PEOPLE_UNKNOWN, index=kelurahan.index),
         format_households(kelurahan[C.KK_MISKIN]),
         _priority_text(kelurahan),
         strict=True,

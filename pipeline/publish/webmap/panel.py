@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ... import columns as C
-from ...analyse.indicators import KK_MISKIN_TANPA_PROGRAM
+from ...analyse.indicators import JIWA_TIDAK_DIKETAHUI, KK_MISKIN_TANPA_PROGRAM
 from ...analyse.priority import TIE_RULE
-from ..palette import SYNTHETIC_NOTICE, fdr_label
+from ..palette import PEOPLE_UNKNOWN, SYNTHETIC_NOTICE, fdr_label
 from .chart import STATUS_LABELS
 from .format import format_date, format_int, format_number, format_percent
 from .themes import Theme, no_rule_note
@@ -297,6 +297,7 @@ def panel_html(context: MapContext, kelurahan: pd.DataFrame, *, gaps: list[Progr
     )
     fdr = fdr_label(context.significance)
     source = f"Sumber: {html.escape(context.source)}<br>" if context.source else ""
+    people = PEOPLE_UNKNOWN if s.get(JIWA_TIDAK_DIKETAHUI) else format_int(s[C.JUMLAH_JIWA])
     return f"""
     <div class="kantong-panel" id="kantong-panel" role="complementary" aria-label="Ringkasan wilayah">
       <div class="kantong-kepala"><h1>{html.escape(context.region_name)}</h1>
@@ -307,7 +308,7 @@ def panel_html(context: MapContext, kelurahan: pd.DataFrame, *, gaps: list[Progr
       {notice}
       <table class="kantong-ringkasan">
         <tr><td>Jumlah keluarga</td><td class="angka">{format_int(s[C.JUMLAH_KK])} KK</td></tr>
-        <tr><td>Jumlah jiwa</td><td class="angka">{format_int(s[C.JUMLAH_JIWA])}</td></tr>
+        <tr><td>Jumlah jiwa</td><td class="angka">{people}</td></tr>
         <tr><td>KK miskin &amp; rentan</td><td class="angka">{format_int(s[C.KK_MISKIN])} KK ({format_percent(s[C.PERSEN_MISKIN])})</td></tr>
         <tr><td>KK miskin ekstrem</td><td class="angka">{format_int(s[C.KK_MISKIN_EKSTREM])} KK ({format_percent(s[C.PERSEN_MISKIN_EKSTREM])})</td></tr>
         <tr><td>KK miskin tanpa program</td><td class="angka">{format_int(s[KK_MISKIN_TANPA_PROGRAM])} KK</td></tr>
