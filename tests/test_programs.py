@@ -271,3 +271,23 @@ def test_workbook_cells_never_become_formulas(tmp_path) -> None:
     assert sheet.cell(row=2, column=2).value == "9971010101010001"  # a NIK stays text, all 16 digits
     assert sheet.cell(row=2, column=3).value == 1
     assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_catalogue_rules_follow_the_regions_poverty_rule(tmp_path) -> None:
+    from pipeline.analyse.indicators import classify_poverty
+    from pipeline.config import _programs, program_catalogue
+    from pipeline.settings import PovertyRule
+
+    # BPNT is for "the poor": with poor = desil <= 2, deciles 3 and 4 are not eligible any more
+    assert program_catalogue()["bpnt"]["eligibility"] == "miskin == 1"
+    (bpnt, blt) = _programs([{"code": "bpnt"}, {"code": "blt_dd"}], "test")
+    households = pd.DataFrame({C.DESIL: [1, 2, 3, 4, 5]})
+    for rule, poor, extreme in (
+        (PovertyRule(poor_max_decile=2, extreme_max_decile=1), [1, 1, 0, 0, 0], [1, 0, 0, 0, 0]),
+        (PovertyRule(poor_max_decile=4, extreme_max_decile=2), [1, 1, 1, 1, 0], [1, 1, 0, 0, 0]),
+    ):
+        classified = classify_poverty(households, rule=rule)
+        assert evaluate_rule(classified, bpnt.eligibility).astype(int).tolist() == poor
+        assert evaluate_rule(classified, blt.eligibility).astype(int).tolist() == extreme
+        # eligible never exceeds the poor the region counts
+        assert evaluate_rule(classified, bpnt.eligibility).sum() == classified[C.MISKIN].sum()
