@@ -60,7 +60,9 @@ CONFIG_KEYS: dict[str, frozenset[str]] = {
         "privacy", "synthetic", "programs", "bps", "targets", "reported_register", "snapshots",
     }),
     "region": frozenset({"slug", "name", "kode", "data_date"}),
-    "boundaries": frozenset({"path", "layer", "columns", "snap_distance_m", "crosswalk"}),
+    "boundaries": frozenset({
+        "path", "layer", "columns", "snap_distance_m", "crosswalk", "kecamatan", "kecamatan_layer",
+    }),
     "boundaries.columns": frozenset({C.KODE_KEL, C.NAMA_KEL, C.KODE_KEC, C.NAMA_KEC}),
     "households": frozenset({"paths", "schema", "columns", "sheet", "min_located_share"}),
     "households.columns": frozenset({"*"}),
@@ -506,6 +508,8 @@ def load_config(path: str | os.PathLike[str]) -> RegionConfig:
         columns=columns,
         snap_distance_m=snap,
         crosswalk=expand_path(b["crosswalk"], base=base) if b.get("crosswalk") else None,
+        kecamatan=expand_path(b["kecamatan"], base=base) if b.get("kecamatan") else None,
+        kecamatan_layer=b.get("kecamatan_layer"),
     )
 
     h = _table(data, "households", where)

@@ -31,7 +31,7 @@ from .analyse.region import RegionAnalysis
 from .analyse.spatial import hotspots_and_pockets
 from .analyse.targets import reconcile, snapshot_changes, target_progress
 from .errors import ValidationError
-from .ingest.boundaries import clean_boundaries, kelurahan_names, read_boundaries
+from .ingest.boundaries import clean_boundaries, kecamatan_source, kelurahan_names, read_boundaries
 from .ingest.boundary_checks import diagnose_boundaries
 from .ingest.coordinates import coordinate_shortfalls
 from .ingest.households import beneficiaries_from_file, read_registers
@@ -102,7 +102,11 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     source = config.boundaries
     raw_boundaries = read_boundaries(source.path, layer=source.layer)
     boundaries = clean_boundaries(
-        raw_boundaries, columns=source.columns, crosswalk=source.crosswalk, source=source.path.name
+        raw_boundaries,
+        columns=source.columns,
+        crosswalk=source.crosswalk,
+        source=source.path.name,
+        kecamatan=kecamatan_source(source),
     )
     crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
     boundary_issues = diagnose_boundaries(boundaries, crs=crs, raw=raw_boundaries, region_code=config.kode)

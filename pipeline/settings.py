@@ -46,6 +46,9 @@ class BoundarySource:
     columns: dict[str, str] = field(default_factory=dict)
     snap_distance_m: float = DEFAULT_SNAP_DISTANCE_M
     crosswalk: Path | None = None
+    #: A file (or GeoPackage) with kecamatan codes and names, for boundaries without kecamatan names.
+    kecamatan: Path | None = None
+    kecamatan_layer: str | None = None
 
 
 @dataclass(frozen=True)

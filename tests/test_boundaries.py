@@ -220,3 +220,28 @@ def test_official_list_check_reports_missing_extra_and_spelling() -> None:
     ]
     spelling = listed[listed["masalah"] == "ejaan_berbeda"]["keterangan"].iloc[0]
     assert "nama resmi: Bontang Kuala" in spelling
+
+
+def test_kecamatan_names_are_never_codes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from pipeline.ingest.boundaries import boundaries_from_source, kecamatan_names
+    from pipeline.settings import BoundarySource
+
+    gpkg, sql = _region_files("kupang")
+    # the .sql dump holds kelurahan only: no kecamatan name anywhere -> empty names and a warning, no codes
+    plain = boundaries_from_source(BoundarySource(path=sql))
+    assert (plain[C.NAMA_KEC] == "").all() and plain[C.KODE_KEC].str.fullmatch(r"53\.71\.0\d").all()
+    assert "no name for 6 kecamatan" in caplog.text and "[boundaries] kecamatan" in caplog.text
+    # [boundaries] kecamatan = the GeoPackage's kecamatan layer (code 53.71.01 -> Alak)
+    named = boundaries_from_source(BoundarySource(path=sql, kecamatan=gpkg, kecamatan_layer="kecamatan"))
+    names = dict(zip(named[C.KODE_KEC], named[C.NAMA_KEC], strict=True))
+    assert names["53.71.01"] == "Alak" and names["53.71.05"] == "Kota Raja" and len(set(names.values())) == 6
+    # or a CSV of codes (undotted) and names
+    table = tmp_path / "kecamatan.csv"
+    pd.DataFrame({"kode_kemendagri": ["537101"], "kode": ["537101"], "nama": ["Alak"]}).to_csv(table, index=False)
+    assert kecamatan_names(table) == {"53.71.01": "Alak"}
+    # a GeoPackage with its own kecamatan layer needs nothing: the names are its layer's
+    own = boundaries_from_source(BoundarySource(path=gpkg, layer="kelurahan"))
+    assert not (own[C.NAMA_KEC] == "").any() and not own[C.NAMA_KEC].str.match(r"^\d").any()
+    with pytest.raises(InputError, match="no kecamatan code and name columns"):
+        pd.DataFrame({"x": [1]}).to_csv(tmp_path / "bad.csv", index=False)
+        kecamatan_names(tmp_path / "bad.csv")

@@ -162,6 +162,73 @@ def read_boundaries(path: str | Path, *, layer: str | None = None) -> gpd.GeoDat
     return gdf
 
 
+#: Columns holding a kecamatan's code and name, in the kecamatan layers users bring
+#: (wilayah_boundaries GeoPackage, BIG RBI, HDX COD-AB, a plain CSV).
+KECAMATAN_CODE_COLUMNS: tuple[str, ...] = ("kode_kec", "kode", "kec_kode", "KDCPUM", "ADM3_PCODE", "kode_kecamatan")
+KECAMATAN_NAME_COLUMNS: tuple[str, ...] = ("nama_kec", "nama", "kec_nama", "WADMKC", "ADM3_EN", "nama_kecamatan")
+
+
+def kecamatan_names(path: str | Path, *, layer: str | None = None) -> dict[str, str]:
+    """Kecamatan code (dotted, ``53.71.01``) -> name, from a kecamatan file or layer.
+
+    Reads a GeoPackage/Shapefile/GeoJSON layer, a ``wilayah_boundaries``
+    kecamatan dump or a CSV with a code and a name column (see
+    :data:`KECAMATAN_CODE_COLUMNS` and :data:`KECAMATAN_NAME_COLUMNS`).
+
+    Raises
+    ------
+    InputError
+        If the file is missing or has no code and name columns.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"kecamatan file '{path}' not found; check [boundaries] kecamatan in the region TOML")
+    if path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    elif path.suffix.lower() == ".sql":
+        frame = boundaries_from_wilayah_sql(path)
+    else:
+        try:
+            frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+        except (pyogrio.errors.DataLayerError, pyogrio.errors.DataSourceError) as exc:
+            raise InputError(f"{path}: {exc}; set [boundaries] kecamatan_layer to the kecamatan layer") from None
+    code = next((c for c in KECAMATAN_CODE_COLUMNS if c in frame.columns), None)
+    name = next((c for c in KECAMATAN_NAME_COLUMNS if c in frame.columns), None)
+    if code is None or name is None:
+        raise InputError(
+            f"{path}: no kecamatan code and name columns found (columns: {', '.join(map(str, frame.columns))}); "
+            f"expected one of {', '.join(KECAMATAN_CODE_COLUMNS)} and one of {', '.join(KECAMATAN_NAME_COLUMNS)}"
+        )
+    digits = frame[code].astype("string").str.replace(r"\D", "", regex=True)
+    dotted = digits.str[:2] + "." + digits.str[2:4] + "." + digits.str[4:6]
+    names = frame[name].astype("string").str.strip()
+    keep = (digits.str.len() == 6) & names.notna() & (names != "")
+    return dict(zip(dotted[keep], names[keep], strict=True))
+
+
+def _own_kecamatan_layer(path: Path) -> dict[str, str]:
+    """Kecamatan names from a ``kecamatan`` layer of the boundary file itself, if it has one."""
+    if path.suffix.lower() not in {".gpkg", ".sqlite"}:
+        return {}
+    try:
+        layers = {str(name).lower(): str(name) for name in pyogrio.list_layers(path)[:, 0]}
+    except pyogrio.errors.DataSourceError:
+        return {}
+    if "kecamatan" not in layers:
+        return {}
+    try:
+        return kecamatan_names(path, layer=layers["kecamatan"])
+    except InputError:
+        return {}
+
+
+def kecamatan_source(source: BoundarySource) -> dict[str, str]:
+    """Kecamatan names for a region: ``[boundaries] kecamatan`` if given, else the boundary file's own kecamatan layer."""
+    if source.kecamatan is not None:
+        return kecamatan_names(source.kecamatan, layer=source.kecamatan_layer)
+    return _own_kecamatan_layer(source.path)
+
+
 def detect_boundary_schema(columns: list[str]) -> tuple[str, dict[str, str], str]:
     """Recognise a boundary file's schema from its column names.
 
@@ -212,8 +279,14 @@ def clean_boundaries(
     columns: dict[str, str] | None = None,
     crosswalk: Path | None = None,
     source: str = "boundaries",
+    kecamatan: dict[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Turn a boundary layer into canonical kelurahan polygons, repaired, EPSG:4326.
+
+    * Kecamatan names come from the layer; where it has none, from
+      ``kecamatan`` (code -> name, :func:`kecamatan_names`). A kecamatan
+      with no name anywhere gets an empty name and a warning: a code is
+      never shown as a name.
 
     * Columns come from ``columns`` (canonical -> the file's column) or, if
       not given, from :func:`detect_boundary_schema`.
@@ -283,9 +356,19 @@ def clean_boundaries(
         out[C.KODE_KEC] = out[C.KODE_KEC].fillna(kecamatan_of(out[C.KODE_KEL]))
     else:
         out[C.KODE_KEC] = kecamatan_of(out[C.KODE_KEL])
-    out[C.NAMA_KEC] = (
-        raw[mapping[C.NAMA_KEC]].astype("string").str.strip() if C.NAMA_KEC in mapping else out[C.KODE_KEC]
-    )
+    given = raw[mapping[C.NAMA_KEC]].astype("string").str.strip() if C.NAMA_KEC in mapping else None
+    looked_up = out[C.KODE_KEC].map(kecamatan or {}).astype("string")
+    names = looked_up if given is None else given.mask(given.fillna("").isin(["", *out[C.KODE_KEC]]), looked_up)
+    unnamed = sorted(set(out.loc[names.isna() | (names == ""), C.KODE_KEC].dropna()))
+    if unnamed:
+        logger.warning(
+            "%s: no name for %d kecamatan (%s); their names stay empty on the map. Name them with "
+            "[boundaries] kecamatan = a file or layer of kecamatan codes and names",
+            source,
+            len(unnamed),
+            ", ".join(unnamed[:5]),
+        )
+    out[C.NAMA_KEC] = names.fillna("")
     out[C.JENIS_WILAYAH] = np.where(is_desa(out[C.KODE_KEL]), "desa", "kelurahan")
 
     empty = out.geometry.isna() | out.geometry.is_empty
@@ -367,8 +450,15 @@ def boundaries_from_file(
 
 
 def boundaries_from_source(source: BoundarySource) -> gpd.GeoDataFrame:
-    """Read a region's ``[boundaries]`` table with :func:`boundaries_from_file`."""
-    return boundaries_from_file(source.path, layer=source.layer, columns=source.columns, crosswalk=source.crosswalk)
+    """Read a region's ``[boundaries]`` table, kecamatan names included (:func:`kecamatan_source`)."""
+    raw = read_boundaries(source.path, layer=source.layer)
+    return clean_boundaries(
+        raw,
+        columns=source.columns,
+        crosswalk=source.crosswalk,
+        source=source.path.name,
+        kecamatan=kecamatan_source(source),
+    )
 
 
 def kelurahan_names(boundaries: pd.DataFrame) -> dict[str, str]:

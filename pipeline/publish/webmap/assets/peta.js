@@ -331,7 +331,7 @@
     var theme = this.data.themes[this.current];
     return (
       "<div><b>" + esc(p.n) + "</b></div>" +
-      "<div>Kelurahan/desa di Kecamatan " + esc(p.kc) + "</div>" +
+      (p.kc ? "<div>Kelurahan/desa di Kecamatan " + esc(p.kc) + "</div>" : "") +
       "<div>" + esc(this.data.profile[0]) + ": " + esc(p.v[0]) + "</div>" +
       "<div>" + esc(theme.label) + ": <b>" + esc(p.t[this.current]) + "</b></div>" +
       '<div class="kantong-catatan">Klik untuk profil kelurahan</div>'
@@ -340,7 +340,7 @@
 
   Kantong.prototype.popup = function (feature) {
     var p = feature.properties;
-    var rows = [["Kecamatan", p.kc]];
+    var rows = [["Kecamatan", p.kc || "–"]];
     this.data.profile.forEach(function (label, i) {
       rows.push([label, p.v[i]]);
     });
@@ -408,6 +408,9 @@
     var group = L.layerGroup();
     var names = L.layerGroup();
     this.data.kec.forEach(function (k) {
+      if (!k.n) {
+        return; // a kecamatan without a name gets no label (its code is never shown as a name)
+      }
       L.marker([k.p[1], k.p[0]], {
         interactive: false,
         keyboard: false,
@@ -592,7 +595,7 @@
     this.layer.eachLayer(function (layer) {
       var p = layer.feature.properties;
       var name = String(p.n).toLowerCase();
-      var full = (p.n + " (" + p.kc + ")").toLowerCase();
+      var full = (p.kc ? p.n + " (" + p.kc + ")" : p.n).toLowerCase();
       if (!exact && (name === q || full === q)) {
         exact = layer;
       } else if (!partial && full.indexOf(q) >= 0) {
@@ -642,7 +645,8 @@
             // filled on first use: a province has thousands of names
             self.layer.eachLayer(function (layer) {
               var option = document.createElement("option");
-              option.value = layer.feature.properties.n + " (" + layer.feature.properties.kc + ")";
+              var props = layer.feature.properties;
+              option.value = props.kc ? props.n + " (" + props.kc + ")" : props.n;
               list.appendChild(option);
             });
           },
