@@ -125,7 +125,7 @@ def test_the_share_that_warns_is_configurable() -> None:
 
 def test_min_located_share_must_be_a_share(tmp_path: Path) -> None:
     path = write_region(tmp_path)
-    text = path.read_text(encoding="utf-8").replace("[households]\n", "[households]\nmin_located_share = 50\n", 1)
+    text = path.read_text(encoding="utf-8").replace("min_located_share = 0.5", "min_located_share = 50")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="min_located_share.*share from 0 to 1"):
         load_config(path)
