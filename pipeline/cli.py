@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import os
+import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,6 +143,60 @@ def run(
                 soft_wrap=True,
                 markup=False,
             )
+
+
+@app.command()
+def check(
+    region: Annotated[Path, typer.Argument(help="Region TOML file, e.g. regions/demo.toml.")],
+    verbose: Verbose = False,
+) -> None:
+    """Dry run: what the boundaries and registers hold and what would fail. Writes nothing."""
+    from .check import check_region
+
+    _setup_logging(verbose)
+    out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)  # a log file gets wide tables
+    with _guarded():
+        report = check_region(load_config(region))
+    out.print(f"[bold]{escape(report.region)}[/bold] — kantong check ({escape(str(region))})")
+    problems = ", ".join(f"{k} {v}" for k, v in report.boundary_problems.items()) or "tidak ada"
+    out.print(
+        f"Batas wilayah: {report.kelurahan} kelurahan/desa, tata letak {escape(report.schema)}, CRS "
+        f"{escape(report.crs)}; masalah: {escape(problems)}",
+        markup=True,
+    )
+    for t in report.tables:
+        sheet = f" [{t.sheet}]" if t.sheet else ""
+        table = Table(title=f"{t.file}{sheet}: tabel {t.kind}, {t.rows} baris", title_justify="left")
+        table.add_column("kolom kanonik")
+        table.add_column("← kolom di file")
+        for canonical, header in t.mapping:
+            table.add_row(escape(canonical), escape(header))
+        out.print(table)
+        if t.unmapped:
+            out.print(f"  tidak dipetakan: {escape(', '.join(t.unmapped))}")
+        if t.located_share is not None:
+            out.print(
+                f"  berkoordinat: {100 * t.located_share:.0f} %; kode kelurahan ada di batas: "
+                f"{100 * (t.known_code_share or 0):.0f} %"
+            )
+    out.print(
+        f"Baris rumah tangga: {report.rows_in} masuk = {report.accepted} diterima + {report.quarantined} dikarantina"
+    )
+    if report.programmes:
+        table = Table(title="Program: aturan kelayakan dapat dihitung dari register?", title_justify="left")
+        for column in ("kode", "aturan", "dapat dihitung"):
+            table.add_column(column)
+        for code, rule, verdict in report.programmes:
+            table.add_row(escape(code), escape(rule or "–"), escape(verdict))
+        out.print(table)
+    out.print("Target dan angka: " + escape("; ".join(f"{k}: {v}" for k, v in report.progress)))
+    for text in report.warnings:
+        out.print(f"[yellow]warning:[/yellow] {escape(text)}")
+    for text in report.errors:
+        out.print(f"[red]error:[/red] {escape(text)}")
+    if report.errors:
+        raise typer.Exit(code=1)
+    out.print("[green]ok[/green]: no error; `kantong run` can build this region")
 
 
 @app.command()

@@ -70,6 +70,36 @@ def _with_code_parts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame.assign(**{C.KODE_KEL: code.mask(blank, "")})
 
 
+def register_tables(path: str | Path, *, sheet: str | None = None) -> list[pd.DataFrame]:
+    """The tables of one register file as found: text values, headers stripped, not renamed.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or of an unknown type.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"household file '{path}' not found; check [households] paths in the region TOML")
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        frames = [read_csv(path)]
+    elif suffix in EXCEL_SUFFIXES:
+        frames = read_excel(path, sheet)
+    elif suffix == ".parquet":
+        frames = [read_parquet(path)]
+    elif suffix in POINT_SUFFIXES:
+        frames = [read_points(path)]
+    else:
+        raise InputError(
+            f"{path}: file type '{suffix}' is not supported; export the register as CSV, XLSX, Parquet or a "
+            "GeoPackage/GeoJSON point layer"
+        )
+    for frame in frames:
+        frame.columns = [str(c).strip() for c in frame.columns]
+    return frames
+
+
 def register_from_file(
     path: str | Path, *, schema: str = "auto", columns: dict[str, str] | None = None, sheet: str | None = None
 ) -> Registers:
@@ -106,25 +136,8 @@ def register_from_file(
         If the file is missing, of an unknown type, or unreadable.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"household file '{path}' not found; check [households] paths in the region TOML")
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        frames = [read_csv(path)]
-    elif suffix in EXCEL_SUFFIXES:
-        frames = read_excel(path, sheet)
-    elif suffix == ".parquet":
-        frames = [read_parquet(path)]
-    elif suffix in POINT_SUFFIXES:
-        frames = [read_points(path)]
-    else:
-        raise InputError(
-            f"{path}: file type '{suffix}' is not supported; export the register as CSV, XLSX, Parquet or a "
-            "GeoPackage/GeoJSON point layer"
-        )
     households, members = [], []
-    for frame in frames:
-        frame.columns = [str(c).strip() for c in frame.columns]
+    for frame in register_tables(path, sheet=sheet):
         if is_member_table(list(frame.columns)):
             frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, aliases=MEMBER_ALIASES))
             members.append(frame)
