@@ -11,7 +11,9 @@ validates the rows and classifies them, and reports:
 * the BPS figures, targets, reported counts and snapshots recorded.
 
 Problems that would make the run fail or leave the map empty are *errors*
-(the command exits non-zero); others are *warnings*.
+(the command exits non-zero); others are *warnings* — among them a
+programme rule the register cannot compute, which the run survives by
+showing the programme's recipients without a coverage.
 """
 
 from __future__ import annotations
@@ -171,10 +173,11 @@ def check_region(config: RegionConfig) -> CheckReport:
         missing = sorted(rule_fields(program.eligibility) - set(classified.columns))
         verdict = f"TIDAK: register tidak punya {', '.join(missing)}" if missing else "ya"
         report.programmes.append((program.code, program.eligibility, verdict))
-        if missing:
-            report.errors.append(
-                f"programme '{program.code}': its rule reads {', '.join(missing)}, which the register does not have; "
-                "map the header in [households.columns] or change the rule in [[programs]]"
+        if missing:  # the run goes on: the programme's recipients are shown, its coverage is not computed
+            report.warnings.append(
+                f"programme '{program.code}': its rule reads {', '.join(missing)}, which the register does not have, "
+                "so its eligibility and coverage will not be computed; map the header in [households.columns] "
+                "or change the rule in [[programs]]"
             )
     _judge(report, config=config)
     return report

@@ -36,17 +36,17 @@ def test_check_reports_the_inputs_and_writes_nothing(region: Path) -> None:
     assert sorted(p.relative_to(region.parent) for p in region.parent.rglob("*")) == before  # nothing written
 
 
-def test_check_fails_on_a_rule_the_register_cannot_compute(region: Path) -> None:
+def test_check_warns_of_a_rule_the_register_cannot_compute(region: Path) -> None:
     text = region.read_text(encoding="utf-8") + (
         '\n[[programs]]\ncode = "uji_aturan"\nname = "Uji"\nopd = "Dinsos"\nfunding = "APBD"\n'
         'eligibility = "luas_lantai < 8"\n'
     )
     path = region.parent / "aturan.toml"
     path.write_text(text, encoding="utf-8")
-    result = cli("check", str(path), check=False)
-    assert result.returncode == 1
+    result = cli("check", str(path))  # the run survives it: a warning, exit 0
     assert "TIDAK: register tidak punya" in result.stdout
-    assert "error: programme 'uji_aturan': its rule reads luas_lantai" in result.stdout
+    assert "warning: programme 'uji_aturan': its rule reads luas_lantai" in result.stdout
+    assert "coverage will not be computed" in result.stdout
 
 
 def test_check_fails_when_nothing_can_be_placed(region: Path) -> None:
