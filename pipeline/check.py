@@ -25,20 +25,19 @@ import pandas as pd
 from . import columns as C
 from .analyse.deprivation import score_households
 from .analyse.indicators import classify_poverty
-from .codes import normalize_kode
 from .ingest.boundaries import clean_boundaries, detect_boundary_schema, kecamatan_source, read_boundaries
 from .ingest.boundary_checks import diagnose_boundaries
-from .ingest.coordinates import coordinate_shortfalls, coordinates_from_one_column
+from .ingest.coordinates import coordinate_shortfalls
 from .ingest.headers import MEMBER_ALIASES, header_mapping, is_member_table
-from .ingest.households import read_registers, register_tables
+from .ingest.households import read_registers, register_tables, rows_per_source
 from .ingest.members import attach_members
-from .ingest.validate import INDONESIA_BOUNDS, validate_households
+from .ingest.validate import validate_households
 from .rules import rule_fields
 from .settings import RegionConfig
-from .text import column_text, parse_number
 
 #: Columns the reader adds to every table (not headers of the file).
 _ORIGIN = {C.FILE_SUMBER, C.BARIS_SUMBER, C.LEMBAR_SUMBER}
+_SOURCE = [C.FILE_SUMBER, C.LEMBAR_SUMBER]
 
 
 @dataclass
@@ -75,7 +74,8 @@ class CheckReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _table(frame: pd.DataFrame, *, config: RegionConfig, codes: set[str]) -> RegisterTable:
+def _table(frame: pd.DataFrame, *, config: RegionConfig, shares: pd.DataFrame) -> RegisterTable:
+    """One table's header mapping, and for household tables its shares from ``shares`` (see :func:`check_region`)."""
     headers = [h for h in frame.columns if h not in _ORIGIN]
     member = is_member_table(headers)
     source = config.households
@@ -84,17 +84,16 @@ def _table(frame: pd.DataFrame, *, config: RegionConfig, codes: set[str]) -> Reg
         if member
         else header_mapping(headers, schema=source.schema, columns=source.columns)
     )
+    file = str(frame[C.FILE_SUMBER].iloc[0]) if len(frame) else ""
+    sheet = str(frame[C.LEMBAR_SUMBER].iloc[0]) if C.LEMBAR_SUMBER in frame and len(frame) else ""
     located = known = None
-    if not member and len(frame):
-        renamed = coordinates_from_one_column(frame.rename(columns=mapping))
-        lat, lon = parse_number(column_text(renamed, C.LAT)), parse_number(column_text(renamed, C.LON))
-        lon_min, lat_min, lon_max, lat_max = INDONESIA_BOUNDS
-        located = float((lat.between(lat_min, lat_max) & lon.between(lon_min, lon_max)).mean())
-        kode = normalize_kode(column_text(renamed, C.KODE_KEL))
-        known = float(kode.isin(codes).mean())
+    if not member and len(frame):  # a table whose every row is quarantined has 0 of each
+        row = shares.loc[(file, sheet)] if (file, sheet) in shares.index else {}
+        located = row.get("baris_berkoordinat", 0) / len(frame)
+        known = row.get("baris_kode_dikenal", 0) / len(frame)
     return RegisterTable(
-        file=str(frame[C.FILE_SUMBER].iloc[0]) if C.FILE_SUMBER in frame and len(frame) else "",
-        sheet=str(frame[C.LEMBAR_SUMBER].iloc[0]) if C.LEMBAR_SUMBER in frame and len(frame) else "",
+        file=file,
+        sheet=sheet,
         kind="anggota" if member else "keluarga",
         rows=len(frame),
         mapping=sorted(((canonical, header) for header, canonical in mapping.items()), key=lambda m: m[0]),
@@ -140,15 +139,24 @@ def check_region(config: RegionConfig) -> CheckReport:
     crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
     issues = diagnose_boundaries(boundaries, crs=crs, raw=raw, region_code=config.kode)
     problems = issues.groupby("masalah").size().to_dict() if len(issues) and "masalah" in issues else {}
-    codes = set(boundaries[C.KODE_KEL])
-    tables = [
-        _table(frame.assign(**{C.FILE_SUMBER: path.name}), config=config, codes=codes)
-        for path in config.households.paths
-        for frame in register_tables(path, sheet=config.households.sheet)
-    ]
-    registers = read_registers(config.households)
+    read = {path: register_tables(path, sheet=config.households.sheet) for path in config.households.paths}
+    registers = read_registers(config.households, tables=read)
     households, _, _ = attach_members(registers.households, registers.members, on=config.data_date)
     accepted, quarantine = validate_households(households)
+    # per file and sheet, counted on the rows as the run validates them: accepted, with a GPS
+    # point, with a kelurahan code of these boundaries
+    shares = rows_per_source(
+        {
+            "baris_diterima": accepted,
+            "baris_berkoordinat": accepted[accepted.geometry.notna()],
+            "baris_kode_dikenal": accepted[accepted[C.KODE_KEL].isin(set(boundaries[C.KODE_KEL]))],
+        }
+    )
+    tables = [
+        _table(frame.assign(**{C.FILE_SUMBER: path.name}), config=config, shares=shares.set_index(_SOURCE))
+        for path, frames in read.items()
+        for frame in frames
+    ]
     classified, _ = score_households(
         classify_poverty(accepted, rule=config.poverty, on=config.data_date), settings=config.deprivation
     )
@@ -179,11 +187,11 @@ def check_region(config: RegionConfig) -> CheckReport:
                 "so its eligibility and coverage will not be computed; map the header in [households.columns] "
                 "or change the rule in [[programs]]"
             )
-    _judge(report, config=config)
+    _judge(report, config=config, shares=shares)
     return report
 
 
-def _judge(report: CheckReport, *, config: RegionConfig) -> None:
+def _judge(report: CheckReport, *, config: RegionConfig, shares: pd.DataFrame) -> None:
     """Errors (the run fails or the map shows nothing) and warnings."""
     households = [t for t in report.tables if t.kind == "keluarga"]
     if report.accepted == 0:
@@ -195,18 +203,7 @@ def _judge(report: CheckReport, *, config: RegionConfig) -> None:
                 f"{where}: no row has a kelurahan code of these boundaries nor coordinates; nothing can be placed. "
                 "Check that the register and the boundaries are of the same region, and the code header"
             )
-    by_file = pd.DataFrame(
-        [
-            {
-                C.FILE_SUMBER: t.file,
-                C.LEMBAR_SUMBER: t.sheet,
-                "baris_diterima": t.rows,
-                "baris_berkoordinat": int(round((t.located_share or 0) * t.rows)),
-            }
-            for t in households
-        ]
-    )
-    for row in coordinate_shortfalls(by_file, min_share=config.households.min_located_share).itertuples():
+    for row in coordinate_shortfalls(shares, min_share=config.households.min_located_share).itertuples():
         report.warnings.append(
             f"{row.file_sumber}: {row.persen_berkoordinat:.0f} % of rows have coordinates (below "
             f"{100 * config.households.min_located_share:.0f} %): pockets will be few or none"

@@ -101,7 +101,12 @@ def register_tables(path: str | Path, *, sheet: str | None = None) -> list[pd.Da
 
 
 def register_from_file(
-    path: str | Path, *, schema: str = "auto", columns: dict[str, str] | None = None, sheet: str | None = None
+    path: str | Path,
+    *,
+    schema: str = "auto",
+    columns: dict[str, str] | None = None,
+    sheet: str | None = None,
+    tables: list[pd.DataFrame] | None = None,
 ) -> Registers:
     """Read one register file: its household table(s) and member table(s).
 
@@ -123,6 +128,9 @@ def register_from_file(
         See :func:`header_mapping`; ``columns`` applies to household tables.
     sheet
         Excel sheet name; every sheet by default.
+    tables
+        The file's tables as :func:`register_tables` read them, when the
+        caller has them already (they are not changed); read here otherwise.
 
     Returns
     -------
@@ -137,7 +145,7 @@ def register_from_file(
     """
     path = Path(path)
     households, members = [], []
-    for frame in register_tables(path, sheet=sheet):
+    for frame in register_tables(path, sheet=sheet) if tables is None else tables:
         if is_member_table(list(frame.columns)):
             frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, aliases=MEMBER_ALIASES))
             members.append(frame)
@@ -186,11 +194,12 @@ def households_from_file(
     return registers.households
 
 
-def read_registers(source: HouseholdSource) -> Registers:
+def read_registers(source: HouseholdSource, *, tables: dict[Path, list[pd.DataFrame]] | None = None) -> Registers:
     """Read and stack every file of a region's ``[households]`` table.
 
     Household files and member files may be listed in any order; a workbook
-    may hold both kinds of sheet.
+    may hold both kinds of sheet. ``tables`` (path -> :func:`register_tables`)
+    spares reading files the caller has read already.
 
     Raises
     ------
@@ -198,7 +207,10 @@ def read_registers(source: HouseholdSource) -> Registers:
         If no file holds a household table.
     """
     read = [
-        register_from_file(p, schema=source.schema, columns=source.columns, sheet=source.sheet) for p in source.paths
+        register_from_file(
+            p, schema=source.schema, columns=source.columns, sheet=source.sheet, tables=(tables or {}).get(p)
+        )
+        for p in source.paths
     ]
     households = [r.households for r in read if _holds_rows(r.households)]
     if households and sum(len(f) for f in households) == 0:
