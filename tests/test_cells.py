@@ -12,6 +12,7 @@ from pipeline import columns as C
 from pipeline.analyse.pockets import (
     aggregate_cells,
     cell_hotspots,
+    label_pockets,
     merge_pockets,
     pocket_membership,
     public_cells,
@@ -119,7 +120,7 @@ def test_small_cells_are_analysed_but_never_published():
     small = cells["jumlah_kk"] < 5
     assert small.any() and (~small).any()
     assert cells.loc[small, C.GI_Z].notna().any()  # analysed
-    public = public_cells(cells, k=5)
+    public = public_cells(label_pockets(cells), k=5)
     hidden = public[public["jumlah_kk"].isna()]
     assert len(hidden) == small.sum()
     for column in ("jumlah_kk", C.KK_MISKIN, C.KK_MISKIN_EKSTREM, C.PERSEN_MISKIN, C.GI_Z, C.RATA_SKOR_DEPRIVASI):

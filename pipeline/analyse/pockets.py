@@ -434,19 +434,22 @@ def pocket_membership(cells: gpd.GeoDataFrame) -> np.ndarray:
 def public_cells(cells: gpd.GeoDataFrame, *, k: int) -> gpd.GeoDataFrame:
     """The H3 cells as they may be published: cells under ``k`` households show nothing.
 
+    Parameters
+    ----------
+    cells
+        Output of :func:`label_pockets` (a cell is in a pocket when it has a pocket id).
+    k
+        The suppression threshold.
+
     Returns
     -------
     GeoDataFrame
         ``h3``, ``kode_kel``, ``jumlah_kk``, ``kk_miskin``,
         ``kk_miskin_ekstrem``, ``persen_miskin``, ``rata_skor_deprivasi``
-        (if scored), ``gi_z``, ``gi_kelas``, ``kantong_id`` and
+        (if scored), ``gi_z``, ``gi_kelas``, ``dalam_kantong`` and
         ``disembunyikan``. Every figure of a cell with 1 to k-1 households
-        is empty, and its class is ``disembunyikan``.
+        is empty, its class is ``disembunyikan`` and it is not shown in a pocket.
     """
-    if KANTONG_ID in cells:
-        membership = np.where(cells[KANTONG_ID].to_numpy() != "", 0, -1)
-    else:
-        membership = pocket_membership(cells) if GI_KELAS_SEL in cells else np.full(len(cells), -1)
     keep = [
         c
         for c in (H3, C.KODE_KEL, KK_DI_SEL, C.KK_MISKIN, C.KK_MISKIN_EKSTREM, C.PERSEN_MISKIN,
@@ -454,7 +457,6 @@ def public_cells(cells: gpd.GeoDataFrame, *, k: int) -> gpd.GeoDataFrame:
         if c in cells
     ]  # fmt: skip
     out = cells[[*keep, "geometry"]].copy()
-    out[DALAM_KANTONG] = membership >= 0
     small = out[KK_DI_SEL] < k
     for column in (KK_DI_SEL, C.KK_MISKIN, C.KK_MISKIN_EKSTREM):
         out[column] = out[column].astype("Int64").mask(small)
@@ -463,6 +465,6 @@ def public_cells(cells: gpd.GeoDataFrame, *, k: int) -> gpd.GeoDataFrame:
             out[column] = out[column].mask(small)
     if GI_KELAS_SEL in out:
         out[GI_KELAS_SEL] = out[GI_KELAS_SEL].where(~small, C.DISEMBUNYIKAN)
-    out[DALAM_KANTONG] = out[DALAM_KANTONG] & ~small
+    out[DALAM_KANTONG] = (cells[KANTONG_ID].to_numpy() != "") & ~small.to_numpy()
     out[C.DISEMBUNYIKAN] = np.where(small, f"< {k} KK", "")
     return out.reset_index(drop=True)
