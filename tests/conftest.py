@@ -117,6 +117,13 @@ def write_region(tmp: Path, *, households: int = 3000, slug: str = "uji", extra:
     return path
 
 
+def synth_region(tmp: Path, *, households: int) -> Path:
+    """:func:`write_region` with its synthetic inputs generated (``kantong synth``)."""
+    path = write_region(tmp, households=households)
+    cli("synth", str(path))
+    return path
+
+
 def cli(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``python -m pipeline`` as a user would."""
     result = subprocess.run(

@@ -7,15 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import cli, write_region
+from .conftest import cli, synth_region
 
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("check")
-    path = write_region(tmp, households=2000)
-    cli("synth", str(path))
-    return path
+    return synth_region(tmp_path_factory.mktemp("check"), households=2000)
 
 
 def test_check_reports_the_inputs_and_writes_nothing(region: Path) -> None:

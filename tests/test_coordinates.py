@@ -16,7 +16,7 @@ from pipeline.ingest.headers import header_mapping
 from pipeline.run import analyse_region
 from pipeline.text import split_coordinates
 
-from .conftest import cli, write_region
+from .conftest import cli, synth_region, write_region
 
 
 @pytest.mark.parametrize(
@@ -56,10 +56,7 @@ def test_one_coordinate_column_is_split() -> None:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("coordinates")
-    path = write_region(tmp, households=3000)
-    cli("synth", str(path))
-    return path
+    return synth_region(tmp_path_factory.mktemp("coordinates"), households=3000)
 
 
 def _register(region: Path) -> pd.DataFrame:
