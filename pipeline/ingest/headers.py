@@ -196,9 +196,10 @@ def header_mapping(
 
     Matching ignores case, spaces and punctuation. The region TOML's
     ``columns`` win; then the canonical names themselves; then
-    :data:`HEADER_ALIASES` (unless ``schema = "kanonik"``); then, for
-    household registers without a latitude/longitude pair yet, coordinate
-    headers by their words (:func:`coordinate_column`); then any
+    :data:`HEADER_ALIASES` (unless ``schema = "kanonik"``); then, in
+    household registers, coordinate headers by their words for the
+    coordinate columns not taken yet (:func:`coordinate_column`; one
+    ``koordinat`` column only without a latitude/longitude pair); then any
     "Penerima <programme>" header becomes ``penerima_<programme>``.
     A canonical column is taken from the first header that matches.
 

@@ -20,15 +20,7 @@ from .. import columns as C
 from ..codes import normalize_kode
 from ..errors import ValidationError
 from ..settings import HouseholdSource, Snapshot
-from ..text import (
-    column_text,
-    parse_date,
-    parse_flag,
-    parse_number,
-    parse_sex,
-    per_unique,
-    strip_id,
-)
+from ..text import column_text, parse_date, parse_flag, parse_number, parse_sex, per_unique, strip_id
 from .coordinates import coordinates_from_one_column
 from .households import read_registers, rows_per_source
 
