@@ -200,6 +200,56 @@ def check(
 
 
 @app.command()
+def init(
+    slug: Annotated[
+        str, typer.Argument(help="The region's short name: lower-case letters, digits and _, e.g. kupang.")
+    ],
+    boundaries: Annotated[Path, typer.Option("--boundaries", "-b", help="The kelurahan/desa boundary file.")],
+    households: Annotated[
+        list[Path] | None, typer.Option("--households", help="A register file (repeat for several).")
+    ] = None,
+    kecamatan: Annotated[
+        Path | None, typer.Option("--kecamatan", help="A file or layer of kecamatan codes and names.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The region's name, if not in the official list.")] = None,
+    folder: Annotated[Path, typer.Option("--regions", help="Folder for <slug>.toml.")] = Path("regions"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing <slug>.toml.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Write regions/<slug>.toml from what the boundary and register files hold."""
+    import re
+
+    from .onboard import draft_region
+    from .publish.files import to_text
+
+    _setup_logging(verbose)
+    with _guarded():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", slug):
+            raise PipelineError(f"slug '{slug}' must be lower-case letters, digits and '_', e.g. kota_contoh")
+        target = folder / f"{slug}.toml"
+        if target.exists() and not force:
+            raise PipelineError(f"{target} exists; choose another slug or pass --force to overwrite it")
+        missing = [
+            str(p) for p in (boundaries, *(households or []), *([kecamatan] if kecamatan else [])) if not p.exists()
+        ]
+        if missing:
+            raise PipelineError(f"not found: {', '.join(missing)}; check the paths given to kantong init")
+        folder.mkdir(parents=True, exist_ok=True)
+        draft = draft_region(
+            slug, boundaries=boundaries, households=list(households or []), folder=folder, kecamatan=kecamatan,
+            name=name,
+        )  # fmt: skip
+        to_text(draft.text, target)
+    out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+    out.print(f"wrote {escape(str(target))}")
+    for text in draft.found:
+        out.print(f"  found: {escape(text)}")
+    for text in draft.undecided:
+        out.print(f"  [yellow]not decided:[/yellow] {escape(text)}")
+    out.print(f"next: kantong check {escape(str(target))}, then make maps REGIONS={slug}")
+
+
+@app.command()
 def synth(
     regions: Annotated[list[Path], typer.Argument(help="Region TOML file(s) with a [synthetic] table.")],
     verbose: Verbose = False,
