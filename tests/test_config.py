@@ -93,12 +93,62 @@ def test_bad_config_values_say_what_and_how(tmp_path: Path, old: str, new: str, 
     changed = re.sub(rf"(?m)^{re.escape(old)}", new, text, count=1)
     assert changed != text
     path.write_text(changed, encoding="utf-8")
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as caught:
         load_config(path)
+    # the message names the file and the line that holds the wrong value
+    line = changed[: changed.index(new)].count("\n") + 1
+    assert str(caught.value).startswith(str(path)) and f"line {line}" in str(caught.value)
+
+
+def test_an_input_path_that_names_no_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write_region(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    real = re.sub(r"(?ms)^\[synthetic\].*", "", text).replace("data/rumah_tangga.csv", "data/rumah_tanga.csv")
+    path.write_text(real, encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    for name in (
+        "batas_wilayah.gpkg",
+        "anggota_keluarga.csv",
+        "penerima_rtlh_perkim.xlsx",
+        "rumah_tangga_2026-06-30.csv",
+    ):
+        (tmp_path / "data" / name).touch()  # only the register is missing
+    line = real[: real.index("rumah_tanga.csv")].count("\n") + 1
+    with pytest.raises(
+        ConfigError, match=rf"line {line} \[households\]: 'paths' names .*rumah_tanga.csv, which does not"
+    ):
+        load_config(path)
+    for name in (
+        "batas_wilayah.gpkg",
+        "anggota_keluarga.csv",
+        "penerima_rtlh_perkim.xlsx",
+        "rumah_tangga_2026-06-30.csv",
+    ):
+        (tmp_path / "data" / name).unlink()
+    # a synthetic region's inputs do not exist until `kantong synth` writes them
+    path.write_text(text, encoding="utf-8")
+    assert not any((tmp_path / "data").iterdir()) and load_config(path).is_synthetic
+
+
+def test_columns_of_a_known_layout_say_delete_the_table(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from pipeline.errors import InputError
+    from pipeline.ingest.boundaries import clean_boundaries
+
+    rbi = gpd.GeoDataFrame(
+        {"KDEPUM": ["64.74.01.1001"], "WADMKD": ["Uji"], "geometry": [shapely.box(117, 0, 117.01, 0.01)]},
+        crs="EPSG:4326",
+    )
+    with pytest.raises(
+        InputError, match="BIG RBI layout, which is recognised: delete the \\[boundaries.columns\\] table"
+    ):
+        clean_boundaries(rbi, columns={C.KODE_KEL: "kode", C.NAMA_KEL: "nama"}, source="rbi.geojson")
 
 
 def test_missing_config_file_points_to_demo(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="copy regions/demo.toml"):
+    with pytest.raises(ConfigError, match="kantong init <slug> --boundaries"):
         load_config(tmp_path / "nope.toml")
 
 

@@ -327,10 +327,14 @@ def clean_boundaries(
         if missing:
             wanted = ", ".join(f"{c} = '{columns.get(c)}'" for c in missing)
             found = ", ".join(f"'{c}'" for c in raw.columns if c != "geometry")
-            raise InputError(
-                f"{source}: boundary columns not found ({wanted}); found {found}. "
-                "Map them in the region TOML under [boundaries.columns]"
-            )
+            try:
+                known = (
+                    f"This file has the {detect_boundary_schema(list(raw.columns))[0]} layout, which is recognised: "
+                )
+                fix = "delete the [boundaries.columns] table from the region TOML"
+            except InputError:
+                known, fix = "", "Map them in the region TOML under [boundaries.columns]"
+            raise InputError(f"{source}: boundary columns not found ({wanted}); found {found}. {known}{fix}")
         schema, system = "[boundaries.columns]", "kemendagri"
     else:
         schema, mapping, system = detect_boundary_schema(list(raw.columns))
