@@ -131,6 +131,8 @@ def test_region_toml_indicators_are_checked(tmp_path):
         'weight=0.5\nop=">"\nthreshold=0\n'
     )
     (tmp_path / "good.toml").write_text(good)
+    (tmp_path / "b.gpkg").touch()
+    (tmp_path / "h.csv").touch()
     config = load_config(tmp_path / "good.toml")
     assert config.deprivation.poverty_cutoff == 0.4
     assert [i.name for i in config.deprivation.indicators] == ["lantai", "sekolah"]

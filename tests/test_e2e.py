@@ -154,6 +154,10 @@ def test_synth_refuses_a_real_region(tmp_path: Path) -> None:
     config = write_region(tmp_path)
     text = config.read_text(encoding="utf-8")
     config.write_text(text[: text.index("[synthetic]")], encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    inputs = ("batas_wilayah.gpkg", "rumah_tangga.csv", "anggota_keluarga.csv", "penerima_rtlh_perkim.xlsx")
+    for name in (*inputs, "rumah_tangga_2026-06-30.csv"):
+        (tmp_path / "data" / name).touch()  # a real region's files exist (the config refuses a missing one)
     result = cli("synth", str(config), check=False)
     assert result.returncode == 2 and "no [synthetic] table" in result.stderr
 
