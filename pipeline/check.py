@@ -104,7 +104,12 @@ def _table(frame: pd.DataFrame, *, config: RegionConfig, shares: pd.DataFrame) -
 
 
 def _progress(config: RegionConfig) -> list[tuple[str, str]]:
+    from . import survey as S
+    from .ingest.visits import read_submissions
+
     progress = config.progress
+    form_id = f"{S.FORM_ID_PREFIX}{config.slug}"
+    submissions = [len(read_submissions(p, form_id=form_id)) for v in config.verification for p in v.paths]
     items = [
         ("BPS", ", ".join(f"{b.year}" for b in progress.bps) or "tidak ada"),
         ("target", ", ".join(f"{t.year}" for t in progress.targets) or "tidak ada"),
@@ -112,6 +117,10 @@ def _progress(config: RegionConfig) -> list[tuple[str, str]]:
         ("snapshot", ", ".join(s.date.isoformat() for s in progress.snapshots) or "tidak ada"),
         ("populasi", f"{progress.population:,}".replace(",", ".") if progress.population else "dari BPS/register"),
         ("jiwa per KK", f"{progress.household_size:g}" if progress.household_size else "dari register"),
+        (
+            "verifikasi lapangan",
+            f"{sum(submissions)} kiriman dari {len(submissions)} file" if submissions else "tidak ada",
+        ),
     ]
     return items
 

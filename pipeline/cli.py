@@ -250,6 +250,27 @@ def init(
 
 
 @app.command()
+def verifikasi(
+    region: Annotated[Path, typer.Argument(help="Region TOML file, e.g. regions/demo.toml.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Outputs folder.")] = Path("outputs"),
+    verbose: Verbose = False,
+) -> None:
+    """Write a field-verification round: who to visit, the XLSForm, one sheet per enumerator (restricted)."""
+    from .run import field_round
+
+    _setup_logging(verbose)
+    with _guarded():
+        folder, counts = field_round(load_config(region), out_dir=out)
+    console.print(
+        f"wrote {folder}: {counts['rumah_tangga']} households to visit in {counts['kelurahan']} kelurahan, "
+        f"{counts['petugas']} enumerator sheets. Upload formulir_verifikasi.xlsx with daftar_kunjungan.csv "
+        "(its media file) to ODK Central or KoboToolbox",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+@app.command()
 def synth(
     regions: Annotated[list[Path], typer.Argument(help="Region TOML file(s) with a [synthetic] table.")],
     verbose: Verbose = False,

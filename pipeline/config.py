@@ -49,6 +49,8 @@ from .settings import (
     Snapshot,
     SyntheticSpec,
     Target,
+    VerificationRound,
+    VerificationSource,
 )
 
 #: Every key a region TOML may hold, per table ("" is the top level; "x[]" an
@@ -58,7 +60,10 @@ CONFIG_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({
         "region", "boundaries", "households", "poverty", "analysis", "deprivation", "priority", "progress",
         "privacy", "synthetic", "programs", "bps", "targets", "reported_register", "snapshots",
+        "verification_round", "verification",
     }),
+    "verification_round": frozenset({"select", "priority_kelurahan", "max_households", "enumerators_per_kelurahan"}),
+    "verification[]": frozenset({"paths", "max_gps_accuracy_m"}),
     "region": frozenset({"slug", "name", "kode", "data_date"}),
     "boundaries": frozenset({
         "path", "layer", "columns", "snap_distance_m", "crosswalk", "kecamatan", "kecamatan_layer",
@@ -603,6 +608,13 @@ def _region_config(data: dict[str, Any], *, path: Path, where: str) -> RegionCon
         )
 
     config = RegionConfig(
+        verification_round=_verification_round(
+            _table(data, "verification_round", where), f"{where} [verification_round]"
+        ),
+        verification=tuple(
+            _verification_source(item, f"{where} [[verification]][{i}]", base)
+            for i, item in enumerate(data.get("verification", []))
+        ),
         slug=slug,
         name=_require(region, "name", f"{where} [region]", str),
         kode=_require(region, "kode", f"{where} [region]", str),
@@ -624,6 +636,32 @@ def _region_config(data: dict[str, Any], *, path: Path, where: str) -> RegionCon
     return config
 
 
+def _verification_round(table: dict[str, Any], where: str) -> VerificationRound:
+    from .settings import VISIT_REASONS
+
+    select = table.get("select", list(VerificationRound.select))
+    if not isinstance(select, list) or not select or any(s not in VISIT_REASONS for s in select):
+        raise ConfigError(f"{where}: 'select' must be a list of {', '.join(VISIT_REASONS)}, found {select!r}")
+    return VerificationRound(
+        select=tuple(select),
+        priority_kelurahan=_int(table, "priority_kelurahan", where, VerificationRound.priority_kelurahan, low=1),
+        max_households=_int(table, "max_households", where, VerificationRound.max_households, low=1),
+        enumerators_per_kelurahan=_int(
+            table, "enumerators_per_kelurahan", where, VerificationRound.enumerators_per_kelurahan, low=1, high=100
+        ),
+    )
+
+
+def _verification_source(item: Any, where: str, base: Path) -> VerificationSource:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: must be a table with 'paths'")
+    paths = _require(item, "paths", where, list)
+    accuracy = _float(item, "max_gps_accuracy_m", where, VerificationSource.max_gps_accuracy_m)
+    if accuracy <= 0:
+        raise ConfigError(f"{where}: 'max_gps_accuracy_m' must be > 0 metres, found {accuracy:g}")
+    return VerificationSource(paths=tuple(expand_path(p, base=base) for p in paths), max_gps_accuracy_m=accuracy)
+
+
 def _inputs_exist(config: RegionConfig, *, where: str) -> None:
     """Refuse an input path that names no file, with the table and key that name it."""
     b = config.boundaries
@@ -634,6 +672,7 @@ def _inputs_exist(config: RegionConfig, *, where: str) -> None:
         ("households", "paths", list(config.households.paths)),
         *((f"[programs]][{i}", "beneficiaries", list(p.beneficiaries)) for i, p in enumerate(config.programs)),
         *((f"[snapshots]][{i}", "paths", list(s.paths)) for i, s in enumerate(config.progress.snapshots)),
+        *((f"[verification]][{i}", "paths", list(v.paths)) for i, v in enumerate(config.verification)),
     ]
     for table, key, paths in named:
         missing = [str(p) for p in paths if not p.exists()]

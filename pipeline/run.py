@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import columns as C
+from . import survey as S
 from .analyse.deprivation import score_households
 from .analyse.hotspots import kecamatan_hotspots, knn_fallback_names
 from .analyse.indicators import (
@@ -30,6 +31,7 @@ from .analyse.programmes import coverage, overlap_in_excluding_areas, overlap_ma
 from .analyse.region import RegionAnalysis
 from .analyse.spatial import hotspots_and_pockets
 from .analyse.targets import reconcile, snapshot_changes, target_progress
+from .codes import time_zone
 from .errors import ValidationError
 from .ingest.boundaries import clean_boundaries, kecamatan_source, kelurahan_names, read_boundaries
 from .ingest.boundary_checks import diagnose_boundaries
@@ -38,6 +40,7 @@ from .ingest.households import beneficiaries_from_file, read_registers
 from .ingest.join import join_households
 from .ingest.members import attach_members
 from .ingest.validate import read_snapshot, validate_households, validation_by_file, validation_by_reason
+from .ingest.visits import APPLIED, MAX_ACCURACY, STATUS_KIRIMAN, apply_visits, read_submissions
 from .publish.disclosure import (
     CHANGES_DERIVED,
     COVERAGE_COUNTS,
@@ -79,6 +82,35 @@ def _noop(_: str) -> None:
     return None
 
 
+def _apply_verification(
+    raw: pd.DataFrame, *, config: RegionConfig, boundaries: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read every ``[[verification]]`` export and apply its visits to the register rows."""
+    form_id = f"{S.FORM_ID_PREFIX}{config.slug}"
+    frames = [
+        read_submissions(path, form_id=form_id).assign(**{MAX_ACCURACY: source.max_gps_accuracy_m})
+        for source in config.verification
+        for path in source.paths
+    ]
+    return apply_visits(
+        raw,
+        pd.concat(frames, ignore_index=True, sort=False),
+        boundaries=boundaries,
+        programs=tuple(p.code for p in config.programs),
+    )
+
+
+def verification_summary(submissions: pd.DataFrame) -> dict[str, object]:
+    """Submissions in = applied + rejected (per reason), and the outcomes of the applied visits."""
+    applied = submissions[STATUS_KIRIMAN] == APPLIED
+    return {
+        "kiriman": int(len(submissions)),
+        "diterapkan": int(applied.sum()),
+        "ditolak": {str(k): int(v) for k, v in submissions.loc[~applied, STATUS_KIRIMAN].value_counts().items()},
+        "hasil": {str(k): int(v) for k, v in submissions.loc[applied, S.HASIL].str.lower().value_counts().items()},
+    }
+
+
 def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> RegionAnalysis:
     """Load a region's inputs and compute its indicators and hot spots.
 
@@ -112,6 +144,9 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     boundary_issues = diagnose_boundaries(boundaries, crs=crs, raw=raw_boundaries, region_code=config.kode)
     registers = read_registers(config.households)
     raw, unlinked, member_report = attach_members(registers.households, registers.members, on=config.data_date)
+    submissions = pd.DataFrame()
+    if config.verification:
+        raw, submissions = _apply_verification(raw, config=config, boundaries=boundaries)
     rows_in = len(raw)
 
     on_stage("validate")
@@ -304,7 +339,9 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
             .astype(str)
             .head(5)
             .tolist(),
+            **({"verifikasi": verification_summary(submissions)} if len(submissions) else {}),
         },
+        verification=submissions,
     )
 
 
@@ -337,5 +374,55 @@ def run_region(
     with region_lock(final):
         remove_stale_staging(final)
         analysis = analyse_region(config, on_stage=on_stage)
-        with staged_folder(final) as folder:
+        with staged_folder(final, keep=(VERIFICATION_FOLDER,)) as folder:
             return write_region(analysis, folder=folder, final=final, restricted=restricted, on_stage=on_stage)
+
+
+#: Where field rounds are written, under ``outputs/<region>/`` (kept from one run to the next).
+VERIFICATION_FOLDER: str = "terbatas/verifikasi"
+
+
+def field_round(
+    config: RegionConfig, *, out_dir: str | Path = "outputs", on_stage: Progress = _noop
+) -> tuple[Path, dict]:
+    """Analyse a region and write a field-verification round (``kantong verifikasi``).
+
+    Returns
+    -------
+    folder, counts
+        ``<out_dir>/<slug>/terbatas/verifikasi/<date>_<time>/``, and the households,
+        enumerators and kelurahan of the round.
+
+    Raises
+    ------
+    InputError
+        If no household is selected (``[verification_round] select`` finds none).
+    """
+    import datetime as dt
+
+    from .analyse.visits import select_visits
+    from .errors import InputError
+    from .publish.fieldwork import write_round
+
+    final = Path(out_dir) / config.slug
+    analysis = analyse_region(config, on_stage=on_stage)
+    names = kelurahan_names(analysis.boundaries)
+    households = analysis.households.assign(**{C.NAMA_KEL: analysis.households[C.KODE_KEL].map(names)})
+    visits = select_visits(
+        households,
+        boundaries=analysis.boundaries,
+        cells=analysis.cells,
+        targets=analysis.targets,
+        kelurahan=analysis.kelurahan,
+        settings=config.verification_round,
+        resolution=config.analysis.h3_resolution,
+        crs=analysis.projected_crs,
+    )
+    if not len(visits):
+        raise InputError(
+            f"{config.source}: [verification_round] select = {list(config.verification_round.select)} finds no "
+            "household to visit; add 'prioritas' or 'bendera'"
+        )
+    made = dt.datetime.now(time_zone(config.kode)).replace(tzinfo=None)
+    with region_lock(final):
+        return write_round(visits, config=config, folder=final / VERIFICATION_FOLDER, made=made)

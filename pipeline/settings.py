@@ -298,6 +298,28 @@ class ProgressSettings:
     household_size_source: str = ""
 
 
+#: Who a field round visits (``[verification_round] select``).
+VISIT_REASONS: tuple[str, ...] = ("kantong", "ekstrem_tanpa_program", "bendera", "prioritas")
+
+
+@dataclass(frozen=True)
+class VerificationRound:
+    """Who ``kantong verifikasi`` sends enumerators to, and how many enumerators per kelurahan."""
+
+    select: tuple[str, ...] = ("kantong", "ekstrem_tanpa_program", "bendera")
+    priority_kelurahan: int = 5  # with "prioritas": the poor households of the top N kelurahan
+    max_households: int = 2000
+    enumerators_per_kelurahan: int = 2
+
+
+@dataclass(frozen=True)
+class VerificationSource:
+    """Exports of field-verification submissions (KoboToolbox XLSX/CSV, ODK Central CSV)."""
+
+    paths: tuple[Path, ...]
+    max_gps_accuracy_m: float = 50.0
+
+
 @dataclass(frozen=True)
 class SyntheticSpec:
     """How :mod:`pipeline.demo` generates inputs for a demo or seed region."""
@@ -327,6 +349,8 @@ class RegionConfig:
     min_households: int = DEFAULT_MIN_HOUSEHOLDS
     synthetic: SyntheticSpec | None = None
     source: Path | None = None
+    verification_round: VerificationRound = VerificationRound()
+    verification: tuple[VerificationSource, ...] = ()
 
     @property
     def is_synthetic(self) -> bool:

@@ -64,3 +64,5 @@ class RegionAnalysis:
     matched: pd.DataFrame = field(default_factory=pd.DataFrame)
     unmatched: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, float | int] = field(default_factory=dict)
+    #: Field-verification submissions with ``status_kiriman`` (restricted), empty without [[verification]].
+    verification: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -38,6 +38,7 @@ REASONS: dict[str, str] = {
     "tanggal_tidak_valid": "Tanggal lahir atau tanggal verifikasi bukan tanggal yang ada",
     "status_meninggal": "Status verifikasi: meninggal",
     "status_tidak_ditemukan": "Status verifikasi: tidak ditemukan",
+    "status_pindah": "Status verifikasi: pindah (keluarga tidak lagi tinggal di alamat ini)",
     "desil_tidak_valid": "Desil kesejahteraan kosong atau di luar 1-10",
     "koordinat_tidak_valid": "Latitude/longitude bukan angka",
     "koordinat_tidak_lengkap": "Hanya satu dari latitude/longitude yang terisi",
@@ -251,6 +252,7 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
     status = column_text(frame, C.STATUS).str.lower()
     reasons["status_meninggal"] = status.str.contains("meninggal", regex=False)
     reasons["status_tidak_ditemukan"] = status.str.contains(r"tidak\s*ditemukan", regex=True)
+    reasons["status_pindah"] = status.str.fullmatch(r"\s*pindah(?:\s+alamat)?\s*")
 
     other = pd.concat([m.fillna(False).astype(bool) for m in reasons.values()], axis=1).any(axis=1)
     keys = {key: nik if key == C.NIK else strip_id(column_text(frame, key)) for key in DUPLICATE_KEYS}

@@ -170,6 +170,8 @@ FIELDS: dict[str, str] = {
     C.TAHAP: "Tahap: total, validasi, gabung, atau bendera",
     C.ALASAN: "Kode alasan karantina atau bendera",
     "jumlah_baris": "Jumlah baris",
+    "status_kiriman": "Nasib kiriman verifikasi lapangan: diterapkan, atau alasan ditolak",
+    "jumlah_kiriman": "Jumlah kiriman formulir verifikasi lapangan (KoboToolbox/ODK)",
     "keterangan": "Keterangan",
     C.FILE_SUMBER: "File register sumber",
     C.LEMBAR_SUMBER: "Lembar (sheet) Excel sumber",
@@ -279,6 +281,9 @@ def _descriptions(label: str, min_households: int, h3_resolution: int) -> dict[s
         "validasi": f"Ringkasan validasi register per alasan dan bendera — {label}.",
         "validasi_file": f"Baris per file dan lembar register: masuk = diterima + dikarantina — {label}.",
         "validasi_anggota": f"Baris tabel anggota per file dan lembar: masuk = tertaut + tidak tertaut — {label}.",
+        "verifikasi_kiriman": (
+            f"Kiriman verifikasi lapangan per status: masuk = diterapkan + ditolak (per alasan) — {label}."
+        ),
         "diagnostik_batas": f"Masalah pada file batas wilayah (tumpang tindih, celah, perbaikan), luas dalam m² — {label}.",
         "kantong": (
             f"Kantong kemiskinan: sel H3 bersebelahan yang KK miskinnya lebih banyak daripada yang dijelaskan "

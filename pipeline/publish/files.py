@@ -114,10 +114,12 @@ def remove_stale_staging(folder: str | os.PathLike[str]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
+def staged_folder(folder: str | os.PathLike[str], *, keep: tuple[str, ...] = ()) -> Iterator[Path]:
     """Build a region's outputs in a new folder, then put it in place in one step.
 
-    Yields the staging folder ``.<name>.tmp-<pid>`` beside ``folder``. On
+    Yields the staging folder ``.<name>.tmp-<pid>`` beside ``folder``, holding a
+    copy of the sub-folders ``keep`` of the previous outputs (field rounds,
+    which a run does not make). On
     success the two folders are exchanged atomically (``renameat2``), so a
     reader, or a run killed at any point, sees either the whole previous set
     of outputs or the whole new one, never a mix; files a run no longer
@@ -131,6 +133,12 @@ def staged_folder(folder: str | os.PathLike[str]) -> Iterator[Path]:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
+        for sub in keep:
+            if (folder / sub).is_dir():
+                shutil.copytree(folder / sub, staging / sub, copy_function=shutil.copy2)
+                for parent in (staging / sub).relative_to(staging).parents:
+                    if parent != Path("."):
+                        os.chmod(staging / parent, (folder / parent).stat().st_mode & 0o777)
         yield staging
         if folder.is_dir():
             try:

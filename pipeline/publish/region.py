@@ -14,6 +14,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from .. import __version__
 from .. import columns as C
 from ..analyse.deprivation import indicator_table
@@ -22,6 +24,8 @@ from ..codes import time_zone
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.coordinates import shortfall_texts
 from ..ingest.validate import validation_markdown
+from ..ingest.visits import APPLIED, STATUS_KIRIMAN
+from ..survey import REJECTIONS
 from .dictionary import field_dictionary, layer_descriptions
 from .files import sha256_of, to_json, to_text
 from .palette import SYNTHETIC_NOTICE
@@ -44,6 +48,14 @@ SUMMARY_FILE: str = "ringkasan.json"
 DEPFILE: str = "masukan.d"
 BOUNDARY_REPORT: str = "laporan_batas.md"
 VALIDATION_REPORT: str = "laporan_validasi.md"
+
+
+def submission_table(submissions: pd.DataFrame) -> pd.DataFrame:
+    """Field-verification submissions per status (applied, or a rejection reason): counts only, no household."""
+    counts = submissions[STATUS_KIRIMAN].value_counts()
+    rows = [(APPLIED, "Diterapkan ke register", int(counts.get(APPLIED, 0)))]
+    rows += [(reason, text, int(counts.get(reason, 0))) for reason, text in REJECTIONS.items()]
+    return pd.DataFrame(rows, columns=[STATUS_KIRIMAN, "keterangan", "jumlah_kiriman"])
 
 
 def write_region(
@@ -113,6 +125,7 @@ def write_region(
         "validasi": analysis.validation,
         "validasi_file": analysis.validation_files,
         **({"validasi_anggota": analysis.validation_members} if len(analysis.validation_members) else {}),
+        **({"verifikasi_kiriman": submission_table(analysis.verification)} if len(analysis.verification) else {}),
         "diagnostik_batas": analysis.boundary_issues,
         "kantong": analysis.pockets,
         "sel_h3": analysis.public_cells,
@@ -137,6 +150,7 @@ def write_region(
         *config.households.paths,
         *(p for s in config.progress.snapshots for p in s.paths),
         *(p for program in config.programs for p in program.beneficiaries),
+        *(p for source in config.verification for p in source.paths),
     ]
     input_records = [{"file": str(p), "sha256": sha256_of(p)} for p in inputs if p.is_file()]
     metadata = {
@@ -186,6 +200,8 @@ def write_region(
         }
         if len(analysis.validation_members):
             tables["karantina_anggota"] = analysis.unlinked_members
+        if len(analysis.verification):  # every submission with what became of it
+            tables["kiriman_verifikasi"] = analysis.verification
         tables.update(target_workbooks(analysis))
         to_restricted(tables, folder / RESTRICTED_DIR)
     summary = {
