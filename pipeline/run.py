@@ -31,6 +31,7 @@ from .analyse.programmes import coverage, overlap_in_excluding_areas, overlap_ma
 from .analyse.region import RegionAnalysis
 from .analyse.spatial import hotspots_and_pockets
 from .analyse.targets import reconcile, snapshot_changes, target_progress
+from .analyse.verification import verification_by_kelurahan
 from .codes import time_zone
 from .errors import ValidationError
 from .ingest.boundaries import clean_boundaries, kecamatan_source, kelurahan_names, read_boundaries
@@ -40,7 +41,7 @@ from .ingest.households import beneficiaries_from_file, read_registers
 from .ingest.join import join_households
 from .ingest.members import attach_members
 from .ingest.validate import read_snapshot, validate_households, validation_by_file, validation_by_reason
-from .ingest.visits import APPLIED, MAX_ACCURACY, STATUS_KIRIMAN, apply_visits, read_submissions
+from .ingest.visits import APPLIED, MAX_ACCURACY, STATUS_KIRIMAN, apply_visits, planned_visits, read_submissions
 from .publish.disclosure import (
     CHANGES_DERIVED,
     COVERAGE_COUNTS,
@@ -62,6 +63,9 @@ from .publish.region import write_region
 from .settings import RegionConfig
 
 logger = logging.getLogger(__name__)
+
+#: Where field rounds are written, under ``outputs/<region>/`` (kept from one run to the next).
+VERIFICATION_FOLDER: str = "terbatas/verifikasi"
 
 STAGES: tuple[str, ...] = (
     "load",
@@ -111,7 +115,9 @@ def verification_summary(submissions: pd.DataFrame) -> dict[str, object]:
     }
 
 
-def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> RegionAnalysis:
+def analyse_region(
+    config: RegionConfig, *, on_stage: Progress = _noop, planned: pd.DataFrame | None = None
+) -> RegionAnalysis:
     """Load a region's inputs and compute its indicators and hot spots.
 
     Parameters
@@ -120,6 +126,9 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
         The region's configuration.
     on_stage
         Called with each stage name as it starts.
+    planned
+        Households on the region's field rounds (``id_keluarga``, ``kode_kel``;
+        :func:`pipeline.ingest.visits.planned_visits`), for the verification progress.
 
     Returns
     -------
@@ -193,6 +202,14 @@ def analyse_region(config: RegionConfig, *, on_stage: Progress = _noop) -> Regio
     for column in ("kk_terima_banyak", "kk_layak_tanpa_program"):
         kelurahan[column] = kelurahan[column].fillna(0).astype("int64")
     kelurahan["tumpang_tindih_dan_eksklusi"] = kelurahan["tumpang_tindih_dan_eksklusi"].astype("boolean").fillna(False)
+    if len(submissions) or (planned is not None and len(planned)):
+        verified = verification_by_kelurahan(
+            classified, quarantine, settings=config.deprivation,
+            planned=planned if planned is not None else pd.DataFrame(columns=[C.ID_KELUARGA, C.KODE_KEL]),
+        )  # fmt: skip
+        kelurahan = kelurahan.merge(verified, on=C.KODE_KEL, how="left")
+        counts_v = [c for c in verified.columns if c.startswith("kk_")]
+        kelurahan[counts_v] = kelurahan[counts_v].fillna(0).astype("int64")
     targets, quota_report = target_list(classified, flags, config.programs)
     shared = overlap_matrix(flags, config.programs)
     overlap_long = shared.stack().rename("kk_bersama").reset_index()
@@ -373,13 +390,9 @@ def run_region(
     final = Path(out_dir) / config.slug
     with region_lock(final):
         remove_stale_staging(final)
-        analysis = analyse_region(config, on_stage=on_stage)
+        analysis = analyse_region(config, on_stage=on_stage, planned=planned_visits(final / VERIFICATION_FOLDER))
         with staged_folder(final, keep=(VERIFICATION_FOLDER,)) as folder:
             return write_region(analysis, folder=folder, final=final, restricted=restricted, on_stage=on_stage)
-
-
-#: Where field rounds are written, under ``outputs/<region>/`` (kept from one run to the next).
-VERIFICATION_FOLDER: str = "terbatas/verifikasi"
 
 
 def field_round(

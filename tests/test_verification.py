@@ -75,7 +75,7 @@ def test_round_writes_a_form_pyxform_converts_a_list_and_sheets(field_round: tup
 
 
 def _kobo_row(household: pd.Series, *, outcome: str, when: str, uuid: str, lat: float, lon: float, acc: float = 8.0,
-              consent: str = "ya", floor: str = "keramik") -> dict:  # fmt: skip
+              consent: str = "ya", floor: str = "keramik", programs: str = "pkh bpnt") -> dict:  # fmt: skip
     return {
         "start": when, "end": when, "id_formulir": FORM, "petugas": "1", "id_keluarga": household["name"],
         "nama_terdaftar": household["nama_kk"], "hasil_kunjungan": outcome,
@@ -84,7 +84,7 @@ def _kobo_row(household: pd.Series, *, outcome: str, when: str, uuid: str, lat: 
         "_lokasi_latitude": str(lat), "_lokasi_longitude": str(lon), "_lokasi_altitude": "12.0",
         "_lokasi_precision": str(acc), "jenis_lantai": floor, "jenis_dinding": "tembok", "jenis_atap": "genteng",
         "sumber_air_minum": "leding", "sumber_penerangan": "pln_900", "bahan_bakar_memasak": "gas_3kg",
-        "fasilitas_bab": "sendiri", "jumlah_art": "3", "program_diterima": "pkh bpnt", "foto_rumah": "",
+        "fasilitas_bab": "sendiri", "jumlah_art": "3", "program_diterima": programs, "foto_rumah": "",
         "catatan": "", "_id": uuid[-4:], "_uuid": uuid, "_submission_time": when, "__version__": "vX",
     }  # fmt: skip
 
@@ -102,8 +102,26 @@ def exports(field_round: tuple[Path, Path]) -> tuple[Path, dict[str, str]]:
     lat = {i: float(points.loc[h[i]["name"], "Latitude"]) + 0.0001 for i in h}
     lon = {i: float(points.loc[h[i]["name"], "Longitude"]) + 0.0001 for i in h}
     unknown = pd.Series({"name": "P999999999999", "nama_kk": "Orang Luar"})
+    # h[0]'s register says every dwelling indicator is deprived: score 3 x 1/18 + 1/6 + 1/6 + 1/12 + 1/12 = 2/3
+    # >= k = 1/3, multidimensionally poor; the visit finds a sound house and PBI-JKN: at most 1/12 + 1/12 = 1/6
+    # (head's schooling, children out of school) < 1/3, no longer poor
+    row = register["ID Keluarga P3KE"] == h[0]["name"]
+    register.loc[
+        row,
+        [
+            "Jenis Lantai",
+            "Jenis Dinding",
+            "Jenis Atap",
+            "Sumber Air Minum",
+            "Sumber Penerangan",
+            "Bahan Bakar Memasak",
+            "Memiliki Fasilitas Buang Air Besar",
+        ],
+    ] = ["Tanah", "Bambu", "Ijuk/Rumbia", "Sungai/Danau/Waduk", "Bukan Listrik", "Kayu Bakar", "Tidak Ada"]
+    register.to_csv(config.parent / "data" / "rumah_tangga.csv", index=False)
     rows = [
-        _kobo_row(h[0], outcome="ditemukan", when="2026-10-01T09:00:00+08:00", uuid="u-0", lat=lat[0], lon=lon[0]),
+        _kobo_row(h[0], outcome="ditemukan", when="2026-10-01T09:00:00+08:00", uuid="u-0", lat=lat[0], lon=lon[0],
+                  programs="pkh bpnt pbi_jkn"),
         _kobo_row(h[1], outcome="meninggal", when="2026-10-01T09:10:00+08:00", uuid="u-1", lat=0, lon=0),
         _kobo_row(h[2], outcome="pindah", when="2026-10-01T09:20:00+08:00", uuid="u-2", lat=0, lon=0),
         _kobo_row(h[3], outcome="tidak_ditemukan", when="2026-10-01T09:30:00+08:00", uuid="u-3", lat=0, lon=0),
@@ -147,13 +165,16 @@ def exports(field_round: tuple[Path, Path]) -> tuple[Path, dict[str, str]]:
     )
     verified = config.with_name("uji_verifikasi.toml")
     verified.write_text(text, encoding="utf-8")
-    plan = {"found": h[0]["name"], "twice": h[9]["name"], "odk": h[10]["name"]}
+    plan = {"found": h[0]["name"], "twice": h[9]["name"], "odk": h[10]["name"], "listed": str(len(listing))}
     return verified, plan
 
 
 def test_submissions_are_applied_or_rejected_with_a_reason(exports: tuple[Path, dict[str, str]]) -> None:
     config, plan = exports
-    analysis = analyse_region(load_config(config))
+    from pipeline.ingest.visits import planned_visits
+
+    rounds = config.parent / "outputs" / "uji" / "terbatas" / "verifikasi"
+    analysis = analyse_region(load_config(config), planned=planned_visits(rounds))
     summary = analysis.summary["verifikasi"]
     # 11 KoboToolbox + 2 ODK Central submissions = 7 applied + 6 rejected, one per reason
     assert summary["kiriman"] == 13 == summary["diterapkan"] + sum(summary["ditolak"].values())
@@ -178,6 +199,15 @@ def test_submissions_are_applied_or_rejected_with_a_reason(exports: tuple[Path, 
     assert households.loc[plan["twice"], C.JENIS_LANTAI] == "Tanah"  # the latest submission won
     assert households.loc[plan["odk"], C.JENIS_LANTAI] == "Semen/Bata Merah"  # ODK Central's split geopoint read
     assert str(households.loc[plan["odk"], C.TANGGAL_VERIFIKASI])[:10] == "2026-10-03"
+    # per kelurahan (true counts, before suppression): planned = the round's list, done = applied visits to it
+    kel = analysis.kelurahan.set_index(C.KODE_KEL)
+    assert kel["kk_rencana_kunjungan"].sum() == int(plan["listed"]) and kel["kk_dikunjungi_rencana"].sum() == 7
+    outcomes = kel[["kk_ditemukan", "kk_pindah", "kk_meninggal", "kk_tidak_ditemukan"]].sum().tolist()
+    assert outcomes == [4, 1, 1, 1]
+    assert found[C.MISKIN_MULTIDIMENSI] == False  # noqa: E712 - 1/6 < 1/3 after the visit
+    assert kel.loc[found[C.KODE_KEL], "kk_keluar_miskin_md"] >= 1
+    done = kel["kk_dikunjungi_rencana"] / kel["kk_rencana_kunjungan"]
+    assert (kel["persen_kunjungan_selesai"].dropna() == (100 * done).round(1).dropna()).all()
 
 
 def test_verified_figures_reach_the_geopackage_and_summary(exports: tuple[Path, dict[str, str]]) -> None:
@@ -190,6 +220,12 @@ def test_verified_figures_reach_the_geopackage_and_summary(exports: tuple[Path, 
     table = pyogrio.read_dataframe(out / "uji" / "uji.gpkg", layer="verifikasi_kiriman")
     counts = dict(zip(table["status_kiriman"], table["jumlah_kiriman"], strict=True))
     assert counts["diterapkan"] == 7 and sum(counts.values()) == 13
+    per_kelurahan = pyogrio.read_dataframe(out / "uji" / "uji.gpkg", layer="verifikasi")
+    assert len(per_kelurahan) == 20 and per_kelurahan["kk_rencana_kunjungan"].max() >= 5  # counts < 5 hidden
+    for column in ("kk_pindah", "kk_meninggal", "kk_tidak_ditemukan"):  # one household each: hidden, never shown
+        assert per_kelurahan[column].isna().any() and per_kelurahan[column].fillna(0).eq(0).all()
+    page = (out / "uji" / "peta.html").read_text(encoding="utf-8")
+    assert "Verifikasi lapangan: kunjungan terencana yang selesai" in page
     restricted = pd.read_csv(out / "uji" / "terbatas" / "kiriman_verifikasi.csv", dtype=str)
     assert len(restricted) == 13 and restricted["status_kiriman"].value_counts()["diterapkan"] == 7
     # the field round written before survives the rebuild of the region, still restricted

@@ -42,6 +42,8 @@ UUID: str = "uuid_kiriman"
 AKURASI: str = "akurasi_m"
 STATUS_KIRIMAN: str = "status_kiriman"  # "diterapkan" or a rejection reason
 APPLIED: str = "diterapkan"
+#: Prefix of the columns keeping a household's value as the register had it before the visit.
+BEFORE: str = "sebelum_"
 #: Per submission: the accuracy limit of its ``[[verification]]`` source (metres).
 MAX_ACCURACY: str = "maks_akurasi_m"
 
@@ -112,6 +114,24 @@ def read_submissions(path: str | Path, *, form_id: str) -> pd.DataFrame:
         frame[C.LAT], frame[C.LON], frame[AKURASI] = parts[0], parts[1], parts[3]
     frame["file_verifikasi"] = path.name
     return frame
+
+
+def planned_visits(folder: str | Path) -> pd.DataFrame:
+    """``id_keluarga`` and ``kode_kel`` of every household on a field round's list under ``folder``.
+
+    ``folder`` is ``outputs/<region>/terbatas/verifikasi``; each round's
+    ``daftar_kunjungan.csv`` lists its households. Empty when there is none.
+    """
+    frames = []
+    for path in sorted(Path(folder).glob("*/daftar_kunjungan.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if {"name", C.KODE_KEL} <= set(table.columns):
+            frames.append(pd.DataFrame({C.ID_KELUARGA: strip_id(table["name"]), C.KODE_KEL: table[C.KODE_KEL]}))
+        else:
+            logger.warning("%s: no name and kode_kel columns; this round's plan is not counted", path)
+    if not frames:
+        return pd.DataFrame({C.ID_KELUARGA: pd.Series(dtype=str), C.KODE_KEL: pd.Series(dtype=str)})
+    return pd.concat(frames, ignore_index=True).drop_duplicates(C.ID_KELUARGA)
 
 
 def _inside(lat: pd.Series, lon: pd.Series, boundaries: gpd.GeoDataFrame) -> np.ndarray:
@@ -203,6 +223,7 @@ def apply_visits(
     for column, (_, answers) in S.DWELLING.items():
         if column in applied:
             text = applied[column].astype("string").str.strip().map(dict(answers))
+            out[BEFORE + column] = column_text(out, column).where(consenting)  # for who moved in or out of poverty
             out.loc[consenting, column] = take.map(text).fillna(column_text(out, column)[consenting])
     if S.JUMLAH_ART in applied:
         out.loc[consenting, C.JUMLAH_ART] = take.map(applied[S.JUMLAH_ART].astype("string")).fillna("")
@@ -210,6 +231,8 @@ def apply_visits(
         received = " " + applied[S.PROGRAM].astype("string").fillna("") + " "  # select_multiple: "pkh bpnt"
         for code in programs:
             yes = received.str.contains(f" {code} ", regex=False)
+            column = f"{C.PENERIMA_PREFIX}{code}"
+            out[BEFORE + column] = column_text(out, column).where(consenting)
             out.loc[consenting, f"{C.PENERIMA_PREFIX}{code}"] = take.map(yes.map({True: "Ya", False: "Tidak"}))
     counts = sub[STATUS_KIRIMAN].value_counts().to_dict()
     logger.info(

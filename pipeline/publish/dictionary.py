@@ -170,6 +170,15 @@ FIELDS: dict[str, str] = {
     C.TAHAP: "Tahap: total, validasi, gabung, atau bendera",
     C.ALASAN: "Kode alasan karantina atau bendera",
     "jumlah_baris": "Jumlah baris",
+    "kk_rencana_kunjungan": "KK dalam daftar kunjungan verifikasi lapangan (semua putaran)",
+    "kk_dikunjungi_rencana": "KK dalam daftar kunjungan yang sudah dikunjungi (kiriman diterapkan)",
+    "persen_kunjungan_selesai": "Persentase kunjungan terencana yang selesai",
+    "kk_ditemukan": "KK dikunjungi dan ditemukan di alamatnya",
+    "kk_pindah": "KK dikunjungi: pindah alamat (keluar dari analisis)",
+    "kk_meninggal": "KK dikunjungi: meninggal (keluar dari analisis)",
+    "kk_tidak_ditemukan": "KK dikunjungi: tidak ditemukan (keluar dari analisis)",
+    "kk_masuk_miskin_md": "KK yang menjadi miskin multidimensi setelah jawaban verifikasi",
+    "kk_keluar_miskin_md": "KK yang tidak lagi miskin multidimensi setelah jawaban verifikasi",
     "status_kiriman": "Nasib kiriman verifikasi lapangan: diterapkan, atau alasan ditolak",
     "jumlah_kiriman": "Jumlah kiriman formulir verifikasi lapangan (KoboToolbox/ODK)",
     "keterangan": "Keterangan",
@@ -281,6 +290,10 @@ def _descriptions(label: str, min_households: int, h3_resolution: int) -> dict[s
         "validasi": f"Ringkasan validasi register per alasan dan bendera — {label}.",
         "validasi_file": f"Baris per file dan lembar register: masuk = diterima + dikarantina — {label}.",
         "validasi_anggota": f"Baris tabel anggota per file dan lembar: masuk = tertaut + tidak tertaut — {label}.",
+        "verifikasi": (
+            f"Verifikasi lapangan per kelurahan: kunjungan terencana yang selesai, hasil kunjungan, KK yang masuk "
+            f"atau keluar kemiskinan multidimensi; angka kecil disembunyikan — {label}."
+        ),
         "verifikasi_kiriman": (
             f"Kiriman verifikasi lapangan per status: masuk = diterapkan + ditolak (per alasan) — {label}."
         ),

@@ -133,6 +133,7 @@ def write_round(
             "nama_kk": _labels(visits[C.NAMA_KK]),
             "alamat": visits.get(C.ALAMAT, pd.Series("", index=visits.index)).fillna("").astype(str),
             "kelurahan": names.astype(str),
+            C.KODE_KEL: visits[C.KODE_KEL].astype(str),
             PETUGAS: visits[PETUGAS].astype(int),
             URUTAN: visits[URUTAN].astype(int),
         }

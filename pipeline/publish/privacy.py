@@ -41,6 +41,7 @@ RATE_SOURCES: dict[str, str] = {
     C.MPI_A: C.KK_MISKIN_MULTIDIMENSI,
     C.MPI_M0: C.KK_MISKIN_MULTIDIMENSI,
     C.RATA_SKOR_DEPRIVASI: C.KK_DINILAI_MPI,
+    "persen_kunjungan_selesai": "kk_dikunjungi_rencana",
 }
 #: Families of rates: (rate prefix, count prefix), e.g. persen_sensor_<x> from kk_sensor_<x>.
 RATE_FAMILIES: tuple[tuple[str, str], ...] = (

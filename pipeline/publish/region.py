@@ -20,6 +20,7 @@ from .. import __version__
 from .. import columns as C
 from ..analyse.deprivation import indicator_table
 from ..analyse.region import RegionAnalysis
+from ..analyse.verification import DONE, INTO, OUT_OF, OUTCOME_COLUMNS, PLANNED, SHARE_DONE
 from ..codes import time_zone
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.coordinates import shortfall_texts
@@ -48,6 +49,14 @@ SUMMARY_FILE: str = "ringkasan.json"
 DEPFILE: str = "masukan.d"
 BOUNDARY_REPORT: str = "laporan_batas.md"
 VALIDATION_REPORT: str = "laporan_validasi.md"
+
+
+def verification_layer(kelurahan: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``{"verifikasi": ...}``: the public (suppressed) verification counts per kelurahan, if there are any."""
+    columns = [PLANNED, DONE, SHARE_DONE, *OUTCOME_COLUMNS.values(), INTO, OUT_OF]
+    if SHARE_DONE not in kelurahan:
+        return {}
+    return {"verifikasi": pd.DataFrame(kelurahan[[C.KODE_KEL, C.NAMA_KEL, *columns]])}
 
 
 def submission_table(submissions: pd.DataFrame) -> pd.DataFrame:
@@ -126,6 +135,7 @@ def write_region(
         "validasi_file": analysis.validation_files,
         **({"validasi_anggota": analysis.validation_members} if len(analysis.validation_members) else {}),
         **({"verifikasi_kiriman": submission_table(analysis.verification)} if len(analysis.verification) else {}),
+        **verification_layer(analysis.public_kelurahan),
         "diagnostik_batas": analysis.boundary_issues,
         "kantong": analysis.pockets,
         "sel_h3": analysis.public_cells,

@@ -39,6 +39,8 @@ GROUP_POVERTY: str = "Kemiskinan"
 GROUP_PROGRAM: str = "Program dan OPD"
 GROUP_VULNERABLE: str = "Kelompok rentan"
 GROUP_CHANGE: str = "Perubahan"
+GROUP_VERIFICATION: str = "Verifikasi lapangan"
+LAYER_VERIFICATION: str = "Verifikasi lapangan: kunjungan terencana yang selesai"
 LAYER_RATE: str = "Persentase KK miskin & rentan"
 LAYER_RATE_EB: str = "Persentase miskin, dihaluskan untuk kelurahan kecil (Empirical Bayes)"
 LAYER_EXTREME: str = "Jumlah KK miskin ekstrem"
@@ -266,6 +268,36 @@ def _recipient_theme(name: str, coverage: pd.DataFrame, code: str, kelurahan: pd
     )
 
 
+def _verification_theme(kelurahan: pd.DataFrame, *, k: int) -> Theme:
+    """Planned visits done (%), with the outcomes and who moved in or out of multidimensional poverty."""
+
+    def n(column: str) -> list[str]:
+        values = kelurahan[column] if column in kelurahan else pd.Series(pd.NA, index=kelurahan.index)
+        return [HIDDEN_LABEL if pd.isna(v) else format_int(v) for v in values]
+
+    share = kelurahan["persen_kunjungan_selesai"].astype("Float64")
+    texts = [
+        f"{HIDDEN_LABEL if pd.isna(s) else format_percent(s, 0)} ({done} dari {plan} KK rencana); ditemukan {f}, "
+        f"pindah {p}, meninggal {d}, tidak ditemukan {t}; masuk miskin multidimensi {i}, keluar {o}"
+        for s, done, plan, f, p, d, t, i, o in zip(
+            share, *(n(c) for c in ("kk_dikunjungi_rencana", "kk_rencana_kunjungan", "kk_ditemukan", "kk_pindah",
+                                    "kk_meninggal", "kk_tidak_ditemukan", "kk_masuk_miskin_md", "kk_keluar_miskin_md")),
+            strict=True,
+        )
+    ]  # fmt: skip
+    return Theme(
+        name=LAYER_VERIFICATION,
+        group=GROUP_VERIFICATION,
+        label="Kunjungan terencana yang selesai",
+        colors=COVERAGE_COLORS,
+        legend=_range_legend(
+            COVERAGE_BREAKS, COVERAGE_COLORS, "% rencana", f"{HIDDEN_LABEL} (< {k} KK) / tanpa rencana"
+        ),
+        classes=_classes(share, COVERAGE_BREAKS),
+        texts=texts,
+    )
+
+
 def kelurahan_themes(
     kelurahan: pd.DataFrame,
     *,
@@ -391,6 +423,8 @@ def kelurahan_themes(
     for column, label in VULNERABLE_LABELS.items():
         if column in kelurahan:
             themes.append(_share_theme(label, kelurahan[column], kelurahan[C.JUMLAH_KK], k=k))
+    if "persen_kunjungan_selesai" in kelurahan:
+        themes.append(_verification_theme(kelurahan, k=k))
     if changes is not None and len(changes):
         net = changes.set_index(C.KODE_KEL)["perubahan_miskin"].reindex(kelurahan[C.KODE_KEL]).astype("Float64")
         bounds = [bound for bound, _, _ in CHANGE_CLASSES]
