@@ -226,6 +226,21 @@ def test_verified_figures_reach_the_geopackage_and_summary(exports: tuple[Path, 
         assert per_kelurahan[column].isna().any() and per_kelurahan[column].fillna(0).eq(0).all()
     page = (out / "uji" / "peta.html").read_text(encoding="utf-8")
     assert "Verifikasi lapangan: kunjungan terencana yang selesai" in page
+    # the agencies' recap: one sheet per level, numbers as numbers, small counts blank, no name
+    import openpyxl
+
+    book = openpyxl.load_workbook(out / "uji" / "rekap_uji.xlsx")
+    assert book.sheetnames == ["kota", "kecamatan", "kelurahan", "rw"]
+    kota = {c.value: v.value for c, v in zip(book["kota"][1], book["kota"][2], strict=True)}
+    assert kota["Kab/Kota"] == "Kota Contoh" and isinstance(kota["Jumlah KK"], int | float) and kota["Jumlah KK"] > 2900
+    header = [c.value for c in book["kelurahan"][1]]
+    assert "Verifikasi: % selesai" in header and "Eksklusi: KK layak tanpa program" in header
+    assert any(h.startswith("Cakupan Program Keluarga Harapan") for h in header)
+    cells = [c for row in book.worksheets for r in row.iter_rows() for c in r if c.value is not None]
+    assert all(c.data_type in ("n", "s") for c in cells)
+    assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in cells)
+    rw = pd.DataFrame(book["rw"].values)
+    assert len(rw) > 20 and rw.iloc[1:, 3].dropna().min() >= 5  # households per RW: 1..4 hidden
     restricted = pd.read_csv(out / "uji" / "terbatas" / "kiriman_verifikasi.csv", dtype=str)
     assert len(restricted) == 13 and restricted["status_kiriman"].value_counts()["diterapkan"] == 7
     # the field round written before survives the rebuild of the region, still restricted
@@ -247,3 +262,19 @@ def test_an_export_of_another_form_or_with_unknown_columns_is_refused(tmp_path: 
         bad.write_text(text, encoding="utf-8")
         result = cli("check", str(bad), check=False)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rw_counts_hide_small_and_complementary_cells() -> None:
+    """Kelurahan A: RW 1..3 with 3, 10, 12 households, k = 5: 3 is hidden, and since it would follow from A's
+    total (25 - 10 - 12), the next smallest (10) is hidden too. Kelurahan B: 3, 4, 20: two hidden, 20 shown."""
+    from pipeline.publish.recap import rw_table
+
+    sizes = {("A", "1"): 3, ("A", "2"): 10, ("A", "3"): 12, ("B", "1"): 3, ("B", "2"): 4, ("B", "3"): 20}
+    rows = [(kel, rw) for (kel, rw), n in sizes.items() for _ in range(n)]
+    households = pd.DataFrame(
+        {C.KODE_KEL: [r[0] for r in rows], C.RW: [f"00{r[1]}" for r in rows], C.MISKIN: 1, C.MISKIN_EKSTREM: 0}
+    )
+    table = rw_table(households, k=5, names={"A": "Kel A", "B": "Kel B"})
+    assert table["Jumlah KK"].tolist() == [pd.NA, pd.NA, 12, pd.NA, pd.NA, 20]
+    assert table["RW"].tolist() == ["1", "2", "3", "1", "2", "3"] and table["Kelurahan"].iloc[0] == "Kel A"
+    assert table["KK miskin ekstrem"].fillna(-1).tolist() == [0, 0, 0, 0, 0, 0]  # zero is not a small count

@@ -22,6 +22,7 @@ from ..analyse.deprivation import indicator_table
 from ..analyse.region import RegionAnalysis
 from ..analyse.verification import DONE, INTO, OUT_OF, OUTCOME_COLUMNS, PLANNED, SHARE_DONE
 from ..codes import time_zone
+from ..ingest.boundaries import kelurahan_names
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.coordinates import shortfall_texts
 from ..ingest.validate import validation_markdown
@@ -36,10 +37,11 @@ from .privacy import (
     pseudonym_key,
 )
 from .qgis import layer_styles
+from .recap import recap_sheets
 from .webmap.assemble import html_from_map, map_from_indicators
 from .webmap.chart import chart_series, trajectory_svg
 from .webmap.panel import MapContext
-from .write import RESTRICTED_DIR, target_workbooks, to_geopackage, to_make_depfile, to_restricted
+from .write import RESTRICTED_DIR, target_workbooks, to_geopackage, to_make_depfile, to_restricted, to_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +238,9 @@ def write_region(
         "validasi": analysis.validation[[C.TAHAP, C.ALASAN, "jumlah_baris"]].to_dict("records"),
         "peringatan": warnings,
     }
+    to_workbook(
+        recap_sheets(analysis, names=kelurahan_names(analysis.boundaries)), folder / f"rekap_{config.slug}.xlsx"
+    )
     summary_path = to_json(summary, folder / SUMMARY_FILE)
     to_make_depfile([final / p.name for p in (html_path, gpkg, summary_path)], inputs, folder / DEPFILE)
     logger.info(
