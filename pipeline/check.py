@@ -105,11 +105,13 @@ def _table(frame: pd.DataFrame, *, config: RegionConfig, shares: pd.DataFrame) -
 
 def _progress(config: RegionConfig) -> list[tuple[str, str]]:
     from . import survey as S
-    from .ingest.visits import read_submissions
+    from .ingest.visits import export_files, read_submissions
 
     progress = config.progress
     form_id = f"{S.FORM_ID_PREFIX}{config.slug}"
-    submissions = [len(read_submissions(p, form_id=form_id)) for v in config.verification for p in v.paths]
+    submissions = [
+        len(read_submissions(p, form_id=form_id)) for v in config.verification for p in export_files(v.paths)
+    ]
     items = [
         ("BPS", ", ".join(f"{b.year}" for b in progress.bps) or "tidak ada"),
         ("target", ", ".join(f"{t.year}" for t in progress.targets) or "tidak ada"),

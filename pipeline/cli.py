@@ -271,6 +271,33 @@ def verifikasi(
 
 
 @app.command()
+def pantau(
+    region: Annotated[Path, typer.Argument(help="Region TOML file, e.g. regions/kupang.toml.")],
+    setiap: Annotated[str, typer.Option("--setiap", help="How often to look: 5m, 30s, 1h.")] = "5m",
+    tenang: Annotated[float, typer.Option("--tenang", help="Seconds a file must stand still before it is read.")] = 2.0,
+    kali: Annotated[int, typer.Option("--kali", help="Stop after this many looks (0: until Ctrl+C).")] = 0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Outputs folder.")] = Path("outputs"),
+    verbose: Verbose = False,
+) -> None:
+    """Watch a region's register and verification exports; rebuild when they change (Ctrl+C stops)."""
+    from .watch import parse_interval, watch
+
+    _setup_logging(verbose)
+
+    def report(text: str) -> None:
+        console.print(text, soft_wrap=True, markup=False)
+
+    with _guarded():
+        try:
+            builds = watch(
+                region, out_dir=out, interval=parse_interval(setiap), settle=tenang, cycles=kali, report=report
+            )
+        except KeyboardInterrupt:
+            builds = None
+    console.print(f"pantau: stopped ({'?' if builds is None else builds} builds)", markup=False)
+
+
+@app.command()
 def synth(
     regions: Annotated[list[Path], typer.Argument(help="Region TOML file(s) with a [synthetic] table.")],
     verbose: Verbose = False,

@@ -675,7 +675,8 @@ def _inputs_exist(config: RegionConfig, *, where: str) -> None:
         *((f"[verification]][{i}", "paths", list(v.paths)) for i, v in enumerate(config.verification)),
     ]
     for table, key, paths in named:
-        missing = [str(p) for p in paths if not p.exists()]
+        # a pattern (verifikasi/*.xlsx) may match nothing yet; its folder must exist
+        missing = [str(p) for p in paths if not (p.parent if any(c in p.name for c in "*?[") else p).exists()]
         if missing:
             raise ConfigError(
                 f"{where} [{table}]: '{key}' names {', '.join(missing)}, which does not exist; correct the path "

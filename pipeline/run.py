@@ -41,7 +41,15 @@ from .ingest.households import beneficiaries_from_file, read_registers
 from .ingest.join import join_households
 from .ingest.members import attach_members
 from .ingest.validate import read_snapshot, validate_households, validation_by_file, validation_by_reason
-from .ingest.visits import APPLIED, MAX_ACCURACY, STATUS_KIRIMAN, apply_visits, planned_visits, read_submissions
+from .ingest.visits import (
+    APPLIED,
+    MAX_ACCURACY,
+    STATUS_KIRIMAN,
+    apply_visits,
+    export_files,
+    planned_visits,
+    read_submissions,
+)
 from .publish.disclosure import (
     CHANGES_DERIVED,
     COVERAGE_COUNTS,
@@ -94,8 +102,10 @@ def _apply_verification(
     frames = [
         read_submissions(path, form_id=form_id).assign(**{MAX_ACCURACY: source.max_gps_accuracy_m})
         for source in config.verification
-        for path in source.paths
+        for path in export_files(source.paths)
     ]
+    if not frames:
+        return raw, pd.DataFrame()
     return apply_visits(
         raw,
         pd.concat(frames, ignore_index=True, sort=False),

@@ -26,7 +26,7 @@ from ..ingest.boundaries import kelurahan_names
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.coordinates import shortfall_texts
 from ..ingest.validate import validation_markdown
-from ..ingest.visits import APPLIED, STATUS_KIRIMAN
+from ..ingest.visits import APPLIED, STATUS_KIRIMAN, export_files
 from ..survey import REJECTIONS
 from .dictionary import field_dictionary, layer_descriptions
 from .files import sha256_of, to_json, to_text
@@ -162,7 +162,9 @@ def write_region(
         *config.households.paths,
         *(p for s in config.progress.snapshots for p in s.paths),
         *(p for program in config.programs for p in program.beneficiaries),
-        *(p for source in config.verification for p in source.paths),
+        *(p for source in config.verification for p in export_files(source.paths)),
+        # a pattern's folder too: a new export dropped there makes `make maps` rebuild
+        *sorted({p.parent for source in config.verification for p in source.paths if any(c in p.name for c in "*?[")}),
     ]
     input_records = [{"file": str(p), "sha256": sha256_of(p)} for p in inputs if p.is_file()]
     metadata = {
