@@ -93,8 +93,12 @@ def test_synthetic_outputs_say_so(demo_run: Path) -> None:
 
 
 def _public_text(folder: Path) -> str:
-    """Every text value of the public GeoPackage, plus the HTML map."""
+    """Every text value of the public GeoPackage, plus the HTML map and the agencies' recap workbook."""
+    from openpyxl import load_workbook
+
     parts = [(folder / "peta.html").read_text(encoding="utf-8")]
+    for sheet in load_workbook(folder / "rekap_uji.xlsx", read_only=True).worksheets:
+        parts.extend(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
     with sqlite3.connect(folder / "uji.gpkg") as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         for table in tables:
