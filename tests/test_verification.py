@@ -226,6 +226,7 @@ def test_verified_figures_reach_the_geopackage_and_summary(exports: tuple[Path, 
         assert per_kelurahan[column].isna().any() and per_kelurahan[column].fillna(0).eq(0).all()
     page = (out / "uji" / "peta.html").read_text(encoding="utf-8")
     assert "Verifikasi lapangan: kunjungan terencana yang selesai" in page
+    assert "verifikasi lapangan 13 kiriman (KoboToolbox/ODK)" in page  # named among the sources
     # the agencies' recap: one sheet per level, numbers as numbers, small counts blank, no name
     import openpyxl
 

@@ -101,6 +101,11 @@ def write_region(
             [
                 "register " + ", ".join(p.name for p in config.households.paths),
                 f"batas wilayah {config.boundaries.path.name}",
+                *(
+                    [f"verifikasi lapangan {len(analysis.verification)} kiriman (KoboToolbox/ODK)"]
+                    if len(analysis.verification)
+                    else []
+                ),
             ]
         ),
         priority_weights=dict(config.priority.weights),
