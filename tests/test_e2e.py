@@ -97,8 +97,12 @@ def _public_text(folder: Path) -> str:
     from openpyxl import load_workbook
 
     parts = [(folder / "peta.html").read_text(encoding="utf-8")]
-    for sheet in load_workbook(folder / "rekap_uji.xlsx", read_only=True).worksheets:
-        parts.extend(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+    book = load_workbook(folder / "rekap_uji.xlsx", read_only=True)
+    try:
+        for sheet in book.worksheets:
+            parts.extend(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+    finally:
+        book.close()  # a read-only workbook keeps its file open until closed
     with sqlite3.connect(folder / "uji.gpkg") as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         for table in tables:

@@ -433,6 +433,7 @@ def test_programme_tables_and_restricted_workbooks(demo_run: Path) -> None:
     methods = {r[-2] for r in book["penerima_cocok"].iter_rows(min_row=2, values_only=True)}
     assert {"nik", "nama_tgl_kel"} <= methods
     header = [c.value for c in next(book["sasaran_terpadu"].iter_rows(max_row=1))]
+    book.close()  # a read-only workbook keeps its file open until closed
 
     assert {"peringkat", "program_diberikan", "jalur_pendanaan", C.NIK, C.NAMA_KK, C.ALAMAT} <= set(header)
     workbooks = sorted((folder / "opd").glob("*.xlsx"))
