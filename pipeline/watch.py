@@ -166,6 +166,7 @@ def watch(
                     report(f"pantau: {config.slug} is up to date; watching every {interval:g} s")
                     continue
                 changed = sorted(p.name for p in (set(state) ^ set(built or {})) | newer)
+                unfiltered = config
                 config, problems = _good_exports(config)
                 for problem in problems:
                     report(f"pantau: {problem}")
@@ -181,7 +182,7 @@ def watch(
                         f"pantau: rebuilt {config.slug} ({', '.join(changed[:5]) or 'inputs changed'}): "
                         f"{rows['masuk']} rows in = {rows['diterima']} accepted + {rows['dikarantina']} quarantined"
                     )
-                built = _state(input_files(load_config(region)))
+                built = _state(input_files(unfiltered))  # a bad export counts as seen: no rebuild loop
     except OutputError:
         raise OutputError(
             f"another kantong pantau is watching {slug} (lock {Path(out_dir) / f'.{slug}.pantau.lock'}); stop it first"

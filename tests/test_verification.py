@@ -257,7 +257,15 @@ def test_an_export_of_another_form_or_with_unknown_columns_is_refused(tmp_path: 
     other.write_text(odk.read_text(encoding="utf-8").replace(FORM, "kantong_verifikasi_kupang"), encoding="utf-8")
     unknown = tmp_path / "bukan.csv"
     unknown.write_text("nama,umur\nSiti,40\n", encoding="utf-8")
-    for path, message in ((other, "another region's form"), (unknown, "not an export of the kantong verification")):
+    sheet = tmp_path / "bukan.xlsx"  # a workbook whose headers the register reader does not know either
+    with xlsxwriter.Workbook(sheet) as book:
+        book.add_worksheet("data").write_row(0, 0, ["tanggal", "catatan"])
+    cases = (
+        (other, "another region's form"),
+        (unknown, "not an export of the kantong verification"),
+        (sheet, "not an export of the kantong verification form: no column id_keluarga, hasil_kunjungan"),
+    )
+    for path, message in cases:
         text = config.read_text(encoding="utf-8").replace('"data/odk_central.csv"', f'"{path}"')
         bad = config.with_name("uji_salah.toml")
         bad.write_text(text, encoding="utf-8")

@@ -89,16 +89,17 @@ def read_submissions(path: str | Path, *, form_id: str) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"verification export '{path}' not found; check [[verification]] paths in the region TOML")
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        frames = [read_csv(path)]
-    elif suffix in EXCEL_SUFFIXES:
-        frames = read_excel(path, None)[:1]  # the form has no repeat groups: the first sheet holds the submissions
-    else:
+    if suffix not in CSV_SUFFIXES + EXCEL_SUFFIXES:
         raise InputError(f"{path}: a verification export must be CSV or XLSX (KoboToolbox, ODK Central)")
-    frame = _canonical(frames[0])
+    try:  # the form has no repeat groups: an XLSX export's first table holds the submissions
+        frame = _canonical(read_csv(path) if suffix in CSV_SUFFIXES else read_excel(path, None)[0])
+    except InputError as exc:
+        if "no sheet holds" not in str(exc):
+            raise
+        frame = pd.DataFrame()  # no header row the register reader knows: reported below
     missing = [c for c in (S.ID, S.HASIL) if c not in frame.columns]
     if missing:
-        found = ", ".join(str(c) for c in frame.columns if c not in (C.BARIS_SUMBER, C.LEMBAR_SUMBER))
+        found = ", ".join(str(c) for c in frame.columns if c not in (C.BARIS_SUMBER, C.LEMBAR_SUMBER)) or "no table"
         raise InputError(
             f"{path}: not an export of the kantong verification form: no column {', '.join(missing)} (found: {found}). "
             "Export from KoboToolbox with 'XML values and headers', or the CSV of ODK Central"
