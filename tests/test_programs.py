@@ -291,3 +291,21 @@ def test_catalogue_rules_follow_the_regions_poverty_rule(tmp_path) -> None:
         assert evaluate_rule(classified, blt.eligibility).astype(int).tolist() == extreme
         # eligible never exceeds the poor the region counts
         assert evaluate_rule(classified, bpnt.eligibility).sum() == classified[C.MISKIN].sum()
+
+
+def test_join_codes_equals_joining_row_by_row() -> None:
+    from pipeline.analyse.programmes import join_codes
+
+    rng = np.random.default_rng(5)
+    codes = [f"p{i}" for i in range(11)]  # more than 8: two bytes per packed row
+    matrix = rng.random((2_000, 11)) < 0.2
+    expected = [",".join(c for c, on in zip(codes, row, strict=True) if on) for row in matrix]
+    assert join_codes(matrix, codes).tolist() == expected
+    assert join_codes(np.array([[True, False, True], [False, False, False]]), ["pkh", "bpnt", "pip"]).tolist() == [
+        "pkh,pip",
+        "",
+    ]
+    assert join_codes(np.zeros((3, 0), dtype=bool), []).tolist() == ["", "", ""]
+    many = [f"q{i}" for i in range(70)]  # beyond one 64-bit key per row
+    wide = rng.random((300, 70)) < 0.1
+    assert join_codes(wide, many).tolist() == [",".join(np.asarray(many)[row]) for row in wide]

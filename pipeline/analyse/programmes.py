@@ -204,6 +204,29 @@ def priority_order(households: pd.DataFrame) -> np.ndarray:
     return np.lexsort((ids, decile, -score, ~vulnerable, ~extreme))
 
 
+def join_codes(matrix: np.ndarray, codes: list[str]) -> np.ndarray:
+    """Each row of a boolean household x programme matrix as the codes it marks, comma-joined (``"pkh,bpnt"``).
+
+    Vectorised: rows are packed into bit patterns, and each distinct pattern
+    (a few dozen among a million households) is joined once.
+    """
+    matrix = matrix.astype(bool)
+    n = matrix.shape[1]
+    if n == 0:
+        return np.full(matrix.shape[0], "", dtype=object)
+    if n <= 62:  # one integer per row: a 1-D unique is fast
+        keys = matrix.astype(np.int64) @ (np.int64(1) << np.arange(n, dtype=np.int64))
+        patterns, inverse = np.unique(keys, return_inverse=True)
+        bits = ((patterns[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(bool)
+    else:
+        packed = np.packbits(matrix, axis=1, bitorder="little")
+        patterns, inverse = np.unique(packed, axis=0, return_inverse=True)
+        bits = np.unpackbits(patterns, axis=1, count=n, bitorder="little").astype(bool)
+    names = np.asarray(codes, dtype=object)
+    texts = np.array([",".join(names[row]) for row in bits], dtype=object)
+    return texts[inverse.reshape(-1)]
+
+
 def target_list(
     households: pd.DataFrame, flags: pd.DataFrame, programs: tuple[Program, ...]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -257,10 +280,9 @@ def target_list(
     receives_nothing = ~received.any(axis=1)
     listed = assigned.any(axis=1) | candidate.any(axis=1) | (extreme & receives_nothing)
     rows = order[listed[order]]
-    names = np.asarray(codes, dtype=object)
 
-    def joined(matrix: np.ndarray) -> list[str]:
-        return [",".join(names[row]) for row in matrix[rows]]
+    def joined(matrix: np.ndarray) -> np.ndarray:
+        return join_codes(matrix[rows], codes)
 
     note = np.full(len(households), "", dtype=object)
     stuck = extreme & receives_nothing & ~assigned.any(axis=1)
