@@ -105,7 +105,8 @@ def _table(frame: pd.DataFrame, *, config: RegionConfig, shares: pd.DataFrame) -
 
 def _progress(config: RegionConfig) -> list[tuple[str, str]]:
     from . import survey as S
-    from .ingest.visits import export_files, read_submissions
+    from .ingest.inputs import export_files
+    from .ingest.visits import read_submissions
 
     progress = config.progress
     form_id = f"{S.FORM_ID_PREFIX}{config.slug}"

@@ -119,6 +119,11 @@ def expand_path(value: str, *, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
+def is_pattern(path: Path) -> bool:
+    """Whether a configured path is a file-name pattern (``verifikasi/*.xlsx``) rather than one file."""
+    return any(ch in path.name for ch in "*?[")
+
+
 def _line_of(text: str, table: str, key: str) -> int | None:
     """The line of ``text`` where ``key`` is set in ``table`` (1-based), or None.
 
@@ -676,7 +681,7 @@ def _inputs_exist(config: RegionConfig, *, where: str) -> None:
     ]
     for table, key, paths in named:
         # a pattern (verifikasi/*.xlsx) may match nothing yet; its folder must exist
-        missing = [str(p) for p in paths if not (p.parent if any(c in p.name for c in "*?[") else p).exists()]
+        missing = [str(p) for p in paths if not (p.parent if is_pattern(p) else p).exists()]
         if missing:
             raise ConfigError(
                 f"{where} [{table}]: '{key}' names {', '.join(missing)}, which does not exist; correct the path "

@@ -38,6 +38,7 @@ from .ingest.boundaries import clean_boundaries, kecamatan_source, kelurahan_nam
 from .ingest.boundary_checks import diagnose_boundaries
 from .ingest.coordinates import coordinate_shortfalls
 from .ingest.households import beneficiaries_from_file, read_registers
+from .ingest.inputs import export_files
 from .ingest.join import join_households
 from .ingest.members import attach_members
 from .ingest.validate import read_snapshot, validate_households, validation_by_file, validation_by_reason
@@ -46,7 +47,6 @@ from .ingest.visits import (
     MAX_ACCURACY,
     STATUS_KIRIMAN,
     apply_visits,
-    export_files,
     planned_visits,
     read_submissions,
 )

@@ -29,7 +29,8 @@ from pathlib import Path
 from . import survey as S
 from .config import load_config
 from .errors import ConfigError, OutputError, PipelineError
-from .ingest.visits import export_files, read_submissions
+from .ingest.inputs import export_files, input_files
+from .ingest.visits import read_submissions
 from .publish.files import region_lock
 from .run import run_region
 from .settings import RegionConfig, VerificationSource
@@ -52,17 +53,6 @@ def parse_interval(text: str) -> float:
     if match is None or float(match["n"]) <= 0:
         raise ConfigError(f"interval '{text}' is not a duration; write e.g. 5m, 30s or 1h")
     return float(match["n"]) * _SECONDS[match["unit"] or "s"]
-
-
-def input_files(config: RegionConfig) -> list[Path]:
-    """Every file a build of the region reads, verification patterns expanded."""
-    return [
-        config.boundaries.path,
-        *config.households.paths,
-        *(p for s in config.progress.snapshots for p in s.paths),
-        *(p for program in config.programs for p in program.beneficiaries),
-        *(p for source in config.verification for p in export_files(source.paths)),
-    ]
 
 
 def _state(paths: list[Path]) -> dict[Path, tuple[int, int]]:

@@ -22,7 +22,6 @@ Central CSV (``lokasi-Latitude``..., ``SubmissionDate``, ``KEY`` or
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -116,26 +115,6 @@ def read_submissions(path: str | Path, *, form_id: str) -> pd.DataFrame:
         frame[C.LAT], frame[C.LON], frame[AKURASI] = parts[0], parts[1], parts[3]
     frame["file_verifikasi"] = path.name
     return frame
-
-
-#: File names that are still being written or are an editor's lock: never read.
-_UNFINISHED = re.compile(r"^(?:\.|~\$)|(?:\.part|\.tmp|\.crdownload|\.download|~)$", re.IGNORECASE)
-
-
-def export_files(paths: tuple[Path, ...] | list[Path]) -> list[Path]:
-    """The export files named by ``[[verification]] paths``: a pattern (``verifikasi/*.xlsx``) is expanded.
-
-    Files whose name marks them as unfinished (``.part``, ``.tmp``, a leading
-    dot, Excel's ``~$`` lock) are left out: a download or copy in progress is
-    read once it is renamed to its final name.
-    """
-    files: list[Path] = []
-    for path in paths:
-        if any(ch in path.name for ch in "*?["):
-            files += [p for p in sorted(path.parent.glob(path.name)) if p.is_file() and not _UNFINISHED.search(p.name)]
-        else:
-            files.append(path)
-    return files
 
 
 def planned_visits(folder: str | Path) -> pd.DataFrame:

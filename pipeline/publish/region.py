@@ -25,8 +25,9 @@ from ..codes import time_zone
 from ..ingest.boundaries import kelurahan_names
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.coordinates import shortfall_texts
+from ..ingest.inputs import input_files, pattern_folders
 from ..ingest.validate import validation_markdown
-from ..ingest.visits import APPLIED, STATUS_KIRIMAN, export_files
+from ..ingest.visits import APPLIED, STATUS_KIRIMAN
 from ..survey import REJECTIONS
 from .dictionary import field_dictionary, layer_descriptions
 from .files import sha256_of, to_json, to_text
@@ -162,15 +163,8 @@ def write_region(
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
         layers = {name: frame.assign(catatan=SYNTHETIC_NOTICE) for name, frame in layers.items()}
     layers["kamus_data"] = field_dictionary(layers)
-    inputs = [
-        config.boundaries.path,
-        *config.households.paths,
-        *(p for s in config.progress.snapshots for p in s.paths),
-        *(p for program in config.programs for p in program.beneficiaries),
-        *(p for source in config.verification for p in export_files(source.paths)),
-        # a pattern's folder too: a new export dropped there makes `make maps` rebuild
-        *sorted({p.parent for source in config.verification for p in source.paths if any(c in p.name for c in "*?[")}),
-    ]
+    # a pattern's folder too: a new export dropped there makes `make maps` rebuild
+    inputs = [*input_files(config), *pattern_folders(config)]
     input_records = [{"file": str(p), "sha256": sha256_of(p)} for p in inputs if p.is_file()]
     metadata = {
         "WILAYAH": f"{config.name} ({config.kode})",
