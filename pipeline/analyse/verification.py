@@ -39,6 +39,8 @@ DONE: str = "kk_dikunjungi_rencana"
 SHARE_DONE: str = "persen_kunjungan_selesai"
 INTO: str = "kk_masuk_miskin_md"
 OUT_OF: str = "kk_keluar_miskin_md"
+#: Every column this module adds, in order.
+VERIFICATION_COLUMNS: tuple[str, ...] = (PLANNED, DONE, SHARE_DONE, *OUTCOME_COLUMNS.values(), INTO, OUT_OF)
 
 
 def _before_scores(found: pd.DataFrame, *, settings: DeprivationSettings) -> pd.Series:
@@ -105,5 +107,4 @@ def verification_by_kelurahan(
     )
     out = table.join(by_plan, how="outer").join(moved, how="outer").fillna(0).astype("int64")
     out[SHARE_DONE] = (100 * out[DONE] / out[PLANNED].where(out[PLANNED] > 0)).round(1)
-    columns = [PLANNED, DONE, SHARE_DONE, *OUTCOME_COLUMNS.values(), INTO, OUT_OF]
-    return out.reindex(columns=columns).rename_axis(C.KODE_KEL).reset_index()
+    return out.reindex(columns=list(VERIFICATION_COLUMNS)).rename_axis(C.KODE_KEL).reset_index()

@@ -208,7 +208,7 @@ def apply_visits(
 
     applied = sub[status == APPLIED].set_index("_id")
     out = households.copy()
-    row = ids.map(pd.Series(applied.index, index=applied.index)).notna()
+    row = ids.isin(applied.index)
     key = ids[row]
     result = outcome[status == APPLIED].set_axis(applied.index)
     out[C.STATUS] = column_text(out, C.STATUS).where(
@@ -234,7 +234,7 @@ def apply_visits(
             yes = received.str.contains(f" {code} ", regex=False)
             column = f"{C.PENERIMA_PREFIX}{code}"
             out[BEFORE + column] = column_text(out, column).where(consenting)
-            out.loc[consenting, f"{C.PENERIMA_PREFIX}{code}"] = take.map(yes.map({True: "Ya", False: "Tidak"}))
+            out.loc[consenting, column] = take.map(yes.map({True: "Ya", False: "Tidak"}))
     counts = sub[STATUS_KIRIMAN].value_counts().to_dict()
     logger.info(
         "verification: %d submissions = %d applied + %d rejected %s",

@@ -87,8 +87,8 @@ def rw_table(households: pd.DataFrame, *, k: int, names: dict[str, str]) -> pd.D
         # one hidden RW in a kelurahan follows from the kelurahan total: hide the next smallest as well
         alone = hidden.groupby(table[C.KODE_KEL]).transform("sum") == 1
         candidates = values.where(~hidden & (values > 0) & alone)
-        extra = candidates.groupby(table[C.KODE_KEL]).transform(lambda v: v == v.min()) & candidates.notna()
-        hidden |= extra.fillna(False).astype(bool)
+        smallest = candidates.groupby(table[C.KODE_KEL]).transform("min")
+        hidden |= (candidates == smallest).fillna(False).astype(bool)
         table[column] = values.mask(hidden)
     table[C.PERSEN_MISKIN] = _percent(table[C.KK_MISKIN], table[C.JUMLAH_KK])
     table.insert(1, C.NAMA_KEL, table[C.KODE_KEL].map(names))

@@ -20,7 +20,7 @@ from .. import __version__
 from .. import columns as C
 from ..analyse.deprivation import indicator_table
 from ..analyse.region import RegionAnalysis
-from ..analyse.verification import DONE, INTO, OUT_OF, OUTCOME_COLUMNS, PLANNED, SHARE_DONE
+from ..analyse.verification import SHARE_DONE, VERIFICATION_COLUMNS
 from ..codes import time_zone
 from ..ingest.boundaries import kelurahan_names
 from ..ingest.boundary_checks import report_markdown
@@ -56,10 +56,9 @@ VALIDATION_REPORT: str = "laporan_validasi.md"
 
 def verification_layer(kelurahan: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """``{"verifikasi": ...}``: the public (suppressed) verification counts per kelurahan, if there are any."""
-    columns = [PLANNED, DONE, SHARE_DONE, *OUTCOME_COLUMNS.values(), INTO, OUT_OF]
     if SHARE_DONE not in kelurahan:
         return {}
-    return {"verifikasi": pd.DataFrame(kelurahan[[C.KODE_KEL, C.NAMA_KEL, *columns]])}
+    return {"verifikasi": pd.DataFrame(kelurahan[[C.KODE_KEL, C.NAMA_KEL, *VERIFICATION_COLUMNS]])}
 
 
 def submission_table(submissions: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ... import columns as C
+from ...analyse import verification as V
 from ..palette import (
     CHANGE_CLASSES,
     COUNT_COLORS,
@@ -275,13 +276,12 @@ def _verification_theme(kelurahan: pd.DataFrame, *, k: int) -> Theme:
         values = kelurahan[column] if column in kelurahan else pd.Series(pd.NA, index=kelurahan.index)
         return [HIDDEN_LABEL if pd.isna(v) else format_int(v) for v in values]
 
-    share = kelurahan["persen_kunjungan_selesai"].astype("Float64")
+    share = kelurahan[V.SHARE_DONE].astype("Float64")
     texts = [
         f"{HIDDEN_LABEL if pd.isna(s) else format_percent(s, 0)} ({done} dari {plan} KK rencana); ditemukan {f}, "
         f"pindah {p}, meninggal {d}, tidak ditemukan {t}; masuk miskin multidimensi {i}, keluar {o}"
         for s, done, plan, f, p, d, t, i, o in zip(
-            share, *(n(c) for c in ("kk_dikunjungi_rencana", "kk_rencana_kunjungan", "kk_ditemukan", "kk_pindah",
-                                    "kk_meninggal", "kk_tidak_ditemukan", "kk_masuk_miskin_md", "kk_keluar_miskin_md")),
+            share, *(n(c) for c in (V.DONE, V.PLANNED, *V.OUTCOME_COLUMNS.values(), V.INTO, V.OUT_OF)),
             strict=True,
         )
     ]  # fmt: skip
@@ -423,7 +423,7 @@ def kelurahan_themes(
     for column, label in VULNERABLE_LABELS.items():
         if column in kelurahan:
             themes.append(_share_theme(label, kelurahan[column], kelurahan[C.JUMLAH_KK], k=k))
-    if "persen_kunjungan_selesai" in kelurahan:
+    if V.SHARE_DONE in kelurahan:
         themes.append(_verification_theme(kelurahan, k=k))
     if changes is not None and len(changes):
         net = changes.set_index(C.KODE_KEL)["perubahan_miskin"].reindex(kelurahan[C.KODE_KEL]).astype("Float64")
