@@ -124,6 +124,12 @@ def is_pattern(path: Path) -> bool:
     return any(ch in path.name for ch in "*?[")
 
 
+def _headers(lines: list[str], table: str) -> list[int]:
+    """Indexes of the lines that open ``table`` (``[table]``, or each ``[[table]]`` entry)."""
+    header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(?:#.*)?$")
+    return [i for i, line in enumerate(lines) if header.match(line)]
+
+
 def _line_of(text: str, table: str, key: str) -> int | None:
     """The line of ``text`` where ``key`` is set in ``table`` (1-based), or None.
 
@@ -132,10 +138,7 @@ def _line_of(text: str, table: str, key: str) -> int | None:
     """
     lines = text.splitlines()
     name = table.replace("[]", "")
-    header = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?") if name else None
-    start = 0
-    if header is not None:
-        start = next((i for i, line in enumerate(lines) if header.match(line)), 0)
+    start = next(iter(_headers(lines, name)), 0) if name else 0
     setting = re.compile(rf"^\s*(?:\[\[?\s*(?:{re.escape(name)}\.)?)?[\"']?{re.escape(key)}[\"']?\s*(?:=|\]|\.)")
     for i in range(start, len(lines)):
         if setting.match(lines[i]):
@@ -158,8 +161,7 @@ def _placed(message: str, *, text: str, where: str) -> str:
         return message
     table, rest = match["table"], match["rest"]
     lines = text.splitlines()
-    header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(?:#.*)?$")
-    starts = [i for i, line in enumerate(lines) if header.match(line)]
+    starts = _headers(lines, table)
     index = int(match["i"] or 0)
     if index >= len(starts):
         return message
