@@ -109,6 +109,24 @@ def test_payload_names_are_kept_as_text_in_the_geopackage(hostile_run: tuple[Pat
     assert targets.astype(str).apply(lambda col: col.str.contains("hasil", regex=False)).any().any()
 
 
+def test_payload_names_stay_text_in_the_recap_and_the_field_form(hostile_run: tuple[Path, Path]) -> None:
+    from openpyxl import load_workbook
+    from pyxform.xls2xform import convert
+
+    out, pwned = hostile_run
+    book = load_workbook(out / "uji" / "rekap_uji.xlsx")
+    cells = {c.value: c.data_type for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value}
+    assert cells[f"Kel {MARKUP}{TEMPLATE}"] == "s" and cells[f"Cakupan PKH {TEMPLATE}{MARKUP} (%)"] == "s"
+    assert not [v for v in cells if isinstance(v, str) and v.startswith("=")]
+    # the field round: the programme name is a label of the XLSForm, never a ${reference} nor a template
+    config = out.parent / "uji.toml"
+    cli("verifikasi", str(config), "--out", str(out))
+    (form,) = (out / "uji" / "terbatas" / "verifikasi").glob("*/formulir_verifikasi.xlsx")
+    xform = convert(form).xform
+    assert 'PKH {{ "hasil" ~ "Jinja" }}&lt;img src=x onerror=' in xform and "hasilJinja" not in xform
+    assert not pwned.exists()
+
+
 def test_restricted_csv_cells_cannot_become_formulas(hostile_run: tuple[Path, Path]) -> None:
     out, _ = hostile_run
     quarantine = pd.read_csv(out / "uji" / "terbatas" / "karantina.csv", dtype=str, keep_default_na=False)
