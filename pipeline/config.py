@@ -60,8 +60,9 @@ CONFIG_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({
         "region", "boundaries", "households", "poverty", "analysis", "deprivation", "priority", "progress",
         "privacy", "synthetic", "programs", "bps", "targets", "reported_register", "snapshots",
-        "verification_round", "verification",
+        "verification_round", "verification", "basemap",
     }),
+    "basemap": frozenset({"osm"}),
     "verification_round": frozenset({"select", "priority_kelurahan", "max_households", "enumerators_per_kelurahan"}),
     "verification[]": frozenset({"paths", "max_gps_accuracy_m"}),
     "region": frozenset({"slug", "name", "kode", "data_date"}),
@@ -622,6 +623,7 @@ def _region_config(data: dict[str, Any], *, path: Path, where: str) -> RegionCon
             _verification_source(item, f"{where} [[verification]][{i}]", base)
             for i, item in enumerate(data.get("verification", []))
         ),
+        basemap=_basemap(_table(data, "basemap", where), f"{where} [basemap]", base),
         slug=slug,
         name=_require(region, "name", f"{where} [region]", str),
         kode=_require(region, "kode", f"{where} [region]", str),
@@ -657,6 +659,16 @@ def _verification_round(table: dict[str, Any], where: str) -> VerificationRound:
             table, "enumerators_per_kelurahan", where, VerificationRound.enumerators_per_kelurahan, low=1, high=100
         ),
     )
+
+
+def _basemap(table: dict[str, Any], where: str, base: Path) -> Path | None:
+    """The extract of ``[basemap] osm``; a missing file is said at build time, and the map builds without it."""
+    if "osm" not in table:
+        return None
+    value = _require(table, "osm", where, str)
+    if not value.strip():
+        raise ConfigError(f"{where}: 'osm' is empty; name an .osm.pbf extract or delete the [basemap] table")
+    return expand_path(value, base=base)
 
 
 def _verification_source(item: Any, where: str, base: Path) -> VerificationSource:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from .errors import ConfigError, InputError
 from .ingest.boundaries import read_boundaries
-from .publish.files import sha256_of, to_text
+from .ingest.inputs import sha256_of
+from .publish.files import to_text
 from .publish.write import to_geopackage
 
 logger = logging.getLogger(__name__)

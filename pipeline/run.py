@@ -34,6 +34,7 @@ from .analyse.targets import reconcile, snapshot_changes, target_progress
 from .analyse.verification import verification_by_kelurahan
 from .codes import time_zone
 from .errors import ValidationError
+from .ingest.basemap import read_basemap
 from .ingest.boundaries import clean_boundaries, kecamatan_source, kelurahan_names, read_boundaries
 from .ingest.boundary_checks import diagnose_boundaries
 from .ingest.coordinates import coordinate_shortfalls
@@ -74,6 +75,8 @@ logger = logging.getLogger(__name__)
 
 #: Where field rounds are written, under ``outputs/<region>/`` (kept from one run to the next).
 VERIFICATION_FOLDER: str = "terbatas/verifikasi"
+#: What is read once per input file (the basemap), under ``outputs/<region>/`` (kept from one run to the next).
+CACHE_FOLDER: str = "cache"
 
 STAGES: tuple[str, ...] = (
     "load",
@@ -126,7 +129,11 @@ def verification_summary(submissions: pd.DataFrame) -> dict[str, object]:
 
 
 def analyse_region(
-    config: RegionConfig, *, on_stage: Progress = _noop, planned: pd.DataFrame | None = None
+    config: RegionConfig,
+    *,
+    on_stage: Progress = _noop,
+    planned: pd.DataFrame | None = None,
+    cache: Path | None = None,
 ) -> RegionAnalysis:
     """Load a region's inputs and compute its indicators and hot spots.
 
@@ -139,6 +146,8 @@ def analyse_region(
     planned
         Households on the region's field rounds (``id_keluarga``, ``kode_kel``;
         :func:`pipeline.ingest.visits.planned_visits`), for the verification progress.
+    cache
+        Folder for what is read once per input file (the basemap); None: no cache.
 
     Returns
     -------
@@ -161,6 +170,7 @@ def analyse_region(
     )
     crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
     boundary_issues = diagnose_boundaries(boundaries, crs=crs, raw=raw_boundaries, region_code=config.kode)
+    basemap = read_basemap(config.basemap, bounds=tuple(boundaries.total_bounds), cache=cache, region=config.slug)
     registers = read_registers(config.households)
     raw, unlinked, member_report = attach_members(registers.households, registers.members, on=config.data_date)
     submissions = pd.DataFrame()
@@ -369,6 +379,7 @@ def analyse_region(
             **({"verifikasi": verification_summary(submissions)} if len(submissions) else {}),
         },
         verification=submissions,
+        basemap=basemap,
     )
 
 
@@ -400,8 +411,10 @@ def run_region(
     final = Path(out_dir) / config.slug
     with region_lock(final):
         remove_stale_staging(final)
-        analysis = analyse_region(config, on_stage=on_stage, planned=planned_visits(final / VERIFICATION_FOLDER))
-        with staged_folder(final, keep=(VERIFICATION_FOLDER,)) as folder:
+        analysis = analyse_region(
+            config, on_stage=on_stage, planned=planned_visits(final / VERIFICATION_FOLDER), cache=final / CACHE_FOLDER
+        )
+        with staged_folder(final, keep=(VERIFICATION_FOLDER, CACHE_FOLDER)) as folder:
             return write_region(analysis, folder=folder, final=final, restricted=restricted, on_stage=on_stage)
 
 

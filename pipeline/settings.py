@@ -351,6 +351,8 @@ class RegionConfig:
     source: Path | None = None
     verification_round: VerificationRound = VerificationRound()
     verification: tuple[VerificationSource, ...] = ()
+    #: OpenStreetMap extract (``.osm.pbf``) of the offline basemap, or None for the plain background.
+    basemap: Path | None = None
 
     @property
     def is_synthetic(self) -> bool:

@@ -22,7 +22,7 @@ import shapely
 
 from pipeline import columns as C
 from pipeline.errors import PrivacyError
-from pipeline.publish.files import sha256_of
+from pipeline.ingest.inputs import sha256_of
 from pipeline.publish.palette import GI_STYLE, RATE_COLORS
 from pipeline.publish.privacy import KEY_ENV, KEY_FILE_ENV, PSEUDONYM, pseudonym_key
 from pipeline.publish.webmap.themes import LAYER_CHANGE

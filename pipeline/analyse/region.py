@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
+from ..ingest.basemap import Basemap
 from ..settings import RegionConfig
 
 
@@ -66,3 +67,5 @@ class RegionAnalysis:
     summary: dict[str, float | int] = field(default_factory=dict)
     #: Field-verification submissions with ``status_kiriman`` (restricted), empty without [[verification]].
     verification: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The offline basemap (OpenStreetMap layers), empty without ``[basemap]``.
+    basemap: Basemap = field(default_factory=Basemap)

@@ -9,6 +9,7 @@ from ..ingest.boundaries import boundaries_from_source
 from ..publish.palette import SYNTHETIC_NOTICE
 from ..publish.write import to_csv, to_geopackage, to_workbook
 from ..settings import RegionConfig
+from .basemap import write_synthetic_basemap
 from .boundaries import synthetic_boundaries, synthetic_kecamatan
 from .households import (
     synthetic_beneficiary_list,
@@ -51,6 +52,8 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
             descriptions={"kelurahan": f"Batas kelurahan {config.name} — {SYNTHETIC_NOTICE}"},
         )
         written.append(config.boundaries.path)
+        if config.basemap is not None:  # an invented OpenStreetMap extract for the invented city
+            written.append(write_synthetic_basemap(kelurahan, config.basemap, seed=spec.seed))
     boundaries = boundaries_from_source(config.boundaries)
     households = synthetic_households(
         boundaries, n=spec.households, seed=spec.seed, pockets=spec.pockets, region_code=config.kode

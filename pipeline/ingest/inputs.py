@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -36,7 +38,17 @@ def input_files(config: RegionConfig) -> list[Path]:
         *(p for s in config.progress.snapshots for p in s.paths),
         *(p for program in config.programs for p in program.beneficiaries),
         *(p for source in config.verification for p in export_files(source.paths)),
+        *([config.basemap] if config.basemap else []),
     ]
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file, read in 1 MiB blocks (input records, download checks, the basemap cache key)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def pattern_folders(config: RegionConfig) -> list[Path]:

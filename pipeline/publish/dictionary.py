@@ -197,6 +197,21 @@ FIELDS: dict[str, str] = {
     "lapisan": "Nama lapisan (layer)",
     "kolom": "Nama kolom",
     "tipe": "Tipe data",
+    # the offline basemap (OpenStreetMap)
+    "jenis_perairan": "Jenis perairan: laut (dari garis pantai OSM), danau (danau/waduk), sungai (badan sungai)",
+    "nama_perairan": "Nama perairan (OpenStreetMap)",
+    "jenis_sungai": "Jenis aliran: sungai, kanal, anak_sungai, saluran",
+    "nama_sungai": "Nama sungai (OpenStreetMap)",
+    "kelas_jalan": "Kelas jalan: arteri (trunk/primary), kolektor (secondary), lokal (tertiary), lingkungan, rel",
+    "tag_osm": "Nilai tag OpenStreetMap highway/railway",
+    "nama_jalan": "Nama jalan (OpenStreetMap)",
+    "jenis_tempat": "Jenis nama tempat: kota, kota_kecil, bagian_kota, desa_kelurahan, dusun, lingkungan",
+    "nama_tempat": "Nama tempat (OpenStreetMap)",
+    "jenis_fasilitas": (
+        "Jenis fasilitas umum: kantor_desa, puskesmas, rumah_sakit, sekolah, pasar, masjid, gereja, pura, vihara, "
+        "tempat_ibadah"
+    ),
+    "nama_fasilitas": "Nama fasilitas (OpenStreetMap)",
 }
 #: Families of fields: regular expression -> description template ({0} = the code).
 FIELD_PATTERNS: dict[str, str] = {
@@ -313,5 +328,15 @@ def _descriptions(label: str, min_households: int, h3_resolution: int) -> dict[s
         "perubahan_snapshot": f"Perubahan sejak snapshot register sebelumnya: masuk/keluar desil miskin, KK baru/hilang — {label}.",
         "cakupan_program": f"Cakupan setiap program per kelurahan: layak, terjangkau, eksklusi, inklusi — {label}.",
         "cakupan_opd": f"Cakupan setiap program dan OPD untuk seluruh wilayah — {label}.",
+        **{
+            name: f"Peta dasar luring: {text} — {label}. © kontributor OpenStreetMap (ODbL)."
+            for name, text in (
+                ("perairan", "laut (dari garis pantai), danau/waduk dan badan sungai"),
+                ("sungai", "sungai, kanal dan saluran (garis)"),
+                ("jalan", "jalan menurut kelas, dan rel kereta api"),
+                ("tempat", "nama kota, bagian kota, kelurahan/desa dan dusun"),
+                ("fasilitas_umum", "kantor kelurahan/desa, puskesmas, rumah sakit, sekolah, pasar, tempat ibadah"),
+            )
+        },
         "tumpang_tindih": f"Tumpang tindih: KK yang menerima dua program sekaligus (matriks program × program) — {label}.",
     }

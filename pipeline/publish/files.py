@@ -2,7 +2,7 @@
 
 :func:`atomic_path` (used by every writer) writes to a temporary file in the
 same folder and renames it over the target, so an interrupted run leaves the
-previous file intact; :func:`sha256_of` fingerprints inputs. A region's run writes into ``outputs/.<region>.tmp-<pid>/`` and swaps it with the
+previous file intact. A region's run writes into ``outputs/.<region>.tmp-<pid>/`` and swaps it with the
 published folder (``renameat2(RENAME_EXCHANGE)``, else two renames), so a
 reader never sees half a set; a second run of the same region waits for no one
 and is refused; leftovers of dead runs are removed.
@@ -11,7 +11,6 @@ and is refused; leftovers of dead runs are removed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -154,15 +153,6 @@ def staged_folder(folder: str | os.PathLike[str], *, keep: tuple[str, ...] = ())
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def sha256_of(path: str | os.PathLike[str]) -> str:
-    """The sha256 of a file, read in 1 MiB blocks (for input records and download checks)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager

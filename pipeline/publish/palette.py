@@ -71,3 +71,52 @@ CELL_STYLE: dict[str, tuple[str, str]] = {
 def fdr_label(significance: float) -> str:
     """``0.05`` -> ``"5 %"``, ``0.1`` -> ``"10 %"``, ``0.025`` -> ``"2,5 %"``: the FDR level as the legends write it."""
     return f"{100 * significance:g}".replace(".", ",") + " %"
+
+
+#: The offline basemap (OpenStreetMap), in quiet colours under the themes. Land is the page's background.
+BASEMAP_LAYER: str = "Peta dasar (OpenStreetMap, luring)"
+BASEMAP_ATTRIBUTION: str = "© kontributor OpenStreetMap (ODbL)"
+BASEMAP_LAND: str = "#f2efe9"
+BASEMAP_WATER: str = "#c4dcec"
+#: Road and rail class -> (colour, width in pixels, first zoom drawn, legend label).
+ROAD_STYLE: dict[str, tuple[str, float, int, str]] = {
+    "arteri": ("#8c8273", 3.0, 0, "Jalan arteri (trunk/primer)"),
+    "kolektor": ("#9a9183", 2.4, 0, "Jalan kolektor (sekunder)"),
+    "lokal": ("#a8a093", 1.8, 0, "Jalan lokal (tersier)"),
+    "lingkungan": ("#a9a297", 1.1, 14, "Jalan lingkungan (tampil mulai zoom 14)"),
+    "rel": ("#6e6e6e", 1.6, 0, "Rel kereta api"),
+}
+#: Waterway class -> (colour, width in pixels, first zoom drawn, legend label).
+RIVER_STYLE: dict[str, tuple[str, float, int, str]] = {
+    "sungai": ("#7fb0d3", 2.0, 0, "Sungai"),
+    "kanal": ("#7fb0d3", 1.5, 0, "Kanal"),
+    "anak_sungai": ("#93bddb", 1.0, 13, "Anak sungai"),
+    "saluran": ("#a3c7e0", 0.8, 15, "Saluran/parit"),
+}
+#: Water area class -> legend label.
+WATER_LABELS: dict[str, str] = {"laut": "Laut", "danau": "Danau/waduk", "sungai": "Badan sungai"}
+#: Place class -> (first zoom named, legend label).
+PLACE_STYLE: dict[str, tuple[int, str]] = {
+    "kota": (9, "Kota"),
+    "kota_kecil": (10, "Kota kecil"),
+    "bagian_kota": (12, "Bagian kota/kecamatan"),
+    "desa_kelurahan": (13, "Desa/kelurahan"),
+    "dusun": (14, "Dusun/kampung"),
+    "lingkungan": (15, "Lingkungan"),
+}
+#: Public place class -> (glyph, colour, Indonesian label).
+FACILITY_STYLE: dict[str, tuple[str, str, str]] = {
+    "kantor_desa": ("K", "#4d4d4d", "Kantor kelurahan/desa"),
+    "puskesmas": ("+", "#c0392b", "Puskesmas"),
+    "rumah_sakit": ("H", "#c0392b", "Rumah sakit"),
+    "sekolah": ("S", "#2c6fb0", "Sekolah"),
+    "pasar": ("P", "#c27c0e", "Pasar"),
+    "masjid": ("M", "#2e7d4f", "Masjid/musala"),
+    "gereja": ("G", "#6a4c93", "Gereja"),
+    "pura": ("U", "#a0522d", "Pura"),
+    "vihara": ("V", "#a0522d", "Vihara/klenteng"),
+    "tempat_ibadah": ("I", "#777777", "Tempat ibadah"),
+}
+#: Zoom from which public places are drawn, and road names written along the larger roads.
+FACILITY_ZOOM: int = 14
+ROAD_NAME_ZOOM: int = 15

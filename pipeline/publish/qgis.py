@@ -68,10 +68,11 @@ def _quote(field: str) -> str:
     return f'"{field}"'
 
 
-def _document(geometry: bool) -> ET.Element:
+def _document(geometry: bool, kind: int = 2) -> ET.Element:
+    """A QML document; ``kind`` is QGIS's geometry type: 0 point, 1 line, 2 polygon."""
     root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="Symbology|Labeling|Fields|Forms")
     if geometry:
-        ET.SubElement(root, "layerGeometryType").text = "2"  # polygon
+        ET.SubElement(root, "layerGeometryType").text = str(kind)
     return root
 
 

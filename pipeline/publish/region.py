@@ -22,15 +22,17 @@ from ..analyse.deprivation import indicator_table
 from ..analyse.region import RegionAnalysis
 from ..analyse.verification import SHARE_DONE, VERIFICATION_COLUMNS
 from ..codes import time_zone
+from ..ingest.basemap import BASEMAP_LAYERS
 from ..ingest.boundaries import kelurahan_names
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.coordinates import shortfall_texts
-from ..ingest.inputs import input_files, pattern_folders
+from ..ingest.inputs import input_files, pattern_folders, sha256_of
 from ..ingest.validate import validation_markdown
 from ..ingest.visits import APPLIED, STATUS_KIRIMAN
 from ..survey import REJECTIONS
+from .basemap import basemap_layers, basemap_styles
 from .dictionary import field_dictionary, layer_descriptions
-from .files import sha256_of, to_json, to_text
+from .files import to_json, to_text
 from .palette import SYNTHETIC_NOTICE
 from .privacy import (
     check_public_text,
@@ -40,6 +42,7 @@ from .privacy import (
 from .qgis import layer_styles
 from .recap import recap_sheets
 from .webmap.assemble import html_from_map, map_from_indicators
+from .webmap.basemap import basemap_note, without_basemap
 from .webmap.chart import chart_series, trajectory_svg
 from .webmap.panel import MapContext
 from .write import RESTRICTED_DIR, target_workbooks, to_geopackage, to_make_depfile, to_restricted, to_workbook
@@ -112,6 +115,7 @@ def write_region(
         significance=config.analysis.significance,
         min_pocket_households=config.analysis.min_pocket_households,
         warnings=tuple(warnings),
+        basemap_html=basemap_note(config.basemap is not None, analysis.basemap.drawn),
     )
     page = html_from_map(
         map_from_indicators(
@@ -123,12 +127,16 @@ def write_region(
             coverage=analysis.coverage,
             coverage_region=analysis.coverage_opd,
             programs={p.code: p.name for p in config.programs},
+            basemap=analysis.basemap.layers if analysis.basemap.drawn else None,
         )
     )
     names = (
         tuple(analysis.households[C.NAMA_KK].dropna().astype(str).unique()) if C.NAMA_KK in analysis.households else ()
     )
-    check_public_text(page, what=f"{config.slug}/{MAP_FILE}", forbidden=names)
+    # OpenStreetMap's names (Jalan Ahmad Yani, Masjid Nurul Huda) are public place names, not households:
+    # the basemap's data is checked for NIK-like numbers only
+    check_public_text(without_basemap(page), what=f"{config.slug}/{MAP_FILE}", forbidden=names)
+    check_public_text(page, what=f"{config.slug}/{MAP_FILE}")
 
     on_stage("export")
     label = f"{config.name} ({config.kode}), data {config.data_date.isoformat()}"
@@ -158,6 +166,7 @@ def write_region(
         **({"cakupan_program": analysis.coverage} if len(analysis.coverage) else {}),
         **({"cakupan_opd": analysis.coverage_opd} if len(analysis.coverage_opd) else {}),
         **({"tumpang_tindih": analysis.overlap} if len(analysis.overlap) else {}),
+        **(basemap_layers(analysis.basemap.layers) if analysis.basemap.drawn else {}),
     }
     if config.is_synthetic:  # impossible to miss in QGIS's attribute table too
         layers = {name: frame.assign(catatan=SYNTHETIC_NOTICE) for name, frame in layers.items()}
@@ -179,7 +188,10 @@ def write_region(
     to_geopackage(
         layers,
         gpkg,
-        styles=layer_styles(layers, min_households=config.min_households, significance=config.analysis.significance),
+        styles={
+            **layer_styles(layers, min_households=config.min_households, significance=config.analysis.significance),
+            **basemap_styles({name: layers[name] for name in BASEMAP_LAYERS if name in layers}),
+        },
         metadata=metadata,
         descriptions=layer_descriptions(
             label, min_households=config.min_households, h3_resolution=config.analysis.h3_resolution

@@ -30,7 +30,9 @@ import pandas as pd
 
 from ... import columns as C
 from ...errors import PipelineError
-from ..palette import CELL_STYLE, POCKET_COLOR, fdr_label
+from ...ingest.basemap import basemap_box
+from ..palette import BASEMAP_LAYER, CELL_STYLE, POCKET_COLOR, fdr_label
+from .basemap import basemap_element, basemap_legend, basemap_records
 from .data import cell_records, map_data
 from .elements import Engine, EngineLayer, Html, asset, inert_html, offline_assets
 from .format import format_int
@@ -62,6 +64,7 @@ def map_from_indicators(
     programs: dict[str, str] | None = None,
     tolerance: float | None = None,
     max_cells: int = MAX_MAP_CELLS,
+    basemap: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> folium.Map:
     """Build the region's map from public (suppressed) indicators.
 
@@ -91,6 +94,9 @@ def map_from_indicators(
     max_cells
         Above this many H3 cells (a province), only hot and cold cells are
         drawn; the GeoPackage keeps them all.
+    basemap
+        The offline basemap's layers (:func:`pipeline.ingest.basemap.read_basemap`),
+        drawn under the themes as the overlay "Peta dasar (OpenStreetMap, luring)".
 
     Returns
     -------
@@ -164,6 +170,13 @@ def map_from_indicators(
         )
     )
     m.add_child(engine)
+    records = basemap_records(basemap, box=basemap_box(tuple(kelurahan.total_bounds))) if basemap else None
+    if records is not None:
+        m.add_child(Html(basemap_element(records)))
+        m.add_child(EngineLayer(BASEMAP_LAYER, engine=engine.get_name(), call="basemap()", overlay=True, show=True))
+        legends.append(
+            legend_block(BASEMAP_LAYER, basemap_legend(basemap), layer=inert_html(BASEMAP_LAYER), visible=True)
+        )
     for i, theme in enumerate(themes):
         m.add_child(EngineLayer(theme.name, engine=engine.get_name(), call=f"theme({i})", overlay=False, show=i == 0))
     m.add_child(EngineLayer(LAYER_OSM, engine=engine.get_name(), call="osm()", overlay=True, show=False))

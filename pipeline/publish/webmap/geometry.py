@@ -89,3 +89,21 @@ def decode_polygons(encoded: list) -> list[shapely.MultiPolygon]:
             parts.append(shapely.Polygon(shells[0], shells[1:]))
         out.append(shapely.MultiPolygon(parts))
     return out
+
+
+def encode_lines(geometry: np.ndarray) -> list[list[int]]:
+    """Lines in the map's compact form: one flat list of integer steps per line part (see :func:`encode_polygons`).
+
+    Multi-part lines are split; parts that round to a single point are dropped.
+    """
+    parts = shapely.get_parts(np.asarray(geometry, dtype=object))
+    parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.LINESTRING]
+    if not len(parts):
+        return []
+    _, coords, (offsets,) = shapely.to_ragged_array(parts)
+    ints = np.rint(coords * COORDINATE_SCALE).astype(np.int64)
+    steps = np.diff(ints, axis=0, prepend=ints[:1])
+    starts = offsets[:-1]
+    steps[starts] = ints[starts]
+    flat = steps.ravel().tolist()
+    return [flat[2 * a : 2 * b] for a, b in zip(offsets[:-1], offsets[1:], strict=True) if b - a >= 2]

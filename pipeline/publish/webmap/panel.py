@@ -44,6 +44,8 @@ class MapContext:
     min_pocket_households: int = 10
     #: Warnings about the inputs that change what the map can show (plain text, escaped on output).
     warnings: tuple[str, ...] = ()
+    #: A line about the offline basemap (HTML, :func:`pipeline.publish.webmap.basemap.basemap_note`).
+    basemap_html: str = ""
 
 
 def legend_block(
@@ -330,6 +332,7 @@ def panel_html(context: MapContext, kelurahan: pd.DataFrame, *, gaps: list[Progr
         (uji hitungan dengan koreksi uji berganda (FDR) {fdr}), sedikitnya {context.min_pocket_households} KK.<br></span>
         Dibuat: {html.escape(context.generated)}
       </div>
+      {context.basemap_html}
     </div>
     """
 

@@ -49,6 +49,17 @@
     });
   }
 
+  /* One line of integer steps -> GeoJSON coordinates. */
+  function decodeLine(steps) {
+    var line = [], x = 0, y = 0;
+    for (var i = 0; i < steps.length; i += 2) {
+      x += steps[i];
+      y += steps[i + 1];
+      line.push([x / 1e5, y / 1e5]);
+    }
+    return line;
+  }
+
   /* A text on the map as a Leaflet icon: class, escaped text, size in pixels, anchored at its centre. */
   function textIcon(css, text, width, height) {
     return L.divIcon({
@@ -75,6 +86,7 @@
     this.map = map;
     this.data = data;
     this.current = 0;
+    this.fillOpacity = 0.75; // lighter while the basemap is on, so that its streets show through
     window.kantong = this; // for the browser tests and the console
     // panes: kelurahan (overlayPane, 400) < H3 cells < pocket outlines < names < markers and popups
     map.createPane("kantongSel").style.zIndex = 410;
@@ -274,6 +286,83 @@
         icon: textIcon("kantong-label-kel", p.n, width, LABEL_HEIGHT),
       }).addTo(this.labels);
     }
+    if (this.base && map.hasLayer(this.base.group)) {
+      this.drawBaseLabels({ free: free, take: take, size: size, bounds: bounds, most: most });
+    }
+  };
+
+  /* Basemap names after the kelurahan names, in the free space left: places by importance and zoom
+     (a place named like a kelurahan is already named), then road names along the larger roads. */
+  Kantong.prototype.drawBaseLabels = function (room) {
+    var map = this.map;
+    var zoom = map.getZoom();
+    var base = this.base;
+    var count = 0;
+    var self = this;
+    function place(at, width, height, shifts) {
+      var pt = map.latLngToContainerPoint(at);
+      for (var k = 0; k < shifts.length; k++) {
+        var x = pt.x + shifts[k][0] * (width / 2 + 3);
+        var y = pt.y + shifts[k][1] * (height + 2);
+        var box = [x - width / 2, y - height / 2, x + width / 2, y + height / 2];
+        if (box[0] >= 0 && box[1] >= 0 && box[2] <= room.size.x && box[3] <= room.size.y && room.free(box)) {
+          room.take(box);
+          return map.containerPointToLatLng([x, y]);
+        }
+      }
+      return null;
+    }
+    base.data.places.forEach(function (p) {
+      if (count >= room.most || p[2] > zoom || base.kelurahan[p[3].toLowerCase()]) {
+        return;
+      }
+      var at = L.latLng(p[1], p[0]);
+      if (!room.bounds.contains(at)) {
+        return;
+      }
+      var big = p[4] === "kota" || p[4] === "kota_kecil";
+      var width = Math.ceil(p[3].length * (big ? 7.6 : 6)) + 8;
+      var where = place(at, width, LABEL_HEIGHT, LABEL_SHIFTS);
+      if (where) {
+        count++;
+        L.marker(where, {
+          pane: "kantongLabel",
+          interactive: false,
+          keyboard: false,
+          icon: textIcon("kantong-label-tempat kantong-tempat-" + p[4], p[3], width, LABEL_HEIGHT),
+        }).addTo(self.labels);
+      }
+    });
+    if (zoom < base.data.roadZoom) {
+      return;
+    }
+    base.data.roads.forEach(function (r) {
+      var at = L.latLng(r[1], r[0]);
+      if (!room.bounds.contains(at)) {
+        return;
+      }
+      var width = Math.ceil(r[3].length * 5.6) + 6;
+      var rad = (r[2] * Math.PI) / 180;
+      // the box of the turned text, for the overlap test
+      var w = Math.abs(width * Math.cos(rad)) + Math.abs(12 * Math.sin(rad));
+      var h = Math.abs(width * Math.sin(rad)) + Math.abs(12 * Math.cos(rad));
+      if (!place(at, w, h, [[0, 0]])) {
+        return;
+      }
+      L.marker(at, {
+        pane: "kantongLabel",
+        interactive: false,
+        keyboard: false,
+        icon: L.divIcon({
+          className: "kantong-label-jalan-icon",
+          html:
+            '<div class="kantong-label-jalan" style="width:' + width + "px;transform:rotate(" + r[2] + 'deg)">' +
+            esc(r[3]) + "</div>",
+          iconSize: [width, 12],
+          iconAnchor: [width / 2, 6],
+        }),
+      }).addTo(self.labels);
+    });
   };
 
   /* Kelurahan in label order (computed once): ranked ones by rank, then the rest by size. */
@@ -309,7 +398,7 @@
       fillColor: cls < 0 ? this.data.nodata : theme.colors[cls],
       color: "#555555",
       weight: this.detailed() ? 1 : 0.3,
-      fillOpacity: 0.75,
+      fillOpacity: this.fillOpacity,
       className: "kantong-kel",
     };
   };
@@ -742,6 +831,116 @@
       return out;
     };
     headings();
+  };
+
+  /* The offline basemap (OpenStreetMap extract, kantong-peta-dasar): water, waterways, railways and roads on
+     a canvas under the kelurahan, public places as small icons from a zoom on, names placed with the
+     kelurahan names. Classes appear from their zoom on. The attribution stays on the map. */
+  Kantong.prototype.basemap = function () {
+    var self = this;
+    var map = this.map;
+    var element = document.getElementById("kantong-peta-dasar");
+    var group = L.layerGroup();
+    if (!element) {
+      return group;
+    }
+    var data = JSON.parse(element.textContent);
+    map.createPane("kantongDasar").style.zIndex = 250; // above tiles (200), under the kelurahan (400)
+    map.getPane("kantongDasar").style.pointerEvents = "none";
+    map.createPane("kantongFasilitas").style.zIndex = 430;
+    var renderer = L.canvas({ pane: "kantongDasar", padding: 0.3 });
+    var common = { pane: "kantongDasar", renderer: renderer, interactive: false };
+    var land = L.rectangle(
+      [
+        [data.box[1], data.box[0]],
+        [data.box[3], data.box[2]],
+      ],
+      L.extend({ stroke: false, fillColor: data.land, fillOpacity: 1 }, common)
+    );
+    L.stamp(land); // a layer group adds its layers in id order, and the canvas draws them in that order: land first
+    var water = L.geoJson(
+      { type: "MultiPolygon", coordinates: [].concat.apply([], data.water.map(decode)) },
+      L.extend({ style: { stroke: false, fillColor: data.waterColor, fillOpacity: 1 } }, common)
+    );
+    var classes = data.lines.map(function (c) {
+      var layer = L.geoJson(
+        { type: "MultiLineString", coordinates: c.g.map(decodeLine) },
+        L.extend(
+          {
+            style: {
+              color: c.c,
+              weight: c.w,
+              opacity: 1,
+              lineCap: "round",
+              lineJoin: "round",
+              dashArray: c.d ? "6 4" : null,
+            },
+          },
+          common
+        )
+      );
+      return { zoom: c.z, layer: layer };
+    });
+    var facilities = L.layerGroup(
+      data.facilities.map(function (f) {
+        var kind = data.kinds[f[2]];
+        var text = kind[2] + (f[3] ? ": " + f[3] : "");
+        return L.marker([f[1], f[0]], {
+          pane: "kantongFasilitas",
+          keyboard: false,
+          title: "",
+          icon: L.divIcon({
+            className: "kantong-fasilitas-icon",
+            html: '<div class="kantong-fasilitas" style="background:' + kind[1] + '">' + esc(kind[0]) + "</div>",
+            iconSize: [16, 16],
+            iconAnchor: [8, 8],
+          }),
+        }).bindTooltip(esc(text), { className: "kantong-tooltip", direction: "top", offset: [0, -8] });
+      })
+    );
+    var kelurahan = {};
+    this.data.kel.forEach(function (k) {
+      kelurahan[String(k.n).toLowerCase()] = true;
+    });
+    this.base = { group: group, data: data, kelurahan: kelurahan };
+    group.addLayer(land);
+    group.addLayer(water);
+    function byZoom() {
+      var zoom = map.getZoom();
+      classes.forEach(function (c) {
+        if (zoom >= c.zoom) {
+          group.addLayer(c.layer);
+        } else {
+          group.removeLayer(c.layer);
+        }
+      });
+      if (zoom >= data.facilityZoom) {
+        group.addLayer(facilities);
+      } else {
+        group.removeLayer(facilities);
+      }
+    }
+    byZoom();
+    map.on("zoomend", function () {
+      if (map.hasLayer(group)) {
+        byZoom();
+      }
+    });
+    function shown(on) {
+      self.fillOpacity = on ? 0.6 : 0.75;
+      self.restyle();
+    }
+    group.on("add", function () {
+      byZoom();
+      shown(true);
+    });
+    group.on("remove", function () {
+      shown(false);
+    });
+    if (map.attributionControl) {
+      map.attributionControl.addAttribution(esc(data.attribution)); // always visible, the layer on or off
+    }
+    return group;
   };
 
   /* The OpenStreetMap background: one tile is tried first, so that offline the page makes one failed
