@@ -13,6 +13,16 @@ Chromium with the network blocked (budget <= 3 s for the province):
 from navigation start until the map's script has drawn every kelurahan
 and wired its controls (``window.kantongSiap``), median and worst of 3.
 
+The offline basemap (``[basemap] osm``), measured on synthetic extracts
+(``pipeline.demo.basemap`` with a real city's street density, and
+``bench/osm_extract.py`` for an island-sized file):
+
+* what the basemap adds to the map: Kota Kupang (budget <= 1.5 MB) and
+  Jawa Tengah (budget <= 6 MB, the whole map still <= 25 MB, first render
+  <= 3 s with it);
+* reading a city out of a >= 300 MB extract: seconds and peak RSS of the
+  process (budget <= 60 s, <= 2 GB), and the second build from the cache.
+
 Prints figures; it does not pass or fail.
 """
 
@@ -145,7 +155,79 @@ def report_cells(label: str, config: Path, out: Path) -> None:
     )
 
 
-def report(label: str, config: Path, out: Path, *, budget_mb: float, budget_s: float | None) -> None:
+BIG_EXTRACT_MB = float(os.environ.get("KANTONG_BENCH_EXTRACT_MB", "320"))
+BENCH_CACHE = Path(os.environ.get("KANTONG_BENCH_CACHE", Path(tempfile.gettempdir()) / "kantong-bench"))
+
+
+def with_basemap(config: Path, *, spacing_m: float, major_spacing_m: float | None = None) -> Path:
+    """The region TOML with [basemap] pointing at a synthetic extract of its own boundaries (written here)."""
+    import geopandas as gpd
+
+    from pipeline.config import load_config
+    from pipeline.demo.basemap import write_synthetic_basemap
+    from pipeline.ingest.boundaries import read_boundaries
+
+    source = load_config(config).boundaries
+    kelurahan = read_boundaries(source.path, layer=source.layer).to_crs(4326)
+    kelurahan = gpd.GeoDataFrame(
+        {"nama": [f"K{i}" for i in range(len(kelurahan))], "kec_nama": "X", "kabkota_nama": "Kota"},
+        geometry=kelurahan.geometry.values,
+        crs=4326,
+    )
+    extract = config.with_name(f"{config.stem}.osm.pbf")
+    start = time.perf_counter()
+    write_synthetic_basemap(
+        kelurahan, extract, spacing_m=spacing_m, major_spacing_m=major_spacing_m, vertex_m=25 if spacing_m < 500 else 80
+    )
+    say(f"    synthetic extract {extract.stat().st_size / MB:.1f} MB written in {time.perf_counter() - start:.1f}s")
+    config.write_text(config.read_text(encoding="utf-8") + f'\n[basemap]\nosm = "{extract.as_posix()}"\n', "utf-8")
+    return config
+
+
+def basemap_share(html: Path) -> float:
+    """MB of the page that the basemap takes (its JSON element and legend)."""
+    page = html.read_text(encoding="utf-8")
+    element = re.search(r'<script type="application/json" id="kantong-peta-dasar">.*?</script>', page, re.S)
+    legend = re.search(r'<div class="kantong-legend-blok" data-layer="Peta dasar[^"]*".*?</div></div>', page, re.S)
+    return sum(len(m.group(0).encode()) for m in (element, legend) if m) / MB
+
+
+def report_extract(tmp: Path) -> None:
+    """A city read out of an island-sized extract: seconds and peak RSS (budget <= 60 s, <= 2 GB)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from osm_extract import big_extract
+
+    BENCH_CACHE.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    big = big_extract(BENCH_CACHE / "pulau.osm.pbf", bounds=(95.0, -11.0, 141.0, 6.0), target_mb=BIG_EXTRACT_MB)
+    say(
+        f"extract: {big.stat().st_size / MB:.0f} MB synthetic island extract ready in {time.perf_counter() - start:.0f}s"
+    )
+    code = (
+        "import resource, sys, time; from pathlib import Path; from pipeline.ingest.basemap import read_basemap; "
+        "t = time.perf_counter(); b = read_basemap(Path(sys.argv[1]), bounds=(123.5, -10.3, 123.7, -10.1), "
+        "cache=Path(sys.argv[2])); print(time.perf_counter() - t, sum(len(f) for f in b.layers.values()), "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    for round_ in ("first build (reads the extract)", "second build (reads the cache)"):
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(big), str(tmp / "cache")], check=True, capture_output=True, text=True
+        )
+        seconds, features, peak = result.stdout.split()
+        rss = int(peak) / 1e6  # kB -> GB, the process's own peak
+        verdict = "OK" if float(seconds) <= 60 and rss <= 2 else "OVER"
+        say(f"    {round_}: {float(seconds):.1f}s, peak RSS {rss:.2f} GB, {int(features):,} features ({verdict}: <= 60 s, <= 2 GB)")  # fmt: skip
+
+
+def report(
+    label: str,
+    config: Path,
+    out: Path,
+    *,
+    budget_mb: float,
+    budget_s: float | None,
+    basemap_mb: float | None = None,
+) -> None:
     slug = config.stem
     synth = kantong("synth", str(config))
     run = kantong("run", str(config), "--out", str(out))
@@ -153,6 +235,10 @@ def report(label: str, config: Path, out: Path, *, budget_mb: float, budget_s: f
     size = html.stat().st_size / MB
     say(f"{label}: synth {synth:.1f}s, run {run:.1f}s (whole pipeline)")
     say(f"    peta.html {size:.2f} MB (budget {budget_mb:g} MB: {'OK' if size <= budget_mb else 'OVER'})")
+    if basemap_mb is not None:
+        share = basemap_share(html)
+        verdict = "OK" if share <= basemap_mb else "OVER"
+        say(f"    of which the basemap {share:.2f} MB (budget {basemap_mb:g} MB: {verdict})")
     times = first_render(html)
     verdict = "" if budget_s is None else f" (budget {budget_s:g} s: {'OK' if max(times) <= budget_s else 'OVER'})"
     say(
@@ -171,15 +257,33 @@ def main() -> int:
             text = text.replace("${KANTONG_SHARED_DATA:-../../shared/data}", SHARED.as_posix())
             (tmp / "dompu.toml").write_text(text, encoding="utf-8")
             report_cells("Kabupaten Dompu (H3 layer)", tmp / "dompu.toml", tmp / "out")
+        kupang = ROOT / "regions" / "kupang.toml"
+        if (SHARED / "boundaries" / "kupang").is_dir():
+            text = kupang.read_text(encoding="utf-8").replace("../data/kupang/", "data/kupang/")
+            text = text.replace("${KANTONG_SHARED_DATA:-../../shared/data}", SHARED.as_posix())
+            (tmp / "kupang.toml").write_text(text, encoding="utf-8")
+            say("Kota Kupang with an offline basemap (streets every 120 m, as dense as a real city centre):")
+            report(
+                "Kota Kupang (51 kelurahan) with basemap",
+                with_basemap(tmp / "kupang.toml", spacing_m=120),
+                tmp / "out",
+                budget_mb=3,
+                budget_s=None,
+                basemap_mb=1.5,
+            )
+        report_extract(tmp)
         if not PROVINCE.exists():
             say(f"province skipped: {PROVINCE} not found (set KANTONG_SHARED_DATA)")
             return 0
+        province = province_config(tmp)
+        say("Jawa Tengah with an offline basemap (streets every 1 km, local roads every 4 km):")
         report(
-            f"Jawa Tengah (8,563 kelurahan/desa, {PROVINCE_HOUSEHOLDS:,} households)",
-            province_config(tmp),
+            f"Jawa Tengah (8,563 kelurahan/desa, {PROVINCE_HOUSEHOLDS:,} households) with basemap",
+            with_basemap(province, spacing_m=1000, major_spacing_m=4000),
             tmp / "out",
             budget_mb=25,
             budget_s=3,
+            basemap_mb=6,
         )
     return 0
 

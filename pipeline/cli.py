@@ -333,6 +333,33 @@ def shapes(
 
 
 @app.command()
+def basemap(
+    region: Annotated[str, typer.Argument(help="A region slug (e.g. kupang) or an entry of shapes/basemaps.toml.")],
+    sources: Annotated[Path, typer.Option(help="The list of extracts.")] = Path("shapes/basemaps.toml"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <entry>.osm.pbf.")] = Path("shapes/osm"),
+    pin: Annotated[
+        bool, typer.Option(help="Accept an entry without sha256 after checking the publisher's .md5; record it.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Download the OpenStreetMap extract of a region's island for the offline basemap, verifying its sha256."""
+    from .download import extract_for, fetch_extract, read_extract_sources
+
+    _setup_logging(verbose)
+    with _guarded():
+        entry = extract_for(region, read_extract_sources(sources), sources=sources)
+        path = fetch_extract(entry, out_dir=out, sources=sources, pin=pin)
+        console.print(f"ready: {path}", soft_wrap=True, markup=False)
+        console.print(
+            f'in regions/{region}.toml: [basemap] osm = "../{path.as_posix()}"'
+            if not path.is_absolute()
+            else f'in the region TOML: [basemap] osm = "{path}"',
+            soft_wrap=True,
+            markup=False,
+        )
+
+
+@app.command()
 def index(
     out: Annotated[Path, typer.Argument(help="Outputs folder holding <region>/ringkasan.json.")] = Path("outputs"),
     verbose: Verbose = False,

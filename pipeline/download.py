@@ -9,8 +9,10 @@ files under each entry's ``mirror_path``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import tomllib
@@ -162,3 +164,149 @@ def record_in_readme(entry: BoundaryDownload, readme: Path, file_name: str) -> N
         at = len(lines)
     lines.insert(at, row)
     to_text("\n".join(lines) + "\n", readme)
+
+
+BASEMAP_MIRROR_ENV: str = "KANTONG_OSM_MIRROR"
+
+
+@dataclass(frozen=True)
+class ExtractDownload:
+    """One entry of ``shapes/basemaps.toml``: an OpenStreetMap extract and the regions it holds."""
+
+    name: str
+    regions: tuple[str, ...]
+    url: str
+    sha256: str
+    mirror_path: str
+    source: str
+    licence: str
+
+
+def read_extract_sources(path: str | Path) -> dict[str, ExtractDownload]:
+    """Read ``shapes/basemaps.toml``.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or an entry lacks a key.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path} not found; it lists the OpenStreetMap extracts `make basemap` can download")
+    entries = {}
+    for name, raw in tomllib.loads(path.read_text(encoding="utf-8")).items():
+        missing = [k for k in ("regions", "url", "sha256", "mirror_path", "source", "licence") if k not in raw]
+        if missing:
+            raise ConfigError(f"{path} [{name}]: missing {', '.join(missing)}")
+        entries[name] = ExtractDownload(
+            name=name,
+            regions=tuple(raw["regions"]),
+            url=str(raw["url"]),
+            sha256=str(raw["sha256"]).lower(),
+            mirror_path=str(raw["mirror_path"]),
+            source=str(raw["source"]),
+            licence=str(raw["licence"]),
+        )
+    return entries
+
+
+def extract_for(region: str, entries: dict[str, ExtractDownload], *, sources: Path) -> ExtractDownload:
+    """The entry whose ``regions`` hold ``region`` (or the entry called so)."""
+    for entry in entries.values():
+        if region == entry.name or region in entry.regions:
+            return entry
+    known = sorted({r for e in entries.values() for r in e.regions})
+    raise ConfigError(
+        f"{sources}: no extract lists region '{region}'; add its slug to the 'regions' of the island's entry "
+        f"(listed: {', '.join(known)})"
+    )
+
+
+def _md5_of(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_extract(
+    entry: ExtractDownload, *, out_dir: str | Path, sources: Path, mirror: str | None = None, pin: bool = False
+) -> Path:
+    """Download (or copy from a mirror) one OpenStreetMap extract and verify its sha256.
+
+    An entry whose sha256 is still empty (Geofabrik's ``-latest`` files
+    change daily) is refused unless ``pin``: the file is then checked against
+    the ``.md5`` its publisher puts beside it, and its sha256 is written into
+    ``sources``, so that every later copy (a colleague's, the office mirror's)
+    must be that same file.
+
+    Returns
+    -------
+    Path
+        ``<out_dir>/<name>.osm.pbf``. A file already there with the listed
+        sha256 is kept as it is (a second ``make basemap`` does nothing).
+
+    Raises
+    ------
+    InputError
+        If the download fails, or its sha256 (or md5) differs.
+    """
+    target = Path(out_dir) / f"{entry.name}.osm.pbf"
+    if entry.sha256 and target.is_file() and sha256_of(target) == entry.sha256:
+        logger.info("%s: %s is up to date (sha256 %s…)", entry.name, target, entry.sha256[:12])
+        return target
+    if not entry.sha256 and not pin:
+        raise InputError(
+            f"{sources} [{entry.name}]: no sha256 listed yet, so a download cannot be checked; run "
+            f"`make basemap REGION={entry.regions[0] if entry.regions else entry.name} PIN=1` once (it checks the "
+            f"publisher's .md5 and writes the sha256 into {sources.name}), then share that file"
+        )
+    mirror = mirror if mirror is not None else os.environ.get(BASEMAP_MIRROR_ENV)
+    if mirror:
+        base = mirror if "://" in mirror else str(Path(mirror).resolve())
+        location = base.rstrip("/") + "/" + entry.mirror_path
+    else:
+        location = entry.url
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")  # never read: the basemap reader skips nothing, make waits
+    logger.info("fetching %s from %s", entry.name, location)
+    try:
+        _retrieve(location, partial)
+        if pin and not entry.sha256:
+            _retrieve(location + ".md5", partial.with_suffix(".md5"))
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InputError(
+            f"{entry.name}: could not fetch {location} ({exc}); set {BASEMAP_MIRROR_ENV} to a folder holding a copy"
+        ) from None
+    digest = sha256_of(partial)
+    if entry.sha256 and digest != entry.sha256:
+        partial.unlink()
+        raise InputError(
+            f"{entry.name}: sha256 of {location} is {digest}, but {sources.name} lists {entry.sha256}; "
+            "the file changed or is corrupt, so it is not used"
+        )
+    if not entry.sha256:
+        md5_file = partial.with_suffix(".md5")
+        published = md5_file.read_text(encoding="utf-8", errors="replace").split()[:1]
+        md5_file.unlink()
+        if published != [_md5_of(partial)]:
+            partial.unlink()
+            raise InputError(
+                f"{entry.name}: the md5 of {location} does not match the publisher's {location}.md5; not used"
+            )
+        _pin(sources, entry.name, digest)
+    os.replace(partial, target)
+    logger.info("%s: verified (sha256 %s…) -> %s", entry.name, digest[:12], target)
+    return target
+
+
+def _pin(sources: Path, name: str, digest: str) -> None:
+    """Write ``sha256 = "<digest>"`` into the entry ``name`` of the sources file."""
+    text = sources.read_text(encoding="utf-8")
+    pattern = re.compile(rf'(?ms)(^\[{re.escape(name)}\]\s*$.*?^sha256\s*=\s*)""')
+    text, count = pattern.subn(rf'\g<1>"{digest}"', text, count=1)
+    if count != 1:
+        raise InputError(f"{sources} [{name}]: could not write the sha256 {digest}; add it by hand")
+    to_text(text, sources)

@@ -89,7 +89,7 @@ def gpkg(region: Path, layer: str, **kwargs):
 
 
 def map_data(page: Page) -> dict:
-    return json.loads(page.locator('script[type="application/json"]').text_content())
+    return json.loads(page.locator('script[type="application/json"][id$="_data"]').text_content())
 
 
 @pytest.fixture

@@ -124,10 +124,17 @@ def synth_region(tmp: Path, *, households: int) -> Path:
     return path
 
 
-def cli(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m pipeline`` as a user would."""
+def cli(
+    *args: str, cwd: Path | None = None, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m pipeline`` as a user would (``env``: variables added to the environment)."""
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **env} if env else None,
     )
     if check and result.returncode != 0:
         raise AssertionError(

@@ -22,6 +22,7 @@ import shapely
 
 from pipeline import columns as C
 from pipeline.errors import PrivacyError
+from pipeline.ingest.basemap import BASEMAP_LAYERS
 from pipeline.ingest.inputs import sha256_of
 from pipeline.publish.palette import GI_STYLE, RATE_COLORS
 from pipeline.publish.privacy import KEY_ENV, KEY_FILE_ENV, PSEUDONYM, pseudonym_key
@@ -47,6 +48,7 @@ PUBLIC_LAYERS = {
     "cakupan_program",
     "cakupan_opd",
     "tumpang_tindih",
+    *BASEMAP_LAYERS,  # the demo has an (invented) OpenStreetMap extract
 }
 
 

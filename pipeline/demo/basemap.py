@@ -83,7 +83,15 @@ def _bent(line: shapely.LineString, rng: np.random.Generator, amplitude: float) 
     return shapely.LineString(xy)
 
 
-def write_synthetic_basemap(kelurahan: gpd.GeoDataFrame, path: str | Path, *, seed: int = 42) -> Path:
+def write_synthetic_basemap(
+    kelurahan: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    seed: int = 42,
+    spacing_m: float | None = None,
+    major_spacing_m: float | None = None,
+    vertex_m: float = 80.0,
+) -> Path:
     """Write an invented ``.osm.pbf`` extract around the demo kelurahan.
 
     Parameters
@@ -94,6 +102,14 @@ def write_synthetic_basemap(kelurahan: gpd.GeoDataFrame, path: str | Path, *, se
         Where to write the ``.osm.pbf``.
     seed
         Random seed.
+    spacing_m
+        Distance between neighbourhood streets (default: a sixteenth of the
+        city's radius); the benchmarks use a real city's density.
+    major_spacing_m
+        Distance between the lines of a grid of local (tertiary) roads, for
+        a large region (default: none besides the four radial roads).
+    vertex_m
+        Distance between the vertices of a neighbourhood street.
 
     Returns
     -------
@@ -140,18 +156,29 @@ def write_synthetic_basemap(kelurahan: gpd.GeoDataFrame, path: str | Path, *, se
         angle = np.pi / 4 + k * np.pi / 2
         line = shapely.LineString([(0, 0), (r * np.cos(angle), r * np.sin(angle))])
         out.lines(inland.intersection(_bent(line, rng, 80)), {"highway": "tertiary", "name": name})
-    spacing = radius / 16
-    names = iter(np.resize(np.array(STREET_NAMES), 400))
+    if major_spacing_m:
+        for k, offset in enumerate(np.arange(-r, r, major_spacing_m)):
+            for line in (
+                shapely.LineString([(-r, offset), (r, offset)]),
+                shapely.LineString([(offset, -r), (offset, r)]),
+            ):
+                out.lines(inland.intersection(line), {"highway": "tertiary", "name": f"Jalan Raya {k + 1}"})
+    spacing = spacing_m or radius / 16
+    names = iter(np.resize(np.array(STREET_NAMES), int(8 * r * r / spacing / vertex_m) + 400))
     for offset in np.arange(-r, r, spacing) + spacing / 2:
         for line in (shapely.LineString([(-r, offset), (r, offset)]), shapely.LineString([(offset, -r), (offset, r)])):
             pieces = shapely.get_parts(inland.intersection(line))
             for piece in pieces:
-                cuts = shapely.get_parts(shapely.segmentize(piece, 2.5 * spacing).difference(bay))
-                for cut in cuts:
-                    tags = {"highway": "residential"}
-                    if rng.random() < 0.7:
-                        tags["name"] = str(next(names))
-                    out.lines(cut, tags)
+                for cut in shapely.get_parts(piece.difference(bay)):
+                    # a street a block or two long, with a vertex every vertex_m metres, not quite straight
+                    xy = shapely.get_coordinates(shapely.segmentize(cut, vertex_m))
+                    xy = xy + rng.normal(0, 2.0, xy.shape)
+                    per_way = max(2, int(2 * spacing / vertex_m) + 1)
+                    for start in range(0, len(xy) - 1, per_way - 1):
+                        tags = {"highway": "residential"}
+                        if rng.random() < 0.7:
+                            tags["name"] = str(next(names))
+                        out.lines(shapely.LineString(xy[start : start + per_way]), tags)
 
     # a river from the hills in the north-west to the bay, and a lake
     river = _bent(shapely.LineString([(-0.7 * radius, 0.8 * radius), (0.2 * radius, 0.1 * radius), (0.9 * radius, -0.9 * radius)]), rng, 150)  # fmt: skip

@@ -167,7 +167,7 @@ def read_basemap(
             logger.warning("%s", text)
         return basemap
     try:
-        features = read_osm(path, bbox=box)
+        features = read_osm(path, bbox=box, region=region)
     except BasemapError as error:
         text = f"basemap not drawn: {error}"
         logger.warning("%s", text)

@@ -102,7 +102,7 @@ def _shore(tags: osmium.osm.TagList) -> bool:
     return any(tags.get(key) in values for key, values in _SHORE_HINTS.items()) or "harbour" in tags
 
 
-def read_osm(path: str | Path, *, bbox: tuple[float, float, float, float]) -> OsmFeatures:
+def read_osm(path: str | Path, *, bbox: tuple[float, float, float, float], region: str = "") -> OsmFeatures:
     """Read the basemap features of an extract that fall in ``bbox`` (west, south, east, north).
 
     Features are kept whole when they reach into the box (clipping is the
@@ -116,7 +116,10 @@ def read_osm(path: str | Path, *, bbox: tuple[float, float, float, float]) -> Os
         If the file is missing, not an OSM PBF file, or truncated/corrupt.
     """
     path = Path(path)
-    fix = "download it again (`make basemap REGION=<region>`) or point [basemap] osm at another .osm.pbf extract"
+    fix = (
+        f"download it again (make basemap REGION={region or '<region>'}) "
+        "or point [basemap] osm at another .osm.pbf extract"
+    )
     if not path.is_file():
         raise BasemapError(f"{path}: basemap extract not found; {fix}")
     with path.open("rb") as handle:
@@ -163,7 +166,12 @@ def read_osm(path: str | Path, *, bbox: tuple[float, float, float, float]) -> Os
                 if len(way_nodes) < 2:
                     continue
                 first = way_nodes[0].location
-                if not first.valid() or not inside(first.lon, first.lat, near):
+                if not first.valid():
+                    continue
+                lon, lat = first.lon, first.lat
+                seen[0], seen[1] = min(seen[0], lon), min(seen[1], lat)  # the data's extent, for a file
+                seen[2], seen[3] = max(seen[2], lon), max(seen[3], lat)  # whose header has no box
+                if not inside(lon, lat, near):
                     continue
                 road = ROAD_CLASSES.get(tags.get("highway", ""))
                 rail = tags.get("railway") in ("rail", "light_rail", "narrow_gauge")

@@ -45,6 +45,8 @@ def basemap_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoData
     out = {}
     for name, columns in GPKG_COLUMNS.items():
         frame = layers[name]
+        if name in ("jalan", "sungai"):  # one geometry type per layer: a road cut in two by the box is two rows
+            frame = frame.explode(index_parts=False)
         out[name] = gpd.GeoDataFrame(
             frame[list(columns)].rename(columns=columns).reset_index(drop=True),
             geometry=frame.geometry.reset_index(drop=True),

@@ -47,6 +47,10 @@ BASEMAP_ELEMENT: str = "kantong-peta-dasar"
 _ELEMENT = re.compile(rf'<script type="application/json" id="{BASEMAP_ELEMENT}">.*?</script>', re.DOTALL)
 #: Simplification tolerance in degrees (about 1.5 m): below what a zoom-17 screen shows.
 TOLERANCE: float = 1.5e-5
+#: A region wider or taller than this (degrees; a province) gets only the main classes on the web map:
+#: no neighbourhood streets, small waterways, dusun names or public places (the GeoPackage has them all).
+WIDE_REGION: float = 0.6
+_DETAIL = {"lingkungan", "anak_sungai", "saluran", "dusun"}
 #: A road-name label every this many degrees of road (about 1.5 km), on roads at least a fifth of that long.
 NAME_SPACING: float = 0.015
 
@@ -82,7 +86,12 @@ def road_name_anchors(roads: gpd.GeoDataFrame) -> list[list]:
     return out
 
 
-def basemap_records(layers: dict[str, gpd.GeoDataFrame], *, box: tuple[float, float, float, float]) -> dict | None:
+def basemap_records(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    box: tuple[float, float, float, float],
+    region: tuple[float, float, float, float] | None = None,
+) -> dict | None:
     """The basemap for the map's script, or None when there is nothing to draw.
 
     Keys: ``box`` (the area the basemap covers, drawn in the land colour)
@@ -93,15 +102,25 @@ def basemap_records(layers: dict[str, gpd.GeoDataFrame], *, box: tuple[float, fl
     class]`` from the most to the least important; ``roads``: road-name
     anchors (:func:`road_name_anchors`) and the zoom ``roadZoom`` from which
     they are written; ``facilities``: the kinds (glyph, colour, label) and
-    ``[lon, lat, kind, name]``, drawn from ``facilityZoom``; the attribution.
+    ``[lon, lat, kind, name]``, drawn from ``facilityZoom``; the attribution;
+    ``wide``: true when the region (its box ``region``) is wider than
+    :data:`WIDE_REGION` and the detail classes were left out.
     """
     if not any(len(frame) for frame in layers.values()):
         return None
+    west, south, east, north = region or box
+    wide = bool(max(east - west, north - south) > WIDE_REGION)
+    tolerance = max(TOLERANCE, math.hypot(east - west, north - south) / 40_000)  # 1.5 m in a city, 15 m in a province
+    if wide:
+        layers = {
+            name: frame.iloc[0:0] if name == "fasilitas_umum" else frame[~frame["kelas"].isin(_DETAIL)]
+            for name, frame in layers.items()
+        }
     water = layers["perairan"]
     lines = []
     for frame, styles in ((layers["sungai"], RIVER_STYLE), (layers["jalan"], ROAD_STYLE)):
         for cls, (color, width, zoom, _label) in styles.items():
-            parts = encode_lines(_simple(frame.geometry.values[frame["kelas"].eq(cls).to_numpy()]))
+            parts = encode_lines(_simple(frame.geometry.values[frame["kelas"].eq(cls).to_numpy()], tolerance))
             if parts:
                 lines.append({"k": cls, "c": color, "w": width, "z": zoom, "d": cls == "rel", "g": parts})
     places = layers["tempat"]
@@ -117,7 +136,8 @@ def basemap_records(layers: dict[str, gpd.GeoDataFrame], *, box: tuple[float, fl
         "box": [round(v, 5) for v in box],
         "land": BASEMAP_LAND,
         "waterColor": BASEMAP_WATER,
-        "water": encode_polygons(gpd.GeoSeries(_simple(water.geometry.values, 2 * TOLERANCE))) if len(water) else [],
+        "wide": wide,
+        "water": encode_polygons(gpd.GeoSeries(_simple(water.geometry.values, 2 * tolerance))) if len(water) else [],
         "lines": lines,
         "places": [
             [x, y, PLACE_STYLE[cls][0], str(name), cls]
@@ -146,9 +166,12 @@ def without_basemap(page: str) -> str:
     return _ELEMENT.sub("", page)
 
 
-def basemap_legend(layers: dict[str, gpd.GeoDataFrame]) -> list[tuple[str, str]]:
+def basemap_legend(layers: dict[str, gpd.GeoDataFrame], *, wide: bool = False) -> list[tuple[str, str]]:
     """Legend rows of what the basemap holds: water, road and rail classes, waterways, public places."""
     rows = []
+    if wide:
+        layers = {name: frame[~frame["kelas"].isin(_DETAIL)] for name, frame in layers.items()}
+        layers["fasilitas_umum"] = layers["fasilitas_umum"].iloc[0:0]
     water = layers["perairan"]
     if len(water):
         rows.append((BASEMAP_WATER, ", ".join(WATER_LABELS[c] for c in WATER_LABELS if c in set(water["kelas"]))))
@@ -159,6 +182,8 @@ def basemap_legend(layers: dict[str, gpd.GeoDataFrame]) -> list[tuple[str, str]]
     icons = [f"{glyph} {label.lower()}" for cls, (glyph, _c, label) in FACILITY_STYLE.items() if cls in present]
     if icons:
         rows.append(("", f"Ikon fasilitas (mulai zoom {FACILITY_ZOOM}): " + " · ".join(icons)))
+    if wide:
+        rows.append(("", "Wilayah besar: jalan lingkungan, anak sungai, dusun dan fasilitas umum hanya di GeoPackage"))
     rows.append(("", f"Nama jalan mulai zoom {ROAD_NAME_ZOOM}. {BASEMAP_ATTRIBUTION}"))
     return rows
 

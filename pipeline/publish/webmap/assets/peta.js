@@ -60,11 +60,11 @@
     return line;
   }
 
-  /* A text on the map as a Leaflet icon: class, escaped text, size in pixels, anchored at its centre. */
-  function textIcon(css, text, width, height) {
+  /* A text on the map as a Leaflet icon: class (and an extra one), escaped text, size in pixels, anchored at its centre. */
+  function textIcon(css, text, width, height, extra) {
     return L.divIcon({
       className: css + "-icon",
-      html: '<div class="' + css + '">' + esc(text) + "</div>",
+      html: '<div class="' + css + (extra ? " " + extra : "") + '">' + esc(text) + "</div>",
       iconSize: [width, height],
       iconAnchor: [width / 2, height / 2],
     });
@@ -329,7 +329,7 @@
           pane: "kantongLabel",
           interactive: false,
           keyboard: false,
-          icon: textIcon("kantong-label-tempat kantong-tempat-" + p[4], p[3], width, LABEL_HEIGHT),
+          icon: textIcon("kantong-label-tempat", p[3], width, LABEL_HEIGHT, "kantong-tempat-" + p[4]),
         }).addTo(self.labels);
       }
     });
