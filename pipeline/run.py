@@ -68,15 +68,13 @@ from .publish.privacy import (
     suppress_counts,
     suppress_small_counts,
 )
-from .publish.region import write_region
+from .publish.region import CACHE_FOLDER, write_region
 from .settings import RegionConfig
 
 logger = logging.getLogger(__name__)
 
 #: Where field rounds are written, under ``outputs/<region>/`` (kept from one run to the next).
 VERIFICATION_FOLDER: str = "terbatas/verifikasi"
-#: What is read once per input file (the basemap), under ``outputs/<region>/`` (kept from one run to the next).
-CACHE_FOLDER: str = "cache"
 
 STAGES: tuple[str, ...] = (
     "load",
@@ -414,7 +412,7 @@ def run_region(
         analysis = analyse_region(
             config, on_stage=on_stage, planned=planned_visits(final / VERIFICATION_FOLDER), cache=final / CACHE_FOLDER
         )
-        with staged_folder(final, keep=(VERIFICATION_FOLDER, CACHE_FOLDER)) as folder:
+        with staged_folder(final, keep=(VERIFICATION_FOLDER,)) as folder:
             return write_region(analysis, folder=folder, final=final, restricted=restricted, on_stage=on_stage)
 
 
@@ -441,7 +439,7 @@ def field_round(
     from .publish.fieldwork import write_round
 
     final = Path(out_dir) / config.slug
-    analysis = analyse_region(config, on_stage=on_stage)
+    analysis = analyse_region(config, on_stage=on_stage, cache=final / CACHE_FOLDER)
     names = kelurahan_names(analysis.boundaries)
     households = analysis.households.assign(**{C.NAMA_KEL: analysis.households[C.KODE_KEL].map(names)})
     visits = select_visits(

@@ -11,10 +11,12 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from pipeline import columns as C
 from pipeline.config import load_config
+from pipeline.ingest.basemap import BASEMAP_LAYERS
 from pipeline.ingest.headers import P3KE_HEADERS
 from pipeline.publish.palette import SYNTHETIC_NOTICE
 
@@ -50,8 +52,8 @@ def test_demo_run_writes_every_output(demo_run: Path) -> None:
     assert len(kelurahan) == 20 and kelurahan[C.JUMLAH_KK].sum() == rows["diterima"]
     assert summary["ringkasan"][C.JUMLAH_KK] == rows["diterima"]
     assert (
-        summary["sintetis"] is True and len(summary["masukan"]) == 5
-    )  # boundaries, families, members, snapshot, Perkim list
+        summary["sintetis"] is True and len(summary["masukan"]) == 6
+    )  # boundaries, families, members, snapshot, Perkim list, OpenStreetMap extract
     validation = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="validasi")
     totals = validation.set_index(C.ALASAN)["jumlah_baris"]
     assert totals["baris_masuk"] == totals["baris_diterima"] + totals["baris_dikarantina"]
@@ -64,6 +66,9 @@ def test_demo_run_writes_every_output(demo_run: Path) -> None:
     assert "batas_wilayah.gpkg" in depfile and "rumah_tangga.csv" in depfile and "anggota_keluarga.csv" in depfile
     # an edited snapshot or OPD list rebuilds the region too
     assert "rumah_tangga_2026-06-30.csv" in depfile and "penerima_rtlh_perkim.xlsx" in depfile
+    assert "peta_dasar.osm.pbf" in depfile  # a new extract rebuilds the map
+    # the basemap read once, kept with the outputs for the next build
+    assert len(list((demo_run / "cache" / "peta_dasar").glob("*/selesai.json"))) == 1
 
 
 def test_demo_member_sheet_is_aggregated_and_accounted_for(demo_run: Path, demo_inputs: pd.DataFrame) -> None:
@@ -135,6 +140,10 @@ def test_public_outputs_hold_no_personal_data(demo_run: Path, demo_inputs: pd.Da
     assert len(map_points) > 100  # the polygons are there
     assert not map_points & household_points
     for layer, geometry_type in pyogrio.list_layers(demo_run / "uji.gpkg"):
+        if layer in BASEMAP_LAYERS:  # OpenStreetMap's roads and public places: none is a household's point
+            xy = shapely.get_coordinates(pyogrio.read_dataframe(demo_run / "uji.gpkg", layer=layer).geometry.values)
+            assert not {(x, y) for x, y in xy.round(6).tolist()} & household_points, layer
+            continue
         assert geometry_type in (None, "Polygon", "MultiPolygon"), f"{layer} holds {geometry_type} features"
         columns = set(pyogrio.read_info(demo_run / "uji.gpkg", layer=layer)["fields"])
         assert not columns & set(C.PERSONAL), f"{layer} has personal columns"

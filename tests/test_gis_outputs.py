@@ -184,6 +184,41 @@ def test_every_layer_has_a_valid_default_qml_style(demo_run: Path) -> None:
     assert kelurahan.f_geometry_column == "geom"
 
 
+def test_basemap_layers_read_back_with_gdal(demo_run: Path) -> None:
+    from pipeline.publish.palette import BASEMAP_WATER, ROAD_STYLE
+
+    kinds = {"jalan": "Line String", "sungai": "Line String", "perairan": "Multi Polygon", "tempat": "Point"}
+    kinds["fasilitas_umum"] = "Point"
+    listing = ogrinfo("-q", str(demo_run / "uji.gpkg"))
+    for layer, kind in kinds.items():
+        assert f": {layer} ({kind})" in listing, layer
+        summary = ogrinfo("-so", str(demo_run / "uji.gpkg"), layer)
+        assert 'ID["EPSG",4326]' in summary and "© kontributor OpenStreetMap (ODbL)" in summary, layer
+        assert int(re.search(r"Feature Count: (\d+)", summary).group(1)) > 0, layer
+    roads = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="jalan")
+    assert set(roads["kelas_jalan"]) == {"arteri", "kolektor", "lokal", "lingkungan", "rel"}
+    assert roads["nama_jalan"].str.startswith(("Jalan", "Gang")).any()
+    water = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="perairan")
+    assert list(water["jenis_perairan"]) == ["laut", "danau"]  # the sea from the coastline, and the lake
+    # the sea is outside the island: no kelurahan lies in it
+    kelurahan = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kelurahan")
+    sea = water.geometry.iloc[0]
+    assert sea.intersection(kelurahan.union_all()).area < 0.01 * kelurahan.union_all().area
+    facilities = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="fasilitas_umum", read_geometry=False)
+    assert {"kantor_desa", "puskesmas", "sekolah", "pasar", "masjid", "gereja", "pura"} <= set(
+        facilities["jenis_fasilitas"]
+    )
+    road_style = _qml(demo_run, "jalan")
+    widths = {r.get("label"): r.get("symbol") for r in road_style.iter("rule")}
+    assert list(widths) == [label for *_, label in ROAD_STYLE.values()]
+    assert [s.get("type") for s in road_style.iter("symbol")] == ["line"] * len(ROAD_STYLE)
+    assert road_style.find(".//text-style").get("fieldName") == "nama_jalan"
+    water_style = _qml(demo_run, "perairan")
+    assert _rgb(BASEMAP_WATER) in {o.get("value") for o in water_style.iter("Option") if o.get("name") == "color"}
+    assert {s.get("type") for s in _qml(demo_run, "fasilitas_umum").iter("symbol")} == {"marker"}
+    assert _qml(demo_run, "tempat").find(".//text-style").get("fieldName") == "nama_tempat"
+
+
 def test_field_dictionary_documents_every_field(demo_run: Path) -> None:
     kamus = pyogrio.read_dataframe(demo_run / "uji.gpkg", layer="kamus_data", read_geometry=False)
     assert not kamus.loc[kamus["keterangan"] == "", ["lapisan", "kolom"]].to_numpy().tolist()
@@ -305,7 +340,7 @@ from qgis.core import QgsApplication, QgsVectorLayer
 app = QgsApplication([], False)
 app.initQgis()
 out = {}
-for name in ("kelurahan", "kecamatan"):
+for name in ("kelurahan", "kecamatan", "jalan", "perairan", "fasilitas_umum", "tempat"):
     layer = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
     message, loaded = layer.loadDefaultStyle()
     renderer = layer.renderer()
@@ -313,7 +348,7 @@ for name in ("kelurahan", "kecamatan"):
         "valid": layer.isValid(), "features": layer.featureCount(), "loaded": loaded,
         "renderer": renderer.type(), "labels": layer.labelsEnabled(),
         "rules": [r.label() for r in renderer.rootRule().children()] if renderer.type() == "RuleRenderer" else [],
-        "alias": layer.attributeAlias(layer.fields().indexOf("jumlah_kk")),
+        "alias": layer.attributeAlias(max(0, layer.fields().indexOf("jumlah_kk"))),
     }
 print(json.dumps(out), flush=True)
 import os
@@ -343,6 +378,11 @@ def test_qgis_opens_the_geopackage_styled(demo_run: Path) -> None:
     assert kelurahan["renderer"] == "RuleRenderer" and kelurahan["labels"]
     assert len(kelurahan["rules"]) == len(RATE_COLORS) + 1 and kelurahan["rules"][-1].startswith("disembunyikan")
     assert kelurahan["alias"] == "Jumlah keluarga (KK) di register yang diterima"
+    # the offline basemap opens in the map's classes, roads and places labelled
+    roads, water, places = layers["jalan"], layers["perairan"], layers["tempat"]
+    assert roads["valid"] and roads["loaded"] and roads["renderer"] == "RuleRenderer" and roads["labels"]
+    assert roads["rules"][0] == "Jalan arteri (trunk/primer)" and water["rules"][0] == "Laut"
+    assert places["labels"] and layers["fasilitas_umum"]["rules"][1] == "Puskesmas"
     assert kecamatan["loaded"] and kecamatan["renderer"] == "singleSymbol" and kecamatan["labels"]
 
 

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 #: The basemap's layers, in drawing order (also the GeoPackage layers).
 BASEMAP_LAYERS: tuple[str, ...] = ("perairan", "sungai", "jalan", "tempat", "fasilitas_umum")
+#: The basemap's folder in a region's cache.
+CACHE_ENTRY: str = "peta_dasar"
 #: Bump when what is kept or how changes: old caches are then read again from the extract.
 CACHE_VERSION: int = 2
 #: Below this share of the region's box covered by the extract, a warning is given.
@@ -50,6 +52,7 @@ class Basemap:
     warnings: list[str] = field(default_factory=list)
     source: Path | None = None
     coverage: float | None = None  # share of the region's box the extract covers
+    key: str | None = None  # the cache entry: extract sha256, box and cache version
 
     @property
     def drawn(self) -> bool:
@@ -158,11 +161,11 @@ def read_basemap(
         key = f"v{CACHE_VERSION}-{sha256_of(path)[:24]}-" + "_".join(f"{v:.4f}" for v in box)
     except OSError:
         key = None
-    folder = cache / "peta_dasar" / key if cache is not None and key else None
+    folder = cache / CACHE_ENTRY / key if cache is not None and key else None
     if folder is not None and (folder / "selesai.json").is_file():
         meta = json.loads((folder / "selesai.json").read_text(encoding="utf-8"))
         layers = {name: gpd.read_parquet(folder / f"{name}.parquet") for name in BASEMAP_LAYERS}
-        basemap = Basemap(layers, meta["peringatan"], Path(path), meta["cakupan"])
+        basemap = Basemap(layers, meta["peringatan"], Path(path), meta["cakupan"], key)
         for text in basemap.warnings:
             logger.warning("%s", text)
         return basemap
@@ -190,14 +193,17 @@ def read_basemap(
         )
     for text in warnings:
         logger.warning("%s", text)
-    basemap = Basemap(layers, warnings, Path(path), coverage)
-    if folder is not None:
-        _store(basemap, folder)
-    return basemap
+    return Basemap(layers, warnings, Path(path), coverage, key)
 
 
-def _store(basemap: Basemap, folder: Path) -> None:
-    """Write the cache (only one entry per region is kept: older extracts' entries are removed)."""
+def store_basemap(basemap: Basemap, cache: Path) -> None:
+    """Write the basemap's cache entry under ``cache`` (the only one: an older extract's entry goes).
+
+    Nothing is written for a basemap that could not be read.
+    """
+    if basemap.key is None or basemap.source is None or not basemap.layers:
+        return
+    folder = cache / CACHE_ENTRY / basemap.key
     shutil.rmtree(folder.parent, ignore_errors=True)
     folder.mkdir(parents=True)
     for name, frame in basemap.layers.items():

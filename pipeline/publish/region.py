@@ -22,7 +22,7 @@ from ..analyse.deprivation import indicator_table
 from ..analyse.region import RegionAnalysis
 from ..analyse.verification import SHARE_DONE, VERIFICATION_COLUMNS
 from ..codes import time_zone
-from ..ingest.basemap import BASEMAP_LAYERS
+from ..ingest.basemap import BASEMAP_LAYERS, store_basemap
 from ..ingest.boundaries import kelurahan_names
 from ..ingest.boundary_checks import report_markdown
 from ..ingest.coordinates import shortfall_texts
@@ -55,6 +55,8 @@ SUMMARY_FILE: str = "ringkasan.json"
 DEPFILE: str = "masukan.d"
 BOUNDARY_REPORT: str = "laporan_batas.md"
 VALIDATION_REPORT: str = "laporan_validasi.md"
+#: What is read once per input file (the basemap), under ``outputs/<region>/``: read at the next build.
+CACHE_FOLDER: str = "cache"
 
 
 def verification_layer(kelurahan: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -253,6 +255,7 @@ def write_region(
     to_workbook(
         recap_sheets(analysis, names=kelurahan_names(analysis.boundaries)), folder / f"rekap_{config.slug}.xlsx"
     )
+    store_basemap(analysis.basemap, folder / CACHE_FOLDER)  # read from the extract once per extract
     summary_path = to_json(summary, folder / SUMMARY_FILE)
     to_make_depfile([final / p.name for p in (html_path, gpkg, summary_path)], inputs, folder / DEPFILE)
     logger.info(
