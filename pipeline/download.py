@@ -20,6 +20,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError, InputError
 from .ingest.boundaries import read_boundaries
@@ -49,6 +50,23 @@ class BoundaryDownload:
     crs: str
 
 
+def _entries(path: str | Path, kind: type, what: str) -> dict[str, Any]:
+    """The entries of a sources file as ``kind`` dataclasses (every field but ``name`` required)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path} not found; it lists the {what}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    wanted = [f.name for f in fields(kind) if f.name != "name"]
+    entries = {}
+    for name, raw in data.items():
+        missing = [k for k in wanted if k not in raw]
+        if missing:
+            raise ConfigError(f"{path} [{name}]: missing {', '.join(missing)}")
+        values = {k: tuple(raw[k]) if isinstance(raw[k], list) else str(raw[k]) for k in wanted}
+        entries[name] = kind(name=name, **values)
+    return entries
+
+
 def read_sources(path: str | Path) -> dict[str, BoundaryDownload]:
     """Read ``shapes/sources.toml``.
 
@@ -57,18 +75,15 @@ def read_sources(path: str | Path) -> dict[str, BoundaryDownload]:
     ConfigError
         If the file is missing or an entry lacks a key.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path} not found; it lists the boundary files `make shapes` can download")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    wanted = [f.name for f in fields(BoundaryDownload) if f.name != "name"]
-    entries = {}
-    for name, raw in data.items():
-        missing = [k for k in wanted if k not in raw]
-        if missing:
-            raise ConfigError(f"{path} [{name}]: missing {', '.join(missing)}")
-        entries[name] = BoundaryDownload(name=name, **{k: str(raw[k]) for k in wanted})
-    return entries
+    return _entries(path, BoundaryDownload, "boundary files `make shapes` can download")
+
+
+def _location(url: str, mirror_path: str, mirror: str | None) -> str:
+    """Where to fetch from: the mirror (a folder or base URL) when one is set, else the URL."""
+    if not mirror:
+        return url
+    base = mirror if "://" in mirror else str(Path(mirror).resolve())
+    return base.rstrip("/") + "/" + mirror_path
 
 
 def _retrieve(location: str, target: Path) -> None:
@@ -107,12 +122,7 @@ def fetch_boundaries(entry: BoundaryDownload, *, out_dir: str | Path, mirror: st
         If the download fails or its sha256 differs from the listed one.
     """
     out_dir = Path(out_dir)
-    mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV)
-    if mirror:
-        base = mirror if "://" in mirror else str(Path(mirror).resolve())
-        location = base.rstrip("/") + "/" + entry.mirror_path
-    else:
-        location = entry.url
+    location = _location(entry.url, entry.mirror_path, mirror if mirror is not None else os.environ.get(MIRROR_ENV))
     suffix = Path(urllib.parse.urlparse(entry.url).path).suffix or ".dat"
     with tempfile.TemporaryDirectory() as tmp:
         download = Path(tmp) / f"{entry.name}{suffix}"
@@ -190,24 +200,7 @@ def read_extract_sources(path: str | Path) -> dict[str, ExtractDownload]:
     ConfigError
         If the file is missing or an entry lacks a key.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path} not found; it lists the OpenStreetMap extracts `make basemap` can download")
-    entries = {}
-    for name, raw in tomllib.loads(path.read_text(encoding="utf-8")).items():
-        missing = [k for k in ("regions", "url", "sha256", "mirror_path", "source", "licence") if k not in raw]
-        if missing:
-            raise ConfigError(f"{path} [{name}]: missing {', '.join(missing)}")
-        entries[name] = ExtractDownload(
-            name=name,
-            regions=tuple(raw["regions"]),
-            url=str(raw["url"]),
-            sha256=str(raw["sha256"]).lower(),
-            mirror_path=str(raw["mirror_path"]),
-            source=str(raw["source"]),
-            licence=str(raw["licence"]),
-        )
-    return entries
+    return _entries(path, ExtractDownload, "OpenStreetMap extracts `make basemap` can download")
 
 
 def extract_for(region: str, entries: dict[str, ExtractDownload], *, sources: Path) -> ExtractDownload:
@@ -253,7 +246,7 @@ def fetch_extract(
         If the download fails, or its sha256 (or md5) differs.
     """
     target = Path(out_dir) / f"{entry.name}.osm.pbf"
-    if entry.sha256 and target.is_file() and sha256_of(target) == entry.sha256:
+    if entry.sha256 and target.is_file() and sha256_of(target) == entry.sha256.lower():
         logger.info("%s: %s is up to date (sha256 %s…)", entry.name, target, entry.sha256[:12])
         return target
     if not entry.sha256 and not pin:
@@ -263,11 +256,7 @@ def fetch_extract(
             f"publisher's .md5 and writes the sha256 into {sources.name}), then share that file"
         )
     mirror = mirror if mirror is not None else os.environ.get(BASEMAP_MIRROR_ENV)
-    if mirror:
-        base = mirror if "://" in mirror else str(Path(mirror).resolve())
-        location = base.rstrip("/") + "/" + entry.mirror_path
-    else:
-        location = entry.url
+    location = _location(entry.url, entry.mirror_path, mirror)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")  # never read: the basemap reader skips nothing, make waits
     logger.info("fetching %s from %s", entry.name, location)
@@ -281,7 +270,7 @@ def fetch_extract(
             f"{entry.name}: could not fetch {location} ({exc}); set {BASEMAP_MIRROR_ENV} to a folder holding a copy"
         ) from None
     digest = sha256_of(partial)
-    if entry.sha256 and digest != entry.sha256:
+    if entry.sha256 and digest != entry.sha256.lower():
         partial.unlink()
         raise InputError(
             f"{entry.name}: sha256 of {location} is {digest}, but {sources.name} lists {entry.sha256}; "
