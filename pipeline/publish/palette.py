@@ -83,7 +83,7 @@ ROAD_STYLE: dict[str, tuple[str, float, int, str]] = {
     "arteri": ("#8c8273", 3.0, 0, "Jalan arteri (trunk/primer)"),
     "kolektor": ("#9a9183", 2.4, 0, "Jalan kolektor (sekunder)"),
     "lokal": ("#a8a093", 1.8, 0, "Jalan lokal (tersier)"),
-    "lingkungan": ("#a9a297", 1.1, 14, "Jalan lingkungan (tampil mulai zoom 14)"),
+    "lingkungan": ("#9d968a", 1.3, 14, "Jalan lingkungan (tampil mulai zoom 14)"),
     "rel": ("#6e6e6e", 1.6, 0, "Rel kereta api"),
 }
 #: Waterway class -> (colour, width in pixels, first zoom drawn, legend label).
