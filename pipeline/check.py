@@ -199,8 +199,34 @@ def check_region(config: RegionConfig) -> CheckReport:
                 "so its eligibility and coverage will not be computed; map the header in [households.columns] "
                 "or change the rule in [[programs]]"
             )
+    _basemap(report, config=config, bounds=tuple(boundaries.total_bounds))
     _judge(report, config=config, shares=shares)
     return report
+
+
+def _basemap(report: CheckReport, *, config: RegionConfig, bounds: tuple[float, float, float, float]) -> None:
+    """The extract's header only (a whole island's extract is read by the build, once): found, a PBF, covering."""
+    from .ingest.basemap import coverage_of
+    from .ingest.osm import BasemapError, extract_box
+
+    if config.basemap is None:
+        report.progress.append(("peta dasar", "tidak ada ([basemap] osm)"))
+        return
+    try:
+        box = extract_box(config.basemap, region=config.slug)
+    except BasemapError as error:
+        report.warnings.append(f"basemap not drawn: {error}")
+        report.progress.append(("peta dasar", "tidak terbaca"))
+        return
+    share = coverage_of(box, bounds) if box else None
+    report.progress.append(
+        ("peta dasar", config.basemap.name + (f", menutup {100 * share:.0f} % wilayah" if share is not None else ""))
+    )
+    if share is not None and share < 0.995:
+        report.warnings.append(
+            f"{config.basemap}: the extract covers {100 * share:.0f} % of the region's area (its box); use the "
+            f"extract of the island that holds the region (make basemap REGION={config.slug})"
+        )
 
 
 def _judge(report: CheckReport, *, config: RegionConfig, shares: pd.DataFrame) -> None:

@@ -255,14 +255,25 @@ def test_no_coastline_where_the_region_has_a_shore_is_said(tmp_path: Path) -> No
     assert sea.geometry.iloc[0].area == pytest.approx((east - west) * (-9.97 - south))
 
 
+def _said(result) -> str:
+    """What a command printed, on one line (the console wraps long lines)."""
+    return " ".join((result.stdout + result.stderr).split())
+
+
 def test_a_region_with_a_broken_extract_still_builds(tmp_path: Path) -> None:
     config = write_region(tmp_path, households=3000)
     cli("synth", str(config))
     extract = tmp_path / "data" / "peta_dasar.osm.pbf"
     assert extract.stat().st_size > 5_000  # kantong synth wrote the demo's invented extract
+    checked = _said(cli("check", str(config)))
+    assert "peta dasar: peta_dasar.osm.pbf, menutup 100 % wilayah" in checked
+    extract.write_bytes(b"<?xml version='1.0'?><osm></osm>")  # an .osm XML file under a .pbf name
+    checked = _said(cli("check", str(config)))  # a warning, not an error: the map still builds
+    assert "basemap not drawn" in checked and "not an OpenStreetMap PBF file" in checked and "ok: no error" in checked
+    cli("synth", str(config))
     _corrupt(extract, extract)
     result = cli("run", str(config), "--out", str(tmp_path / "outputs"))
-    said = " ".join(result.stderr.split())  # the console wraps long lines
+    said = _said(result)
     assert said.count("truncated or corrupt") == 1 and "make basemap REGION=uji" in said
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "outputs" / "uji" / "cache").exists()  # nothing to cache from a broken extract

@@ -83,7 +83,8 @@ _FAR_KEPT = {
 }
 
 
-def _coverage(extent: tuple[float, float, float, float] | None, bounds: tuple[float, float, float, float]) -> float:
+def coverage_of(extent: tuple[float, float, float, float] | None, bounds: tuple[float, float, float, float]) -> float:
+    """The share of the region's box (``bounds``) that an extract's box (``extent``) covers, 0-1."""
     region = shapely.box(*bounds)
     if extent is None or region.area == 0:
         return 0.0
@@ -176,7 +177,7 @@ def read_basemap(
         logger.warning("%s", text)
         return Basemap(warnings=[text], source=Path(path))
     warnings = []
-    coverage = _coverage(features.extent, bounds)
+    coverage = coverage_of(features.extent, bounds)
     if coverage < MIN_COVERAGE:
         warnings.append(
             f"{path}: the extract covers {100 * coverage:.0f} % of the region's area (its box); "

@@ -102,20 +102,8 @@ def _shore(tags: osmium.osm.TagList) -> bool:
     return any(tags.get(key) in values for key, values in _SHORE_HINTS.items()) or "harbour" in tags
 
 
-def read_osm(path: str | Path, *, bbox: tuple[float, float, float, float], region: str = "") -> OsmFeatures:
-    """Read the basemap features of an extract that fall in ``bbox`` (west, south, east, north).
-
-    Features are kept whole when they reach into the box (clipping is the
-    caller's); a road whose first node lies more than about 50 km outside
-    is skipped without building its geometry, which keeps an island-sized
-    extract fast.
-
-    Raises
-    ------
-    BasemapError
-        If the file is missing, not an OSM PBF file, or truncated/corrupt.
-    """
-    path = Path(path)
+def _check_pbf(path: Path, region: str = "") -> str:
+    """Refuse a missing file or one that is no PBF; return the fix to name in later messages."""
     fix = (
         f"download it again (make basemap REGION={region or '<region>'}) "
         "or point [basemap] osm at another .osm.pbf extract"
@@ -130,6 +118,43 @@ def read_osm(path: str | Path, *, bbox: tuple[float, float, float, float], regio
             f"{path}: not an OpenStreetMap PBF file (starts with {head[:8]!r}); "
             f"use the .osm.pbf extract (e.g. from download.geofabrik.de), not .osm/.zip/.shp; {fix}"
         )
+    return fix
+
+
+def extract_box(path: str | Path, *, region: str = "") -> tuple[float, float, float, float] | None:
+    """The box an extract's header declares (west, south, east, north), or None; reads the header only.
+
+    Raises
+    ------
+    BasemapError
+        If the file is missing, not an OSM PBF file, or its header is unreadable.
+    """
+    path = Path(path)
+    fix = _check_pbf(path, region)
+    try:
+        box = osmium.FileProcessor(str(path)).header.box()
+    except RuntimeError as error:
+        raise BasemapError(f"{path}: the extract is truncated or corrupt ({error}); {fix}") from None
+    if not box.valid():
+        return None
+    return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+
+
+def read_osm(path: str | Path, *, bbox: tuple[float, float, float, float], region: str = "") -> OsmFeatures:
+    """Read the basemap features of an extract that fall in ``bbox`` (west, south, east, north).
+
+    Features are kept whole when they reach into the box (clipping is the
+    caller's); a road whose first node lies more than about 50 km outside
+    is skipped without building its geometry, which keeps an island-sized
+    extract fast.
+
+    Raises
+    ------
+    BasemapError
+        If the file is missing, not an OSM PBF file, or truncated/corrupt.
+    """
+    path = Path(path)
+    fix = _check_pbf(path, region)
     west, south, east, north = bbox
     near = (west - 0.5, south - 0.5, east + 0.5, north + 0.5)  # coarse test on a way's first node
     wkb = osmium.geom.WKBFactory()
