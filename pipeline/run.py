@@ -34,9 +34,9 @@ from .analyse.targets import reconcile, snapshot_changes, target_progress
 from .analyse.verification import verification_by_kelurahan
 from .codes import time_zone
 from .errors import ValidationError
-from .ingest.basemap import read_basemap
+from .ingest.basemap import basemap_entry, read_basemap
 from .ingest.boundaries import clean_boundaries, kecamatan_source, kelurahan_names, read_boundaries
-from .ingest.boundary_checks import diagnose_boundaries
+from .ingest.boundary_checks import cached_diagnostics
 from .ingest.coordinates import coordinate_shortfalls
 from .ingest.households import beneficiaries_from_file, read_registers
 from .ingest.inputs import export_files
@@ -167,7 +167,9 @@ def analyse_region(
         kecamatan=kecamatan_source(source),
     )
     crs = config.analysis.projected_crs or boundaries.estimate_utm_crs().to_string()
-    boundary_issues = diagnose_boundaries(boundaries, crs=crs, raw=raw_boundaries, region_code=config.kode)
+    boundary_issues, diagnostics_entry = cached_diagnostics(
+        boundaries, crs=crs, raw=raw_boundaries, region_code=config.kode, source=source, cache=cache
+    )
     basemap = read_basemap(config.basemap, bounds=tuple(boundaries.total_bounds), cache=cache, region=config.slug)
     registers = read_registers(config.households)
     raw, unlinked, member_report = attach_members(registers.households, registers.members, on=config.data_date)
@@ -378,6 +380,7 @@ def analyse_region(
         },
         verification=submissions,
         basemap=basemap,
+        cache_entries=[e for e in (diagnostics_entry, basemap_entry(basemap)) if e is not None],
     )
 
 

@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..ingest.basemap import Basemap
+from ..ingest.cache import CacheEntry
 from ..settings import RegionConfig
 
 
@@ -69,3 +70,5 @@ class RegionAnalysis:
     verification: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The offline basemap (OpenStreetMap layers), empty without ``[basemap]``.
     basemap: Basemap = field(default_factory=Basemap)
+    #: What the build computed once per input file (boundary diagnostics, the basemap), kept for the next build.
+    cache_entries: list[CacheEntry] = field(default_factory=list)

@@ -18,9 +18,8 @@ the map is drawn with what could be read, or with its plain background.
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from . import coast, osm
+from .cache import CacheEntry, cache_key, code_digest, read_entry, write_entry
 from .coast import sea_polygons
 from .inputs import sha256_of
 from .osm import BasemapError, OsmFeatures, read_osm
@@ -38,8 +39,6 @@ logger = logging.getLogger(__name__)
 BASEMAP_LAYERS: tuple[str, ...] = ("perairan", "sungai", "jalan", "tempat", "fasilitas_umum")
 #: The basemap's folder in a region's cache.
 CACHE_ENTRY: str = "peta_dasar"
-#: Bump when what is kept or how changes: old caches are then read again from the extract.
-CACHE_VERSION: int = 2
 #: Below this share of the region's box covered by the extract, a warning is given.
 MIN_COVERAGE: float = 0.995
 
@@ -159,14 +158,12 @@ def read_basemap(
     box = basemap_box(bounds)
     fix_region = f"make basemap REGION={region}" if region else "make basemap REGION=<region>"
     try:
-        key = f"v{CACHE_VERSION}-{sha256_of(path)[:24]}-" + "_".join(f"{v:.4f}" for v in box)
+        key = cache_key(sha256_of(path), *(f"{v:.4f}" for v in box), code_digest(coast, osm, sys.modules[__name__]))
     except OSError:
         key = None
-    folder = cache / CACHE_ENTRY / key if cache is not None and key else None
-    if folder is not None and (folder / "selesai.json").is_file():
-        meta = json.loads((folder / "selesai.json").read_text(encoding="utf-8"))
-        layers = {name: gpd.read_parquet(folder / f"{name}.parquet") for name in BASEMAP_LAYERS}
-        basemap = Basemap(layers, meta["peringatan"], Path(path), meta["cakupan"], key)
+    entry = read_entry(cache, CACHE_ENTRY, key) if key else None
+    if entry is not None:
+        basemap = Basemap(entry.frames, entry.meta["peringatan"], Path(path), entry.meta["cakupan"], key)
         for text in basemap.warnings:
             logger.warning("%s", text)
         return basemap
@@ -197,17 +194,16 @@ def read_basemap(
     return Basemap(layers, warnings, Path(path), coverage, key)
 
 
-def store_basemap(basemap: Basemap, cache: Path) -> None:
-    """Write the basemap's cache entry under ``cache`` (the only one: an older extract's entry goes).
-
-    Nothing is written for a basemap that could not be read.
-    """
+def basemap_entry(basemap: Basemap) -> CacheEntry | None:
+    """The basemap as a cache entry (None for a basemap that could not be read: nothing to keep)."""
     if basemap.key is None or basemap.source is None or not basemap.layers:
-        return
-    folder = cache / CACHE_ENTRY / basemap.key
-    shutil.rmtree(folder.parent, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for name, frame in basemap.layers.items():
-        frame.to_parquet(folder / f"{name}.parquet")
+        return None
     meta = {"peringatan": basemap.warnings, "cakupan": basemap.coverage, "sumber": str(basemap.source)}
-    (folder / "selesai.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")  # written last
+    return CacheEntry(CACHE_ENTRY, basemap.key, dict(basemap.layers), meta)
+
+
+def store_basemap(basemap: Basemap, cache: Path) -> None:
+    """Write the basemap's cache entry under ``cache`` (the only one: an older extract's entry goes)."""
+    entry = basemap_entry(basemap)
+    if entry is not None:
+        write_entry(cache, entry)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +22,9 @@ import pandas as pd
 import shapely
 
 from .. import columns as C
+from ..settings import BoundarySource
 from .boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2, kelurahan_names
+from .cache import CacheEntry, cache_key, code_digest, read_entry
 
 logger = logging.getLogger(__name__)
 
@@ -283,3 +287,68 @@ def _m2(value: float) -> str:
     if value is None or not np.isfinite(value):
         return "–"
     return f"{value:,.0f}".replace(",", ".")
+
+
+#: The cache entry of the boundary diagnostics (:mod:`pipeline.ingest.cache`).
+DIAGNOSTICS_ENTRY: str = "diagnostik_batas"
+
+
+class _Captured(logging.Handler):
+    """Collects the warnings logged while the diagnostics are computed, to repeat them from the cache."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def cached_diagnostics(
+    boundaries: gpd.GeoDataFrame,
+    *,
+    crs: str,
+    raw: gpd.GeoDataFrame,
+    region_code: str,
+    source: BoundarySource,
+    cache: Path | None,
+) -> tuple[pd.DataFrame, CacheEntry]:
+    """:func:`diagnose_boundaries`, computed once per boundary file (and settings, and pipeline code).
+
+    Province files take seconds to diagnose (Jawa Tengah's 8,563 polygons:
+    about 14 s); a register refresh with the same boundary file reads the
+    result from ``cache``, and repeats the warnings the computation gave.
+
+    Returns
+    -------
+    DataFrame, CacheEntry
+        The diagnostics, and the entry for the build to keep.
+    """
+    from lokal import __version__ as lokal_version
+
+    from . import boundaries as boundaries_module
+    from .inputs import sha256_of
+
+    files = [p for p in (source.path, source.crosswalk, source.kecamatan) if p is not None]
+    key = cache_key(
+        *(sha256_of(p) for p in files),
+        source.layer,
+        sorted(source.columns.items()),
+        source.kecamatan_layer,
+        crs,
+        region_code,
+        lokal_version,
+        code_digest(sys.modules[__name__], boundaries_module),
+    )
+    entry = read_entry(cache, DIAGNOSTICS_ENTRY, key)
+    if entry is not None:
+        for text in entry.meta["peringatan"]:
+            logger.warning("%s", text)
+        return entry.frames[DIAGNOSTICS_ENTRY], entry
+    captured = _Captured()
+    logger.addHandler(captured)
+    try:
+        issues = diagnose_boundaries(boundaries, crs=crs, raw=raw, region_code=region_code)
+    finally:
+        logger.removeHandler(captured)
+    return issues, CacheEntry(DIAGNOSTICS_ENTRY, key, {DIAGNOSTICS_ENTRY: issues}, {"peringatan": captured.messages})

@@ -22,9 +22,10 @@ from ..analyse.deprivation import indicator_table
 from ..analyse.region import RegionAnalysis
 from ..analyse.verification import SHARE_DONE, VERIFICATION_COLUMNS
 from ..codes import time_zone
-from ..ingest.basemap import BASEMAP_LAYERS, store_basemap
+from ..ingest.basemap import BASEMAP_LAYERS
 from ..ingest.boundaries import kelurahan_names
 from ..ingest.boundary_checks import report_markdown
+from ..ingest.cache import write_entry
 from ..ingest.coordinates import shortfall_texts
 from ..ingest.inputs import input_files, pattern_folders, sha256_of
 from ..ingest.validate import validation_markdown
@@ -44,6 +45,7 @@ from .recap import recap_sheets
 from .webmap.assemble import html_from_map, map_from_indicators
 from .webmap.basemap import basemap_note, without_basemap
 from .webmap.chart import chart_series, trajectory_svg
+from .webmap.geometry import cached_web_geometry
 from .webmap.panel import MapContext
 from .write import RESTRICTED_DIR, target_workbooks, to_geopackage, to_make_depfile, to_restricted, to_workbook
 
@@ -119,6 +121,7 @@ def write_region(
         warnings=tuple(warnings),
         basemap_html=basemap_note(config.basemap is not None, analysis.basemap.drawn),
     )
+    web, web_entry = cached_web_geometry(analysis.public_kelurahan.geometry, cache=final / CACHE_FOLDER)
     page = html_from_map(
         map_from_indicators(
             analysis.public_kelurahan,
@@ -130,6 +133,7 @@ def write_region(
             coverage_region=analysis.coverage_opd,
             programs={p.code: p.name for p in config.programs},
             basemap=analysis.basemap.layers if analysis.basemap.drawn else None,
+            geometry=web,
         )
     )
     names = (
@@ -255,7 +259,8 @@ def write_region(
     to_workbook(
         recap_sheets(analysis, names=kelurahan_names(analysis.boundaries)), folder / f"rekap_{config.slug}.xlsx"
     )
-    store_basemap(analysis.basemap, folder / CACHE_FOLDER)  # read from the extract once per extract
+    for entry in [*analysis.cache_entries, web_entry]:  # computed once per input file: the next build reads them
+        write_entry(folder / CACHE_FOLDER, entry)
     summary_path = to_json(summary, folder / SUMMARY_FILE)
     to_make_depfile([final / p.name for p in (html_path, gpkg, summary_path)], inputs, folder / DEPFILE)
     logger.info(

@@ -65,6 +65,7 @@ def map_from_indicators(
     tolerance: float | None = None,
     max_cells: int = MAX_MAP_CELLS,
     basemap: dict[str, gpd.GeoDataFrame] | None = None,
+    geometry: gpd.GeoSeries | None = None,
 ) -> folium.Map:
     """Build the region's map from public (suppressed) indicators.
 
@@ -97,6 +98,9 @@ def map_from_indicators(
     basemap
         The offline basemap's layers (:func:`pipeline.ingest.basemap.read_basemap`),
         drawn under the themes as the overlay "Peta dasar (OpenStreetMap, luring)".
+    geometry
+        The kelurahan's web geometry (:func:`web_geometry` of their polygons,
+        same index), when already computed (a cached one); else computed here.
 
     Returns
     -------
@@ -116,7 +120,8 @@ def map_from_indicators(
         raise RenderError(
             f"kelurahan layer must be in EPSG:4326 for the web map, found {kelurahan.crs}; call .to_crs(4326)"
         )
-    geometry = web_geometry(kelurahan.geometry, tolerance=tolerance)
+    if geometry is None:
+        geometry = web_geometry(kelurahan.geometry, tolerance=tolerance)
     themes = kelurahan_themes(
         kelurahan,
         k=context.min_households,

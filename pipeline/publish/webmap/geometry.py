@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
+
+from ...ingest.cache import CacheEntry, cache_key, code_digest, read_entry
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,37 @@ def web_geometry(geometry: gpd.GeoSeries, *, tolerance: float | None = None) -> 
     return gpd.GeoSeries(rounded, index=geometry.index, crs=geometry.crs)
 
 
+def cached_web_geometry(geometry: gpd.GeoSeries, *, cache: Path | None) -> tuple[gpd.GeoSeries, CacheEntry]:
+    """:func:`web_geometry`, computed once per set of polygons (a province's takes about 10 s).
+
+    The key is the digest of the polygons themselves (their WKB) and of this
+    module's code, so an edited boundary file or a new pipeline computes it
+    afresh.
+
+    Returns
+    -------
+    GeoSeries, CacheEntry
+        The web geometry (same index as ``geometry``), and the entry for the build to keep.
+    """
+    import hashlib
+    import sys
+
+    digest = hashlib.sha256(b"".join(shapely.to_wkb(np.asarray(geometry.values, dtype=object)))).hexdigest()
+    key = cache_key(digest, geometry.crs, code_digest(sys.modules[__name__]))
+    entry = read_entry(cache, WEB_GEOMETRY_ENTRY, key)
+    if entry is not None:
+        stored = entry.frames[WEB_GEOMETRY_ENTRY].geometry.values
+        return gpd.GeoSeries(stored, index=geometry.index, crs=geometry.crs), entry
+    # as stored: WKB keeps the coordinates (on the 1e-5 grid) but not the grid itself, which later
+    # operations (label points) would round to; computed or read, the map is then the same
+    web = web_geometry(geometry)
+    web = gpd.GeoSeries(shapely.from_wkb(shapely.to_wkb(web.values)), index=web.index, crs=web.crs)
+    frame = gpd.GeoDataFrame(geometry=web.reset_index(drop=True), crs=web.crs)
+    return web, CacheEntry(WEB_GEOMETRY_ENTRY, key, {WEB_GEOMETRY_ENTRY: frame})
+
+
+#: The cache entry of the web geometry (:mod:`pipeline.ingest.cache`).
+WEB_GEOMETRY_ENTRY: str = "geometri_web"
 #: Map coordinates are integers in units of 1e-5 degree (about 1 m).
 COORDINATE_SCALE: int = 100_000
 
