@@ -206,7 +206,7 @@ def check_region(config: RegionConfig) -> CheckReport:
 
 def _basemap(report: CheckReport, *, config: RegionConfig, bounds: tuple[float, float, float, float]) -> None:
     """The extract's header only (a whole island's extract is read by the build, once): found, a PBF, covering."""
-    from .ingest.basemap import coverage_of
+    from .ingest.basemap import coverage_of, coverage_warning
     from .ingest.osm import BasemapError, extract_box
 
     if config.basemap is None:
@@ -222,11 +222,9 @@ def _basemap(report: CheckReport, *, config: RegionConfig, bounds: tuple[float, 
     report.progress.append(
         ("peta dasar", config.basemap.name + (f", menutup {100 * share:.0f} % wilayah" if share is not None else ""))
     )
-    if share is not None and share < 0.995:
-        report.warnings.append(
-            f"{config.basemap}: the extract covers {100 * share:.0f} % of the region's area (its box); use the "
-            f"extract of the island that holds the region (make basemap REGION={config.slug})"
-        )
+    warning = coverage_warning(config.basemap, share, region=config.slug) if share is not None else None
+    if warning:
+        report.warnings.append(warning)
 
 
 def _judge(report: CheckReport, *, config: RegionConfig, shares: pd.DataFrame) -> None:

@@ -51,7 +51,7 @@ class Basemap:
     warnings: list[str] = field(default_factory=list)
     source: Path | None = None
     coverage: float | None = None  # share of the region's box the extract covers
-    key: str | None = None  # the cache entry: extract sha256, box and cache version
+    key: str | None = None  # the cache entry: extract sha256, box and the reading code
 
     @property
     def drawn(self) -> bool:
@@ -88,6 +88,18 @@ def coverage_of(extent: tuple[float, float, float, float] | None, bounds: tuple[
     if extent is None or region.area == 0:
         return 0.0
     return float(shapely.box(*extent).intersection(region).area / region.area)
+
+
+def coverage_warning(path: Path, coverage: float, *, region: str = "") -> str | None:
+    """The warning for an extract that covers less than :data:`MIN_COVERAGE` of the region's box, or None."""
+    if coverage >= MIN_COVERAGE:
+        return None
+    return (
+        f"{path}: the extract covers {100 * coverage:.0f} % of the region's area (its box); "
+        + ("the basemap is not drawn. " if coverage == 0 else "the basemap is drawn where it covers it. ")
+        + f"Use the extract of the island that holds the region (make basemap REGION={region or '<region>'}, "
+        "or a larger .osm.pbf)"
+    )
 
 
 def _empty(columns: list[str]) -> gpd.GeoDataFrame:
@@ -156,7 +168,6 @@ def read_basemap(
     if path is None:
         return Basemap()
     box = basemap_box(bounds)
-    fix_region = f"make basemap REGION={region}" if region else "make basemap REGION=<region>"
     try:
         key = cache_key(sha256_of(path), *(f"{v:.4f}" for v in box), code_digest(coast, osm, sys.modules[__name__]))
     except OSError:
@@ -173,21 +184,15 @@ def read_basemap(
         text = f"basemap not drawn: {error}"
         logger.warning("%s", text)
         return Basemap(warnings=[text], source=Path(path))
-    warnings = []
     coverage = coverage_of(features.extent, bounds)
-    if coverage < MIN_COVERAGE:
-        warnings.append(
-            f"{path}: the extract covers {100 * coverage:.0f} % of the region's area (its box); "
-            + ("the basemap is not drawn. " if coverage == 0 else "the basemap is drawn where it covers it. ")
-            + f"Use the extract of the island that holds the region ({fix_region}, or a larger .osm.pbf)"
-        )
+    warnings = [text] if (text := coverage_warning(path, coverage, region=region)) else []
     near = basemap_box(bounds, share=NEAR)
     layers = _layers(features, box, near) if coverage > 0 else {n: _empty(["kelas", "nama"]) for n in BASEMAP_LAYERS}
     if coverage > 0 and not len(features.coastline) and features.shore_hints:
         warnings.append(
             f"{path}: the extract has no coastline (natural=coastline) although the region has a shore "
             f"({features.shore_hints} beach/harbour/pier features); the sea is drawn as land. The file was probably "
-            f"filtered by tag: use the unfiltered island extract ({fix_region})"
+            f"filtered by tag: use the unfiltered island extract (make basemap REGION={region or '<region>'})"
         )
     for text in warnings:
         logger.warning("%s", text)

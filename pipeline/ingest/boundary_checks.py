@@ -23,8 +23,10 @@ import shapely
 
 from .. import columns as C
 from ..settings import BoundarySource
+from . import boundaries as boundaries_module
 from .boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2, kelurahan_names
 from .cache import CacheEntry, cache_key, code_digest, read_entry
+from .inputs import sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -325,9 +327,6 @@ def cached_diagnostics(
         The diagnostics, and the entry for the build to keep.
     """
     from lokal import __version__ as lokal_version
-
-    from . import boundaries as boundaries_module
-    from .inputs import sha256_of
 
     files = [p for p in (source.path, source.crosswalk, source.kecamatan) if p is not None]
     key = cache_key(

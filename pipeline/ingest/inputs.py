@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -43,9 +44,21 @@ def input_files(config: RegionConfig) -> list[Path]:
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
-    """The sha256 of a file, read in 1 MiB blocks (input records, download checks, the basemap cache key)."""
+    """The sha256 of a file, read in 1 MiB blocks (input records, download checks, cache keys).
+
+    A build asks for the same file more than once (the boundary file and the
+    OpenStreetMap extract: for their cache keys and for the input records);
+    it is read once, for as long as its size and modification time stay the same.
+    """
+    path = Path(path).resolve()
+    stat = path.stat()
+    return _sha256(path, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256(path: Path, size: int, mtime_ns: int, inode: int) -> str:
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
+    with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -16,7 +16,7 @@ the region's box become geometries. What is kept:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -69,7 +69,6 @@ class OsmFeatures:
     coastline: gpd.GeoSeries
     extent: tuple[float, float, float, float] | None  # the file's box (header), else the data's
     shore_hints: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def _facility(tags: osmium.osm.TagList) -> str | None:
@@ -132,9 +131,13 @@ def extract_box(path: str | Path, *, region: str = "") -> tuple[float, float, fl
     path = Path(path)
     fix = _check_pbf(path, region)
     try:
-        box = osmium.FileProcessor(str(path)).header.box()
+        return _corners(osmium.FileProcessor(str(path)).header.box())
     except RuntimeError as error:
         raise BasemapError(f"{path}: the extract is truncated or corrupt ({error}); {fix}") from None
+
+
+def _corners(box: osmium.osm.Box) -> tuple[float, float, float, float] | None:
+    """A header's box as (west, south, east, north), or None when the header has none."""
     if not box.valid():
         return None
     return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
@@ -232,11 +235,8 @@ def read_osm(path: str | Path, *, bbox: tuple[float, float, float, float], regio
     except RuntimeError as error:
         raise BasemapError(f"{path}: the extract is truncated or corrupt ({error}); {fix}") from None
 
-    extent = None
-    if header_box.valid():
-        bl, tr = header_box.bottom_left, header_box.top_right
-        extent = (bl.lon, bl.lat, tr.lon, tr.lat)
-    elif seen[0] <= seen[2]:
+    extent = _corners(header_box)
+    if extent is None and seen[0] <= seen[2]:
         extent = tuple(seen)
     return OsmFeatures(
         lines=_frame(lines, ["jenis", "kelas", "osm", "nama"]),

@@ -20,7 +20,7 @@ from .palette import (
     ROAD_STYLE,
     WATER_LABELS,
 )
-from .qgis import Style, _aliases, _document, _labels, _option, _quote, _rgba, _serialise
+from .qgis import Style, _aliases, _document, _fill_symbol, _labels, _option, _quote, _rgba, _serialise
 
 #: Basemap layer -> {column of the read layer: field of the GeoPackage layer}.
 GPKG_COLUMNS: dict[str, dict[str, str]] = {
@@ -92,12 +92,7 @@ def _rules(kind: int, field: str, classes: list[tuple[str, str, str, float, bool
             symbol = ET.SubElement(symbols, "symbol", type="line", name=str(i), alpha="1", clip_to_extent="1")
             _line_layer(symbol, color, width, dash=dash)
         else:
-            symbol = ET.SubElement(symbols, "symbol", type="fill", name=str(i), alpha="1", clip_to_extent="1")
-            layer = ET.SubElement(symbol, "layer", attrib={"class": "SimpleFill", "enabled": "1", "locked": "0", "pass": "0"})  # fmt: skip
-            options = ET.SubElement(layer, "Option", type="Map")
-            _option(options, "color", _rgba(color))
-            _option(options, "style", "solid")
-            _option(options, "outline_style", "no")
+            _fill_symbol(symbols, str(i), color, outline=None, width=0)
     _aliases(root, fields)
     return root
 
@@ -110,7 +105,7 @@ def basemap_styles(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, list[Style]
         if name == "jalan":
             classes = [(c, color, label, width, c == "rel") for c, (color, width, _z, label) in ROAD_STYLE.items()]
             root = _rules(1, "kelas_jalan", classes, fields)
-            _labels(root, "nama_jalan", size=7, bold=False)
+            _labels(root, "nama_jalan", size=7, bold=False, placement=2)  # along the line
         elif name == "sungai":
             classes = [(c, color, label, width, False) for c, (color, width, _z, label) in RIVER_STYLE.items()]
             root = _rules(1, "jenis_sungai", classes, fields)
@@ -125,7 +120,5 @@ def basemap_styles(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, list[Style]
             _labels(root, "nama_tempat", size=8.5, bold=False)
         else:
             continue
-        if name == "jalan":  # along the line, not around a point
-            root.find("labeling/settings/placement").set("placement", "2")
         out[name] = [Style(f"Peta dasar: {name}", _serialise(root), DESCRIPTIONS[name])]
     return out

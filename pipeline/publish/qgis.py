@@ -52,14 +52,17 @@ def _option(parent: ET.Element, name: str, value: str) -> None:
     ET.SubElement(parent, "Option", type="QString", name=name, value=value)
 
 
-def _fill_symbol(parent: ET.Element, name: str, color: str | None, *, outline: str, width: float, dash: bool = False):
+def _fill_symbol(
+    parent: ET.Element, name: str, color: str | None, *, outline: str | None, width: float, dash: bool = False
+):
+    """A fill symbol; ``color`` None: no fill, ``outline`` None: no outline."""
     symbol = ET.SubElement(parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0")
     layer = ET.SubElement(symbol, "layer", attrib={"class": "SimpleFill", "enabled": "1", "locked": "0", "pass": "0"})
     options = ET.SubElement(layer, "Option", type="Map")
     _option(options, "color", _rgba(color) if color else "0,0,0,0")
     _option(options, "style", "solid" if color else "no")
-    _option(options, "outline_color", _rgba(outline))
-    _option(options, "outline_style", "dash" if dash else "solid")
+    _option(options, "outline_color", _rgba(outline) if outline else "0,0,0,0")
+    _option(options, "outline_style", "no" if outline is None else "dash" if dash else "solid")
     _option(options, "outline_width", f"{width:g}")
     _option(options, "outline_width_unit", "MM")
 
@@ -82,7 +85,8 @@ def _aliases(root: ET.Element, fields: list[str]) -> None:
         ET.SubElement(aliases, "alias", field=field, index=str(i), name=describe_field(field) or "")
 
 
-def _labels(root: ET.Element, field: str, *, size: float, bold: bool) -> None:
+def _labels(root: ET.Element, field: str, *, size: float, bold: bool, placement: int = 0) -> None:
+    """Labels from ``field``; ``placement`` is QGIS's: 0 around a point or centroid, 2 along a line."""
     labeling = ET.SubElement(root, "labeling", type="simple")
     settings = ET.SubElement(labeling, "settings", calloutType="simple")
     ET.SubElement(
@@ -99,7 +103,7 @@ def _labels(root: ET.Element, field: str, *, size: float, bold: bool) -> None:
     )
     buffer = ET.SubElement(settings, "text-buffer")
     buffer.attrib.update(bufferDraw="1", bufferSize="0.8", bufferSizeUnits="MM", bufferColor="255,255,255,255")
-    ET.SubElement(settings, "placement", placement="0", priority="5")  # around/over the polygon's centroid
+    ET.SubElement(settings, "placement", placement=str(placement), priority="5")
     ET.SubElement(settings, "rendering", obstacle="1", drawLabels="1", scaleVisibility="0")
 
 

@@ -57,7 +57,8 @@ SUMMARY_FILE: str = "ringkasan.json"
 DEPFILE: str = "masukan.d"
 BOUNDARY_REPORT: str = "laporan_batas.md"
 VALIDATION_REPORT: str = "laporan_validasi.md"
-#: What is read once per input file (the basemap), under ``outputs/<region>/``: read at the next build.
+#: What is computed once per input file (boundary diagnostics, web geometry, the basemap), under
+#: ``outputs/<region>/`` (:mod:`pipeline.ingest.cache`): written by a build, read by the next.
 CACHE_FOLDER: str = "cache"
 
 

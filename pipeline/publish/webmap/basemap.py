@@ -55,6 +55,22 @@ _DETAIL = {"lingkungan", "anak_sungai", "saluran", "dusun"}
 NAME_SPACING: float = 0.015
 
 
+def is_wide(region: tuple[float, float, float, float]) -> bool:
+    """True for a region (its box) wider or taller than :data:`WIDE_REGION`: the map shows the main classes only."""
+    west, south, east, north = region
+    return bool(max(east - west, north - south) > WIDE_REGION)
+
+
+def _shown(layers: dict[str, gpd.GeoDataFrame], *, wide: bool) -> dict[str, gpd.GeoDataFrame]:
+    """The layers as the web map draws them: for a wide region, without the detail classes and public places."""
+    if not wide:
+        return layers
+    return {
+        name: frame.iloc[0:0] if name == "fasilitas_umum" else frame[~frame["kelas"].isin(_DETAIL)]
+        for name, frame in layers.items()
+    }
+
+
 def _simple(geometry: np.ndarray, tolerance: float = TOLERANCE) -> np.ndarray:
     return shapely.set_precision(shapely.simplify(geometry, tolerance, preserve_topology=True), 1e-5)
 
@@ -109,13 +125,9 @@ def basemap_records(
     if not any(len(frame) for frame in layers.values()):
         return None
     west, south, east, north = region or box
-    wide = bool(max(east - west, north - south) > WIDE_REGION)
+    wide = is_wide(region or box)
     tolerance = max(TOLERANCE, math.hypot(east - west, north - south) / 40_000)  # 1.5 m in a city, 15 m in a province
-    if wide:
-        layers = {
-            name: frame.iloc[0:0] if name == "fasilitas_umum" else frame[~frame["kelas"].isin(_DETAIL)]
-            for name, frame in layers.items()
-        }
+    layers = _shown(layers, wide=wide)
     water = layers["perairan"]
     lines = []
     for frame, styles in ((layers["sungai"], RIVER_STYLE), (layers["jalan"], ROAD_STYLE)):
@@ -169,9 +181,7 @@ def without_basemap(page: str) -> str:
 def basemap_legend(layers: dict[str, gpd.GeoDataFrame], *, wide: bool = False) -> list[tuple[str, str]]:
     """Legend rows of what the basemap holds: water, road and rail classes, waterways, public places."""
     rows = []
-    if wide:
-        layers = {name: frame[~frame["kelas"].isin(_DETAIL)] for name, frame in layers.items()}
-        layers["fasilitas_umum"] = layers["fasilitas_umum"].iloc[0:0]
+    layers = _shown(layers, wide=wide)
     water = layers["perairan"]
     if len(water):
         rows.append((BASEMAP_WATER, ", ".join(WATER_LABELS[c] for c in WATER_LABELS if c in set(water["kelas"]))))

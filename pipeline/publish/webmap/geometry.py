@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -68,9 +70,6 @@ def cached_web_geometry(geometry: gpd.GeoSeries, *, cache: Path | None) -> tuple
     GeoSeries, CacheEntry
         The web geometry (same index as ``geometry``), and the entry for the build to keep.
     """
-    import hashlib
-    import sys
-
     digest = hashlib.sha256(b"".join(shapely.to_wkb(np.asarray(geometry.values, dtype=object)))).hexdigest()
     key = cache_key(digest, geometry.crs, code_digest(sys.modules[__name__]))
     entry = read_entry(cache, WEB_GEOMETRY_ENTRY, key)
