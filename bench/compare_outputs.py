@@ -76,12 +76,21 @@ def _gpkg_differences(a: Path, b: Path) -> list[str]:
     return found
 
 
+def _cell_text(value: object) -> object:
+    """A cell as compared: numbers to 16 significant digits (xlsxwriter wrote "%.16G", now the exact double)."""
+    return f"{value:.16G}" if isinstance(value, float) else value
+
+
 def _xlsx_differences(a: Path, b: Path) -> list[str]:
-    left = pd.read_excel(a, sheet_name=None, dtype=str, engine="openpyxl")
-    right = pd.read_excel(b, sheet_name=None, dtype=str, engine="openpyxl")
+    left = pd.read_excel(a, sheet_name=None, engine="openpyxl")
+    right = pd.read_excel(b, sheet_name=None, engine="openpyxl")
     if list(left) != list(right):
         return [f"{b.name}: sheets {list(left)} != {list(right)}"]
-    return [f"{b.name}:{sheet}: cells differ" for sheet in left if not left[sheet].equals(right[sheet])]
+    return [
+        f"{b.name}:{sheet}: cells differ"
+        for sheet in left
+        if not left[sheet].map(_cell_text).equals(right[sheet].map(_cell_text))
+    ]
 
 
 def compare(before: Path, after: Path) -> list[str]:
@@ -96,6 +105,9 @@ def compare(before: Path, after: Path) -> list[str]:
             found += _gpkg_differences(a, b)
         elif a.suffix == ".xlsx":
             found += _xlsx_differences(a, b)
+        elif a.suffix == ".parquet":  # cache entries and large restricted lists
+            if not pd.read_parquet(a).equals(pd.read_parquet(b)):
+                found.append(f"{name}: table differs")
         elif a.suffix == ".json":
             left, right = json.loads(a.read_text("utf-8")), json.loads(b.read_text("utf-8"))
             if _masked(json.dumps(left | {"dibuat": ""})) != _masked(json.dumps(right | {"dibuat": ""})):

@@ -86,6 +86,7 @@ STAGES: tuple[str, ...] = (
     "progress",
     "render",
     "export",
+    "restricted",
 )
 
 Progress = Callable[[str], None]

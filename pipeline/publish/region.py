@@ -225,6 +225,7 @@ def write_region(
         folder / BOUNDARY_REPORT,
     )
     if restricted:
+        on_stage("restricted")
         tables = {
             "karantina": analysis.quarantine,
             "rumah_tangga": household_layer(analysis.households, key=pseudonym_key()),

@@ -27,6 +27,7 @@ from ..ingest.boundaries import kelurahan_names
 from .files import atomic_path, to_text
 from .privacy import check_public
 from .qgis import Style
+from .xlsx import WORKBOOK_MAX_ROWS, split_sheets, write_xlsx
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ Isi:
 - rumah_tangga.gpkg — titik rumah tangga (hanya yang ber-GPS) dengan ID
   samaran (id_samaran, hash berkunci; kuncinya disimpan di luar repositori),
   kode kelurahan, desil, status miskin dan program. Tanpa NIK, nama, alamat.
+- sasaran_terpadu.xlsx — daftar sasaran terpadu by-name (peringkat, NIK,
+  nama, alamat, program); opd/<opd>.xlsx — rumah tangga sasaran tiap OPD.
+  Daftar lebih dari 200.000 baris dipecah per kecamatan menjadi beberapa
+  lembar (lihat lembar "indeks"), dan daftar lengkapnya juga ditulis di
+  sebelahnya sebagai .csv dan .parquet.
 - karantina_anggota.csv — baris tabel anggota keluarga (individu/ART) yang
   tidak tertaut ke keluarga mana pun, dengan kode alasan (hanya bila ada
   tabel anggota).
@@ -99,6 +105,14 @@ def to_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, mode: int | Non
     inert (:func:`formula_safe`): every CSV an officer may open in Excel.
     """
     return to_text((formula_safe(frame) if safe else frame).to_csv(index=False), path, mode=mode)
+
+
+def to_parquet(frame: pd.DataFrame, path: str | os.PathLike[str], *, mode: int | None = None) -> Path:
+    """Write a table as Parquet, atomically; text columns of mixed values stored as text."""
+    mixed = {c: "string" for c in frame.columns if frame[c].dtype == object}
+    with atomic_path(path, mode=mode) as tmp:
+        frame.astype(mixed).to_parquet(tmp, index=False)
+    return Path(path)
 
 
 def to_geopackage(
@@ -236,14 +250,20 @@ def _style_table(styles: Mapping[str, list[Style]], layers: Mapping[str, pd.Data
     return pd.DataFrame(rows)
 
 
-def to_workbook(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike[str], *, mode: int | None = None) -> Path:
+def to_workbook(
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike[str],
+    *,
+    mode: int | None = None,
+    max_rows: int = WORKBOOK_MAX_ROWS,
+) -> Path:
     """Write sheets to an Excel workbook that no cell can turn into a formula.
 
-    Every text is written as a text cell (``strings_to_formulas``,
-    ``strings_to_urls`` and ``strings_to_numbers`` off), so a name typed as
-    ``=HYPERLINK(...)`` or ``@SUM(...)`` stays the text it is; a NIK stays
-    16 digits, not a rounded number. The header row is bold and frozen,
-    with an autofilter.
+    Every text is written as a text cell (an inline string; no formula
+    element is ever written), so a name typed as ``=HYPERLINK(...)`` or
+    ``@SUM(...)`` stays the text it is; a NIK stays 16 digits, not a rounded
+    number. The header row is bold and frozen, with an autofilter. Written a
+    column at a time (:mod:`pipeline.publish.xlsx`), not a cell at a time.
 
     Parameters
     ----------
@@ -253,35 +273,18 @@ def to_workbook(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike[str]
         The ``.xlsx`` file; written atomically.
     mode
         Permission bits (``0o600`` in the restricted tier).
+    max_rows
+        A sheet longer than this is split into parts by kecamatan, with an
+        ``indeks`` sheet (:func:`pipeline.publish.xlsx.split_sheets`).
     """
-    import xlsxwriter
-
     with atomic_path(path, mode=mode) as tmp:
-        options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-        book = xlsxwriter.Workbook(str(tmp), {**options, "nan_inf_to_errors": True})
-        bold = book.add_format({"bold": True})
-        for name, frame in sheets.items():
-            sheet = book.add_worksheet(name[:31])
-            for j, column in enumerate(frame.columns):
-                sheet.write_string(0, j, str(column), bold)
-                values = frame[column]
-                numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-                for i, value in enumerate(values.tolist(), start=1):
-                    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-                        continue
-                    if numeric:
-                        sheet.write_number(i, j, float(value))
-                    else:
-                        sheet.write_string(i, j, str(value))
-                sheet.set_column(j, j, min(40, max(10, len(str(column)) + 2)))
-            sheet.freeze_panes(1, 0)
-            if len(frame.columns):
-                sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
-        book.close()
+        write_xlsx(split_sheets({name[:31]: frame for name, frame in sheets.items()}, max_rows=max_rows), tmp)
     return Path(path)
 
 
-def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:
+def to_restricted(
+    tables: Mapping[str, pd.DataFrame], directory: str | os.PathLike[str], *, max_rows: int = WORKBOOK_MAX_ROWS
+) -> Path:
     """Write the restricted tier: tables with personal data, one CSV each,
     and point layers (GeoDataFrames) as GeoPackages.
 
@@ -294,6 +297,10 @@ def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLi
         File stem -> table, e.g. ``{"karantina": quarantine}``.
     directory
         The restricted folder, ``outputs/<region>/terbatas``.
+    max_rows
+        Workbook sheets longer than this are split by kecamatan
+        (:func:`pipeline.publish.xlsx.split_sheets`), and the whole list is
+        also written beside the workbook as CSV and Parquet.
 
     Returns
     -------
@@ -310,7 +317,12 @@ def to_restricted(tables: Mapping[str, pd.DataFrame], directory: str | os.PathLi
         elif isinstance(table, dict):  # sheets: a workbook (stem may hold a sub-folder, e.g. opd/dinas_sosial)
             (directory / stem).parent.mkdir(parents=True, exist_ok=True)
             os.chmod((directory / stem).parent, 0o700)
-            to_workbook(table, directory / f"{stem}.xlsx", mode=0o600)
+            to_workbook(table, directory / f"{stem}.xlsx", mode=0o600, max_rows=max_rows)
+            for sheet, frame in table.items():
+                if len(frame) > max_rows:  # the whole list beside the split workbook
+                    base = stem if sheet == Path(stem).name else f"{stem}_{sheet}"
+                    to_csv(frame, directory / f"{base}.csv", mode=0o600, safe=True)
+                    to_parquet(frame, directory / f"{base}.parquet", mode=0o600)
         else:
             to_csv(table, directory / f"{stem}.csv", mode=0o600, safe=True)
     logger.info(
@@ -371,7 +383,7 @@ def target_workbooks(analysis: RegionAnalysis) -> dict[str, dict[str, pd.DataFra
             **({"penerima_tidak_cocok": analysis.unmatched} if len(analysis.unmatched) else {}),
         }
     }
-    given = full["program_diberikan"].str.split(",")
+    given = full["program_diberikan"].fillna("").str.get_dummies(sep=",").astype(bool)
     by_file: dict[str, set[str]] = {}
     for program in config.programs:
         by_file.setdefault(_slug(program.opd), set()).add(program.opd)
@@ -383,10 +395,15 @@ def target_workbooks(analysis: RegionAnalysis) -> dict[str, dict[str, pd.DataFra
                 ", ".join(repr(o) for o in sorted(opds)),
                 stem,
             )
-        codes = {p.code for p in config.programs if p.opd in opds}
-        mine = given.map(lambda assigned, codes=codes: bool(codes & set(assigned)))
-        rows = full[mine.to_numpy()].assign(
-            program_opd=given[mine].map(lambda assigned, codes=codes: ",".join(sorted(codes & set(assigned))))
-        )
+        codes = sorted({p.code for p in config.programs if p.opd in opds} & set(given.columns))
+        if not codes:
+            out[f"opd/{stem}"] = {"sasaran": full.iloc[:0].assign(program_opd=pd.Series(dtype=object))}
+            continue
+        listed = given[codes].to_numpy()
+        mine = listed.any(axis=1)
+        joined = pd.Series("", index=full.index)
+        for k, code in enumerate(codes):  # in code order, as before
+            joined = joined + np.where(listed[:, k], code + ",", "")
+        rows = full[mine].assign(program_opd=joined[mine].str[:-1])
         out[f"opd/{stem}"] = {"sasaran": rows}
     return out

@@ -1,0 +1,143 @@
+"""Benchmark: a province register end to end, per stage, with peak memory (run with `make bench`).
+
+Provinsi Jawa Tengah (the 8,563 real kelurahan/desa of ``../shared``) with
+``KANTONG_BENCH_SCALE_HOUSEHOLDS`` synthetic households (default 1,000,000):
+
+1. ``kantong synth`` writes the register (seconds, peak RSS);
+2. a first ``kantong run`` fills the cache of the boundary file;
+3. a second run, warm, is timed per stage in its own process, with its
+   peak RSS (budget: <= 30 s wall, <= 2 GB for 1 M households).
+
+Each figure is printed with its ratio against plain geopandas in the same
+run: reading the same CSV with pandas, ``points_from_xy``, ``gpd.sjoin``
+to the boundaries and a count per kelurahan (what any script would do
+first, without validation, statistics or outputs).
+
+Prints figures; it does not pass or fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("KANTONG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+PROVINCE = SHARED / "boundaries" / "provinces" / "jawa_tengah_admin_boundaries.gpkg"
+HOUSEHOLDS = int(os.environ.get("KANTONG_BENCH_SCALE_HOUSEHOLDS", "1000000"))
+GB = 1024**3
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def province_config(tmp: Path, households: int) -> Path:
+    """Kota Kupang's configuration pointed at the Jawa Tengah province file, with ``households``."""
+    text = (ROOT / "regions" / "kupang.toml").read_text(encoding="utf-8")
+    for old, new in (
+        (r'slug = "kupang"', 'slug = "jawa_tengah"'),
+        (r'name = "Kota Kupang"', 'name = "Provinsi Jawa Tengah"'),
+        (r'kode = "53.71"', 'kode = "33"'),
+        (r'path = ".*kupang_admin_boundaries.gpkg"', f'path = "{PROVINCE.as_posix()}"'),
+        (r"\.\./data/kupang/", "data/"),
+        (r"(?m)^households = \d+", f"households = {households}"),
+        (r"(?m)^pockets = \d+", "pockets = 20"),
+    ):
+        text, count = re.subn(old, new, text)
+        if not count:
+            raise SystemExit(f"regions/kupang.toml changed: no match for {old!r}; update bench/bench_scale.py")
+    path = tmp / "jawa_tengah.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def measured(*args: str) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in GB, stdout) of a child Python process."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, *args], check=True, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / GB, done.stdout
+
+
+def one_run(config: str, out: str) -> None:
+    """In a child process: run the region, print stage seconds and peak RSS as JSON."""
+    from pipeline.config import load_config
+    from pipeline.run import run_region
+
+    times: dict[str, float] = {}
+    clock = {"stage": "", "start": time.perf_counter()}
+
+    def on_stage(stage: str) -> None:
+        now = time.perf_counter()
+        if clock["stage"]:
+            times[clock["stage"]] = now - clock["start"]
+        clock.update(stage=stage, start=now)
+
+    start = time.perf_counter()
+    run_region(load_config(config), out_dir=out, on_stage=on_stage)
+    times[clock["stage"]] = time.perf_counter() - clock["start"]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
+    sys.stdout.write(json.dumps({"stages": times, "wall": time.perf_counter() - start, "peak_gb": peak}) + "\n")
+
+
+def plain_geopandas(config: str) -> None:
+    """In a child process: the plain geopandas baseline, printed as JSON seconds."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
+    start = time.perf_counter()
+    csv = Path(config).parent / "data" / "rumah_tangga.csv"
+    frame = pd.read_csv(csv, dtype=str)
+    lat = pd.to_numeric(frame.filter(regex="(?i)^lat").iloc[:, 0].str.replace(",", "."), errors="coerce")
+    lon = pd.to_numeric(frame.filter(regex="(?i)^lon").iloc[:, 0].str.replace(",", "."), errors="coerce")
+    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    areas = pyogrio.read_dataframe(PROVINCE, layer="kelurahan")
+    joined = gpd.sjoin(points, areas[["geometry"]], predicate="within")
+    joined.groupby("index_right").size()
+    sys.stdout.write(json.dumps({"wall": time.perf_counter() - start}) + "\n")
+
+
+def main() -> int:
+    if not PROVINCE.exists():
+        say(f"scale: {PROVINCE} not found (set KANTONG_SHARED_DATA); skipped")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        config = province_config(tmp, HOUSEHOLDS)
+        out = tmp / "outputs"
+        say(f"scale: Provinsi Jawa Tengah (8,563 kelurahan/desa), {HOUSEHOLDS:,} synthetic households")
+        wall, peak, _ = measured("-m", "pipeline", "synth", str(config))
+        say(f"  synth (kantong synth): {wall:7.1f} s wall, peak RSS {peak:.2f} GB")
+        wall, _, _ = measured("-m", "pipeline", "run", str(config), "--out", str(out))
+        say(f"  first run (fills the boundary cache): {wall:7.1f} s wall")
+        _, _, text = measured(__file__, "--one", str(config), str(out))
+        run = json.loads(text.strip().splitlines()[-1])
+        _, _, text = measured(__file__, "--plain", str(config))
+        plain = json.loads(text.strip().splitlines()[-1])["wall"]
+        say(f"  warm run, per stage (plain geopandas read + sjoin + count: {plain:.1f} s):")
+        for stage, seconds in run["stages"].items():
+            say(f"    {stage:<11} {seconds:7.2f} s  ({seconds / plain:5.2f}x plain)")
+        say(
+            f"  warm run total: {run['wall']:.1f} s wall ({run['wall'] / plain:.1f}x plain geopandas), "
+            f"peak RSS {run['peak_gb']:.2f} GB  (budget at 1 M: <= 30 s, <= 2 GB)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        one_run(sys.argv[2], sys.argv[3])
+    elif sys.argv[1:2] == ["--plain"]:
+        plain_geopandas(sys.argv[2])
+    else:
+        raise SystemExit(main())
