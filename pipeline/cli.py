@@ -42,6 +42,10 @@ def _setup_logging(verbose: bool) -> None:
         handlers=[RichHandler(console=console, show_path=False, show_time=False)],
         force=True,
     )
+    if not verbose:  # Dask's own loggers carry their levels; their start/stop chatter is not the user's news
+        logging.root.handlers[0].addFilter(
+            lambda record: record.levelno >= logging.WARNING or not record.name.startswith(("distributed", "tornado"))
+        )
     for noisy in ("pyogrio", "fiona"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -143,6 +147,65 @@ def run(
                 soft_wrap=True,
                 markup=False,
             )
+
+
+@app.command("run-many")
+def run_many(
+    regions: Annotated[list[Path], typer.Argument(help="Region TOML files, e.g. regions/*.toml.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Outputs folder.")] = Path("outputs"),
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=1, help="Worker processes on this machine (default: sized to it)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+    ] = None,
+    retries: Annotated[int, typer.Option(min=0, help="Runs again of a region whose task crashed.")] = 1,
+    restricted: Annotated[
+        bool, typer.Option("--restricted/--no-restricted", help="Write the restricted tier (personal data) too.")
+    ] = True,
+    verbose: Verbose = False,
+) -> None:
+    """Run many regions as tasks on Dask distributed: a local cluster, or --scheduler for a running one.
+
+    Each region reads its inputs and writes its outputs on its own; a
+    region that fails is reported (and, if it crashed, retried) without
+    stopping the others. The exit status is 1 when any region failed.
+    """
+    from .many import RegionResult
+    from .many import run_many as run_tasks
+
+    _setup_logging(verbose)
+    failed: list[RegionResult] = []
+
+    def done(result: RegionResult) -> None:
+        where = f" on {result.worker}" if result.worker else ""
+        for warning in result.warnings:
+            logger.warning("%s: %s", result.slug, warning)
+        if result.ok:
+            console.print(
+                f"selesai: {result.slug}: {result.message} ({result.seconds:.1f} s{where})",
+                markup=False,
+                soft_wrap=True,
+            )
+        else:
+            failed.append(result)
+            console.print(f"gagal: {result.slug}: {result.message}", markup=False, style="red", soft_wrap=True)
+
+    with _guarded():
+        results = run_tasks(
+            regions,
+            out_dir=out,
+            workers=workers,
+            scheduler=scheduler,
+            retries=retries,
+            restricted=restricted,
+            on_done=done,
+        )
+        _write_index(out)
+    console.print(f"{len(results) - len(failed)} of {len(results)} regions built -> {out}", markup=False)
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -365,22 +428,25 @@ def index(
     verbose: Verbose = False,
 ) -> None:
     """Write <out>/index.html listing every region built so far."""
+    _setup_logging(verbose)
+    with _guarded():
+        _write_index(out)
+
+
+def _write_index(out: Path) -> None:
+    """Write ``out/index.html`` from every ``<region>/ringkasan.json`` (a damaged one is left out, said)."""
     from .publish.files import to_text
     from .publish.webmap.index import index_html
 
-    _setup_logging(verbose)
-    with _guarded():
-        entries = []
-        for summary in sorted(out.glob("*/ringkasan.json")):
-            try:
-                entry = json.loads(summary.read_text(encoding="utf-8"))
-                if not isinstance(entry, dict) or not {"slug", "nama", "ringkasan", "tanggal_data"} <= set(entry):
-                    raise ValueError("not a region summary")
-            except (ValueError, UnicodeDecodeError) as exc:
-                logger.warning(
-                    "%s is damaged (%s); region left out of the index. Rebuild it with make maps", summary, exc
-                )
-                continue
-            entries.append(entry)
-        path = to_text(index_html(entries), out / "index.html")
-        console.print(f"wrote {path} ({len(entries)} regions)", soft_wrap=True, markup=False)
+    entries = []
+    for summary in sorted(out.glob("*/ringkasan.json")):
+        try:
+            entry = json.loads(summary.read_text(encoding="utf-8"))
+            if not isinstance(entry, dict) or not {"slug", "nama", "ringkasan", "tanggal_data"} <= set(entry):
+                raise ValueError("not a region summary")
+        except (ValueError, UnicodeDecodeError) as exc:
+            logger.warning("%s is damaged (%s); region left out of the index. Rebuild it with make maps", summary, exc)
+            continue
+        entries.append(entry)
+    path = to_text(index_html(entries), out / "index.html")
+    console.print(f"wrote {path} ({len(entries)} regions)", soft_wrap=True, markup=False)

@@ -1,0 +1,200 @@
+"""Many regions as tasks on Dask distributed (``kantong run-many``).
+
+The unit of work is a region (a kab/kota): its indicators and pockets do
+not depend on any other region, so each region is one task that reads its
+own inputs, runs the whole pipeline and writes its outputs atomically
+(:func:`pipeline.run.run_region`). Splitting the spatial join itself across
+workers was measured slower than plain ``sjoin`` on two cores; regions are
+the natural grain.
+
+- Locally, a ``LocalCluster`` of worker *processes* sized to the machine
+  (:func:`default_workers`); ``--scheduler tcp://host:8786`` uses a running
+  cluster instead, whose workers must see the same paths (shared storage).
+- A region with bad input or a bad configuration fails at once with its
+  one-line message (retrying cannot fix a file); any other failure, a
+  crash or a lost worker, is retried (``retries``). A failed region never
+  stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import load_config
+from .errors import ConfigError, PipelineError
+from .run import run_region
+
+logger = logging.getLogger(__name__)
+
+#: Peak memory one region of a kab/kota needs, with room (measured: a 110,000-household city about 1 GB).
+REGION_MEMORY_BYTES: int = 3 * 1024**3
+
+
+@dataclass(frozen=True)
+class RegionResult:
+    """What became of one region's task."""
+
+    config: str
+    slug: str
+    ok: bool
+    seconds: float
+    message: str
+    worker: str = ""
+    warnings: tuple[str, ...] = field(default=())
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def run_one(config_path: str, out_dir: str, restricted: bool = True) -> RegionResult:
+    """Run one region (in a worker). Bad input is a failed result; anything else raises, to be retried.
+
+    The warnings the run logs are returned with the result, so that the
+    user sees them where the command was typed, not in a worker's log.
+    """
+    try:
+        from distributed import get_worker
+
+        worker = get_worker().address
+    except (ImportError, ValueError):
+        worker = ""
+    collect = _Collect()
+    pipeline_logger = logging.getLogger("pipeline")
+    pipeline_logger.addHandler(collect)
+    start = time.perf_counter()
+    slug = Path(config_path).stem
+    try:
+        config = load_config(config_path)
+        slug = config.slug
+        summary = run_region(config, out_dir=out_dir, restricted=restricted)
+    except PipelineError as error:
+        return RegionResult(config_path, slug, False, time.perf_counter() - start, str(error), worker)
+    finally:
+        pipeline_logger.removeHandler(collect)
+    rows = summary["baris"]
+    message = f"{rows['masuk']} rows in = {rows['diterima']} accepted + {rows['dikarantina']} quarantined"
+    return RegionResult(config_path, slug, True, time.perf_counter() - start, message, worker, tuple(collect.messages))
+
+
+def default_workers(*, memory_bytes: int | None = None, cores: int | None = None) -> int:
+    """Workers for a LocalCluster on this machine: one per core, as many as memory holds regions.
+
+    Parameters
+    ----------
+    memory_bytes, cores
+        The machine's memory and cores (read from the system when None).
+    """
+    cores = cores or os.cpu_count() or 1
+    if memory_bytes is None:
+        memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(1, min(cores, memory_bytes // REGION_MEMORY_BYTES))
+
+
+def run_many(
+    configs: Sequence[str | os.PathLike[str]],
+    *,
+    out_dir: str | os.PathLike[str] = "outputs",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retries: int = 1,
+    restricted: bool = True,
+    on_done: Callable[[RegionResult], None] | None = None,
+) -> list[RegionResult]:
+    """Run every region as a task on Dask distributed; return what became of each, in finishing order.
+
+    Parameters
+    ----------
+    configs
+        Region TOML files.
+    out_dir
+        The outputs folder (``<out_dir>/<slug>/`` per region).
+    workers
+        Worker processes of the local cluster (default :func:`default_workers`);
+        ignored with ``scheduler``.
+    scheduler
+        Address of a running scheduler (``tcp://host:8786``), or None for a local cluster.
+    retries
+        How many times a task that crashed (not bad input) is run again.
+    restricted
+        Write each region's restricted tier.
+    on_done
+        Called with each region's result as it finishes.
+
+    Raises
+    ------
+    ConfigError
+        Two configurations with the same slug (they would write one folder),
+        or a scheduler that cannot be reached.
+    """
+    from distributed import Client, LocalCluster, as_completed
+
+    paths = [str(Path(p).resolve()) for p in configs]
+    slugs: dict[str, str] = {}
+    for path in paths:
+        try:
+            slug = load_config(path).slug
+        except PipelineError:
+            continue  # reported as that region's failure, by its task
+        if slug in slugs:
+            raise ConfigError(
+                f"{path} and {slugs[slug]} both have slug {slug!r}: they would write the same outputs/{slug}/. "
+                "Give each region its own [region] slug"
+            )
+        slugs[slug] = path
+    out = str(Path(out_dir).resolve())
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout=10)
+            except OSError as error:
+                raise ConfigError(
+                    f"no Dask scheduler answers at {scheduler} ({error}). Start one (dask scheduler) "
+                    "or leave out --scheduler to use this machine"
+                ) from None
+        else:
+            n = workers or default_workers()
+            # dashboard on a free port (None does not turn it off: dask/distributed#8136)
+            cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+            )
+            client = Client(cluster)
+        logger.info("running %d regions on %s", len(paths), client.scheduler.address)
+        batch = uuid.uuid4().hex[:8]
+        futures = [
+            client.submit(
+                run_one, path, out, restricted, key=f"kantong-{Path(path).stem}-{batch}", retries=retries, pure=False
+            )
+            for path in paths
+        ]
+        by_key = {f.key: path for f, path in zip(futures, paths, strict=True)}
+        results: list[RegionResult] = []
+        for future in as_completed(futures):
+            if future.status == "error":
+                error = future.exception()
+                path = by_key[future.key]
+                result = RegionResult(
+                    path, Path(path).stem, False, 0.0, f"{type(error).__name__}: {error} (after {retries + 1} attempts)"
+                )
+            else:
+                result = future.result()
+            results.append(result)
+            if on_done:
+                on_done(result)
+        client.close()
+        return results
+    finally:
+        if cluster is not None:
+            cluster.close()
