@@ -127,7 +127,9 @@ def test_two_regions_with_one_slug_are_refused(regions: dict[str, Path], tmp_pat
 
 
 def test_an_unreachable_scheduler_is_one_line(regions: dict[str, Path], tmp_path: Path) -> None:
-    done = cli("run-many", str(regions["satu"]), "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path), check=False)
+    done = cli(
+        "run-many", str(regions["satu"]), "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path), check=False
+    )
     assert done.returncode == 2
     assert "no Dask scheduler answers at tcp://127.0.0.1:9" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
@@ -140,7 +142,17 @@ def test_a_scheduler_and_two_workers_in_their_own_processes(regions: dict[str, P
     common = ["--no-dashboard"]
     processes = [
         subprocess.Popen(
-            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(address_file), *common],
+            [
+                str(DASK),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--scheduler-file",
+                str(address_file),
+                *common,
+            ],
             stdout=log,
             stderr=log,
         )
