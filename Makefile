@@ -2,7 +2,6 @@
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DELETE_ON_ERROR:
-.SECONDARY:
 MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 .DEFAULT_GOAL := help
 
@@ -65,20 +64,37 @@ data/%/rumah_tangga.csv: regions/%.toml $(DEMO_SRC) | $(VENV)/done
 
 # One region: its TOML, its inputs and the code -> map, GeoPackage, summary.
 # Further inputs (boundary and register files) come from outputs/<r>/masukan.d.
-# Each region refreshes the index as soon as it is built, so the index lists it
-# even when a later region fails and make stops before the index target.
+# A stale region is only queued here (outputs/.antrian); the index rule below
+# then builds every queued region at once as tasks on a local Dask cluster
+# sized to the machine (`kantong run-many`), and writes the index. A region
+# that fails is reported without stopping the others; it stays stale, so the
+# next `make maps` tries it again. Build regions with `make maps`, not by
+# naming one region's files.
+QUEUE := $(OUT)/.antrian
 define REGION_RULE
 $(OUT)/$(1)/peta.html $(OUT)/$(1)/$(1).gpkg $(OUT)/$(1)/ringkasan.json &: regions/$(1).toml $(SRC) $(VENV)/done $(if $(filter $(1),$(SYNTHETIC)),data/$(1)/rumah_tangga.csv)
-	$(BIN)/kantong run regions/$(1).toml --out $(OUT)
-	$(BIN)/kantong index $(OUT)
+	@mkdir -p $(OUT) && echo regions/$(1).toml >> $(QUEUE)
 endef
 $(foreach r,$(patsubst regions/%.toml,%,$(wildcard regions/*.toml)),$(eval $(call REGION_RULE,$(r))))
 -include $(wildcard $(OUT)/*/masukan.d)
 
 # Every region built so far, not only this run's REGIONS: a region built by an
-# earlier (or interrupted) run makes the index stale too.
-$(OUT)/index.html: $(sort $(foreach r,$(REGIONS),$(OUT)/$(r)/ringkasan.json) $(wildcard $(OUT)/*/ringkasan.json)) pipeline/publish/webmap/index.py
-	$(BIN)/kantong index $(OUT)
+# earlier (or interrupted) run makes the index stale too. Kept when a region
+# fails: it lists the regions that were built.
+.PRECIOUS: $(OUT)/index.html
+$(OUT)/index.html: $(sort $(foreach r,$(REGIONS),$(OUT)/$(r)/ringkasan.json) $(wildcard $(OUT)/*/ringkasan.json)) pipeline/publish/webmap/index.py $(QUEUE) | $(VENV)/done
+	@queued="$$(sort -u $(QUEUE))"; : > $(QUEUE); \
+	if [ -n "$$queued" ]; then \
+	  echo "$(BIN)/kantong run-many" $$queued "--out $(OUT)"; \
+	  $(BIN)/kantong run-many $$queued --out $(OUT); \
+	else \
+	  echo "$(BIN)/kantong index $(OUT)"; $(BIN)/kantong index $(OUT); \
+	fi
+
+# The queue is a prerequisite of the index, listed after the regions: a region
+# queued in this run makes it newer than the index. Created empty and old.
+$(QUEUE):
+	@mkdir -p $(OUT) && touch -d @0 $@
 
 # --- boundary downloads (optional; the only step that uses the network) -------
 #: Entry of shapes/sources.toml for `make shapes`. Offline: KANTONG_SHAPES_MIRROR=/path/to/copies
@@ -97,7 +113,7 @@ basemap: | $(VENV)/done ## Download REGION's OpenStreetMap extract listed in sha
 	$(BIN)/kantong basemap $(REGION) $(if $(PIN),--pin)
 
 # --- checks --------------------------------------------------------------------
-test: $(VENV)/dev.done $(CHROMIUM) $(OGRINFO) $(OUT)/demo/peta.html $(OUT)/demo/demo.gpkg ## Run the test suite (sets itself up)
+test: $(VENV)/dev.done $(CHROMIUM) $(OGRINFO) $(OUT)/demo/peta.html $(OUT)/demo/demo.gpkg $(OUT)/index.html ## Run the test suite (sets itself up)
 	$(BIN)/pytest
 
 lint: $(VENV)/dev.done ## Check the code with ruff, and the import layers with import-linter
@@ -112,6 +128,8 @@ bench: $(VENV)/dev.done ## Print timings of each stage on large synthetic data
 	$(BIN)/python bench/bench_pockets.py
 	$(BIN)/python bench/bench_null_priority.py
 	$(BIN)/python bench/bench_map.py
+	$(BIN)/python bench/bench_scale.py
+	$(BIN)/python bench/bench_many.py
 
 clean: ## Delete generated outputs and synthetic inputs
 	rm -rf $(OUT) data

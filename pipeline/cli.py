@@ -100,6 +100,16 @@ def _guarded() -> Iterator[None]:
         raise typer.Exit(code=3) from None
 
 
+def _validation_table(name: str, rows: list[tuple[str, str, int]]) -> None:
+    """Print a region's validation table: stage, reason, rows."""
+    table = Table(title=f"Validasi — {name}", show_lines=False)
+    for column in ("tahap", "alasan", "jumlah_baris"):
+        table.add_column(column, justify="right" if column == "jumlah_baris" else "left")
+    for stage, reason, count in rows:
+        table.add_row(stage, reason, f"{count:,}".replace(",", "."))
+    console.print(table)
+
+
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug messages.")]
 
 
@@ -134,12 +144,7 @@ def run(
 
                 summary = run_region(config, out_dir=out, restricted=restricted, on_stage=on_stage)
                 progress.update(task, completed=len(STAGES), stage="selesai")
-            table = Table(title=f"Validasi — {config.name}", show_lines=False)
-            for column in ("tahap", "alasan", "jumlah_baris"):
-                table.add_column(column, justify="right" if column == "jumlah_baris" else "left")
-            for row in summary["validasi"]:
-                table.add_row(row["tahap"], row["alasan"], f"{row['jumlah_baris']:,}".replace(",", "."))
-            console.print(table)
+            _validation_table(config.name, [(r["tahap"], r["alasan"], r["jumlah_baris"]) for r in summary["validasi"]])
             rows = summary["baris"]
             console.print(
                 f"{config.slug}: {rows['masuk']} rows in = {rows['diterima']} accepted + "
@@ -183,6 +188,7 @@ def run_many(
         for warning in result.warnings:
             logger.warning("%s: %s", result.slug, warning)
         if result.ok:
+            _validation_table(result.slug, list(result.validation))
             console.print(
                 f"selesai: {result.slug}: {result.message} ({result.seconds:.1f} s{where})",
                 markup=False,

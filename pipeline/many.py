@@ -47,6 +47,8 @@ class RegionResult:
     message: str
     worker: str = ""
     warnings: tuple[str, ...] = field(default=())
+    #: The validation table of the summary: (stage, reason, rows).
+    validation: tuple[tuple[str, str, int], ...] = field(default=())
 
 
 class _Collect(logging.Handler):
@@ -168,7 +170,12 @@ def run_many(
             n = workers or default_workers()
             # dashboard on a free port (None does not turn it off: dask/distributed#8136)
             cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=0,  # workers are sized by memory (default_workers); no nanny kills a large region
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
             )
             client = Client(cluster)
         logger.info("running %d regions on %s", len(paths), client.scheduler.address)

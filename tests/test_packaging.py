@@ -87,7 +87,7 @@ def test_the_index_lists_every_built_region_even_when_a_later_region_fails(tmp_p
     assert _make(project, "maps", "REGIONS=a").returncode == 0
     assert _indexed(project) == ["a"]
     failed = _make(project, "maps", "REGIONS=b rusak")  # b is built, then rusak stops make
-    assert failed.returncode != 0 and "rusak" in failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "rusak" in failed.stdout + failed.stderr, failed.stdout + failed.stderr
     assert _indexed(project) == ["a", "b"]  # b is listed although make stopped before the index target
     # once everything is built, a second make has nothing to do
     assert _make(project, "maps", "REGIONS=a b").returncode == 0
