@@ -15,10 +15,15 @@ Compared:
 - the Markdown reports, restricted CSVs and XLSX workbooks (cell values).
 
 Exit status 0 when everything is equal; otherwise each difference is listed.
+
+``--manifest DIR`` prints digests of the same contents as JSON; the test
+``tests/test_identical_outputs.py`` compares the demo build against the
+manifest of the version before the province-scale work (issue #21).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -117,9 +122,61 @@ def compare(before: Path, after: Path) -> list[str]:
     return found
 
 
+#: Not compared by the manifest: derived caches (keyed by the code's digest), make's depfile,
+#: and the restricted folder's fixed README text.
+MANIFEST_SKIPS: tuple[str, ...] = ("cache/", "masukan.d", "terbatas/README.txt")
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    """sha256 of a table's CSV form (geometry as WKB hex; floats exactly, in their shortest form)."""
+    if "geometry" in frame.columns:
+        frame = pd.DataFrame(frame).assign(geometry=[g.wkb_hex if g is not None else "" for g in frame.geometry])
+    return hashlib.sha256(frame.to_csv(index=False, lineterminator="\n").encode()).hexdigest()
+
+
+def manifest(folder: Path) -> dict[str, str]:
+    """A digest of every output of one region's folder, timestamps masked: ``path[:layer]`` -> sha256.
+
+    Two builds with equal manifests have equal tables (every GeoPackage
+    layer and its metadata, every workbook sheet with numbers to 16
+    significant digits, every Parquet table), equal JSON and equal text.
+    """
+    out: dict[str, str] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name.startswith(MANIFEST_SKIPS):
+            continue
+        if path.suffix == ".gpkg":
+            for layer, _ in pyogrio.list_layers(path):
+                frame = pyogrio.read_dataframe(path, layer=layer)
+                frame = frame.drop(columns=[c for c in ("dibuat", "update_time") if c in frame.columns])
+                meta = json.dumps(_layer_metadata(path, layer), sort_keys=True)
+                out[f"{name}:{layer}"] = _digest(frame)
+                out[f"{name}:{layer}:metadata"] = hashlib.sha256(meta.encode()).hexdigest()
+            out[f"{name}:descriptions"] = hashlib.sha256(repr(_descriptions(path)).encode()).hexdigest()
+        elif path.suffix == ".xlsx":
+            for sheet, frame in pd.read_excel(path, sheet_name=None, engine="openpyxl").items():
+                out[f"{name}:{sheet}"] = _digest(frame.map(_cell_text))
+        elif path.suffix == ".parquet":
+            out[name] = _digest(pd.read_parquet(path))
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text("utf-8"))
+            text = _masked(json.dumps(data | {"dibuat": ""} if isinstance(data, dict) else data, sort_keys=True))
+            out[name] = hashlib.sha256(text.encode()).hexdigest()
+        else:
+            out[name] = hashlib.sha256(_masked(path.read_text("utf-8")).encode()).hexdigest()
+    return out
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--manifest":
+        sys.stdout.write(json.dumps(manifest(Path(argv[1])), indent=1, sort_keys=True) + "\n")
+        return 0
     if len(argv) != 2:
-        sys.stderr.write("usage: compare_outputs.py BEFORE_DIR AFTER_DIR (one region's output folders)\n")
+        sys.stderr.write(
+            "usage: compare_outputs.py BEFORE_DIR AFTER_DIR (one region's output folders)\n"
+            "       compare_outputs.py --manifest DIR (digests of DIR's outputs, as JSON)\n"
+        )
         return 2
     before, after = Path(argv[0]), Path(argv[1])
     found = compare(before, after)
