@@ -47,6 +47,7 @@ def _frame() -> pd.DataFrame:
             "rt": pd.array([1, None, 3, 4, 5, 6, 7, 8, 9, 10, 11], dtype="Int64"),
             "desil": pd.Categorical(["1", "2"] * 5 + ["1"]),
             "=bahaya": ["kolom"] * n,
+            "nama_lagi": PAYLOADS[::-1],  # the same texts in a second column
             "kode_arrow": pd.array([f"99.71.0{i % 3}" for i in range(n)], dtype="string[pyarrow]"),
         }
     )

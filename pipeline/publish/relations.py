@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import sparse
 
 from .audit import AUDIT_LIMIT, component_ranges
+from .equations import EquationIndex, hidden_system, single_pass
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +75,25 @@ class Relations:
         #: Hidden cells already shown to range over at least k (see :meth:`bounds`).
         self._wide: dict[Cell, tuple[float, float]] = {}
 
-    def value(self, cell: Cell) -> float:
-        table, row, column = cell
+    def _column_values(self, table: str, column: str) -> np.ndarray:
         key = (table, column)
         if key not in self._values:
             self._values[key] = pd.to_numeric(self.tables[table][column], errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan
             )
-        return float(self._values[key][row])
+        return self._values[key]
+
+    def value(self, cell: Cell) -> float:
+        table, row, column = cell
+        return float(self._column_values(table, column)[row])
+
+    def _index(self) -> EquationIndex:
+        """The equations and inequalities as arrays (built once they are all added)."""
+        size = (len(self.equations), len(self.inequalities))
+        if getattr(self, "_built", None) != size:
+            self._equation_index = EquationIndex.build(self.equations, self.inequalities)
+            self._built = size
+        return self._equation_index
 
     def _mask(self, table: str, column: str) -> np.ndarray:
         key = (table, column)
@@ -244,19 +256,13 @@ class Relations:
 
     def _single_pass(self) -> int:
         """Hide a partner in every equation that has exactly one hidden term; return how many were hidden."""
-        added = 0
-        changed = True
-        while changed:
-            changed = False
-            for terms in self.equations:
-                hidden = [cell for cell, _ in terms if self.is_hidden(cell)]
-                if len(hidden) == 1:
-                    partner = self._partner(terms)
-                    if partner is not None:
-                        self._hide(partner)
-                        added += 1
-                        changed = True
-        return added
+        index = self._index()
+        return single_pass(
+            index,
+            index.gather(self._mask, bool),
+            partner=lambda e: self._partner(self.equations[e]),
+            hide=self._hide,
+        )
 
     def bounds(self, *, k: float = np.inf) -> dict[Cell, tuple[float, float]]:
         """For every hidden cell in a relation: a range of values consistent with what is published.
@@ -268,13 +274,10 @@ class Relations:
         for the exact range of every cell.
         """
 
-        involved: dict[Cell, None] = {}
-        for terms in self.equations:
-            for cell, _ in terms:
-                if self.is_hidden(cell):
-                    involved[cell] = None
-        cells = list(involved)
-        index = {cell: i for i, cell in enumerate(cells)}
+        index = self._index()
+        system = hidden_system(index, index.gather(self._mask, bool), index.gather(self._column_values, float))
+        cells, rows, pairs, upper = system.cells, system.rows, system.pairs, system.upper
+        true_values = system.true_values
         parent = list(range(len(cells)))
 
         def find(i: int) -> int:
@@ -283,24 +286,6 @@ class Relations:
                 i = parent[i]
             return i
 
-        rows: list[tuple[dict[int, int], float]] = []
-        for terms in self.equations:
-            known, coefs = 0.0, {}
-            for cell, coef in terms:
-                if cell in index:
-                    coefs[index[cell]] = coefs.get(index[cell], 0) + coef
-                else:
-                    known += coef * self.value(cell)
-            if coefs:
-                rows.append((coefs, -known))
-        upper = np.full(len(cells), np.inf)
-        pairs = []
-        for part, total in self.inequalities:
-            if part in index and total in index:
-                pairs.append((index[part], index[total]))
-            elif part in index and not self.is_hidden(total):
-                upper[index[part]] = min(upper[index[part]], self.value(total))
-        true_values = [self.value(cell) for cell in cells]
         # A hidden cell that appears in one equation only, in no part <= total pair and without an upper
         # bound is "free" (most small H3 cells: only their sum, the located households, is published).
         # The free cells of an equation enter the programme as one sum s >= 0: each ranges over [0, max s]

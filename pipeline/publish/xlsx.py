@@ -106,39 +106,35 @@ def _texts(values: pd.Series) -> pa.Array:
 
 
 class SharedStrings:
-    """The workbook's table of distinct texts (``xl/sharedStrings.xml``), filled a column at a time.
+    """The workbook's table of texts (``xl/sharedStrings.xml``), filled a column at a time.
 
     Text cells refer to it by number (``t="s"``), as Excel itself writes
-    them; every reader decodes its ``_xHHHH_`` escapes the same way.
+    them; every reader decodes its ``_xHHHH_`` escapes the same way. Texts
+    are made distinct within each column (Arrow's dictionary encoding, no
+    Python per value); the same text in two columns or two chunks of rows is
+    listed twice, which Excel itself also writes and every reader takes.
     """
 
     def __init__(self) -> None:
-        self.texts = pd.Index([], dtype=object)
+        self.parts: list[pa.Array] = []
+        self.size = 0
         self.count = 0
 
     def codes(self, text: pa.Array) -> np.ndarray:
-        """The numbers of ``text``'s escaped values in the table (-1 for a missing cell), adding new ones."""
+        """The numbers of ``text``'s escaped values in the table (-1 for a missing cell), adding them."""
         encoded = pc.dictionary_encode(text)
-        values = pd.Index(encoded.dictionary.to_pandas(), dtype=object)
-        found = self.texts.get_indexer(values)
-        new = values[found < 0]
-        found[found < 0] = np.arange(len(self.texts), len(self.texts) + len(new))
-        self.texts = self.texts.append(new)
-        indices = encoded.indices.to_numpy(zero_copy_only=False)
-        valid = ~np.isnan(indices) if indices.dtype.kind == "f" else np.ones(len(indices), dtype=bool)
-        codes = np.full(len(text), -1, dtype=np.int64)
-        codes[valid] = found[indices[valid].astype(np.int64)]
-        self.count += int(valid.sum())
-        return codes
+        self.parts.append(encoded.dictionary)
+        numbers = pc.add(encoded.indices.cast(pa.int64()), self.size)
+        self.size += len(encoded.dictionary)
+        self.count += len(text) - text.null_count
+        return pc.fill_null(numbers, -1).to_numpy(zero_copy_only=False)
 
     def xml(self) -> bytes:
         """The ``sharedStrings.xml`` part."""
-        items = pa.array(self.texts.to_numpy(), type=pa.string())
+        items = pa.concat_arrays(self.parts) if self.parts else pa.array([], type=pa.string())
         body = pc.binary_join_element_wise('<si><t xml:space="preserve">', items, "</t></si>", "")
         return (
-            f'{_HEAD}<sst {_NS} count="{self.count}" uniqueCount="{len(self.texts)}">'
-            + "".join(body.to_pylist())
-            + "</sst>"
+            f'{_HEAD}<sst {_NS} count="{self.count}" uniqueCount="{self.size}">' + "".join(body.to_pylist()) + "</sst>"
         ).encode()
 
 
