@@ -130,3 +130,16 @@ def test_kelurahan_hotspots_cover_raw_and_eb_rates() -> None:
     ):
         assert column in out, column
     assert out.loc[0, "gi_kelas_eb"].startswith("panas")
+
+
+def test_codes_of_a_cell_are_sorted_and_joined_once_each() -> None:
+    from pipeline.analyse.pockets import _codes_per_cell
+
+    ids = np.array([5, 5, 5, 3, 3, 9, 3], dtype=np.uint64)
+    codes = np.array(["99.71.02.1001", "99.71.01.1004", "99.71.02.1001", "99.71.03.1002", "99.71.01.1001", "x", "x"])
+    joined = _codes_per_cell(ids, codes.astype(object))
+    assert joined.to_dict() == {
+        3: "99.71.01.1001,99.71.03.1002,x",
+        5: "99.71.01.1004,99.71.02.1001",
+        9: "x",
+    }

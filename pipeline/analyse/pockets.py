@@ -132,8 +132,7 @@ def aggregate_cells(households: gpd.GeoDataFrame, *, resolution: int = 9) -> gpd
         .set_index(H3)[C.KODE_KEL]
     )
     cells[C.KODE_KEL] = majority.reindex(cells.index).to_numpy()
-    everyone = pd.DataFrame({H3: ids, C.KODE_KEL: households[C.KODE_KEL].to_numpy()}).drop_duplicates()
-    cells[KODE_KEL_SEMUA] = everyone.groupby(H3)[C.KODE_KEL].agg(lambda codes: ",".join(sorted(codes)))
+    cells[KODE_KEL_SEMUA] = _codes_per_cell(ids, households[C.KODE_KEL].to_numpy())
     cells[C.PERSEN_MISKIN] = 100.0 * cells[C.KK_MISKIN] / cells[KK_DI_SEL]
     if scored:
         cells[C.RATA_SKOR_DEPRIVASI] = cells[_SCORE_SUM] / cells[C.KK_DINILAI_MPI].where(cells[C.KK_DINILAI_MPI] > 0)
@@ -143,6 +142,22 @@ def aggregate_cells(households: gpd.GeoDataFrame, *, resolution: int = 9) -> gpd
     out.insert(0, H3, [h3.int_to_str(int(c)) for c in index.tolist()])
     logger.info("H3 resolution %d: %d households in %d cells", resolution, int(out[KK_DI_SEL].sum()), len(out))
     return out
+
+
+def _codes_per_cell(ids: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """Per H3 cell, the kelurahan codes of its households, sorted and comma-joined (``99.71.01.1001,99.71.01.1002``).
+
+    Built a rank at a time (the first code of every cell, then the second...), not a cell at a time.
+    """
+    everyone = pd.DataFrame({H3: ids, C.KODE_KEL: codes}).drop_duplicates().sort_values([H3, C.KODE_KEL])
+    rank = everyone.groupby(H3, sort=False).cumcount().to_numpy()
+    cell = everyone[H3].to_numpy()
+    code = everyone[C.KODE_KEL].astype(object).to_numpy()
+    joined = pd.Series(code[rank == 0], index=cell[rank == 0], dtype=object)
+    for j in range(1, int(rank.max(initial=0)) + 1):
+        at = rank == j
+        joined.loc[cell[at]] = joined.loc[cell[at]].to_numpy() + "," + code[at]
+    return joined.rename_axis(H3)
 
 
 def _adjacent_pairs(cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
