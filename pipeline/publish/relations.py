@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from .audit import AUDIT_LIMIT, component_ranges
 from .equations import EquationIndex, hidden_system, single_pass
@@ -44,6 +46,11 @@ HEADLINE_COUNTS: frozenset[str] = frozenset(
 TOTAL_TABLES: frozenset[str] = frozenset({"wilayah", "kec", "opd", "kantong"})
 #: A cell of a published table: (table, row position, column).
 Cell = tuple[str, int, str]
+
+
+def loose_cell(i: int, seen: np.ndarray, paired: np.ndarray, upper: np.ndarray) -> bool:
+    """A hidden cell in one equation only, in no part <= total pair, without an upper bound."""
+    return bool(seen[i] == 1 and not paired[i] and np.isinf(upper[i]))
 
 
 @dataclass
@@ -278,57 +285,63 @@ class Relations:
         system = hidden_system(index, index.gather(self._mask, bool), index.gather(self._column_values, float))
         cells, rows, pairs, upper = system.cells, system.rows, system.pairs, system.upper
         true_values = system.true_values
-        parent = list(range(len(cells)))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
+        if not rows:
+            return {}
         # A hidden cell that appears in one equation only, in no part <= total pair and without an upper
         # bound is "free" (most small H3 cells: only their sum, the located households, is published).
         # The free cells of an equation enter the programme as one sum s >= 0: each ranges over [0, max s]
         # when there are several, [min s, max s] when alone. This keeps the programme small at any scale.
-        seen = np.zeros(len(cells), dtype=int)
-        for coefs, _ in rows:
-            for i in coefs:
-                seen[i] += 1
-        paired = {i for pair in pairs for i in pair}
+        row_of = np.repeat(np.arange(len(rows)), [len(coefs) for coefs, _ in rows])
+        cell_of = np.fromiter(chain.from_iterable(coefs for coefs, _ in rows), dtype=np.int64, count=len(row_of))
+        coef_of = np.fromiter(
+            chain.from_iterable(coefs.values() for coefs, _ in rows), dtype=np.int64, count=len(row_of)
+        )
+        seen = np.bincount(cell_of, minlength=len(cells))
+        paired = np.zeros(len(cells), dtype=bool)
+        paired[[i for pair in pairs for i in pair]] = True
+        loose = (seen[cell_of] == 1) & ~paired[cell_of] & np.isinf(upper[cell_of])
         groups: dict[int, list[int]] = {}
-        for r, (coefs, _) in enumerate(rows):
+        # (row, sign) with more than one free cell, in the order of the rows, + before -
+        counted = {sign: np.bincount(row_of[loose & (coef_of == sign)], minlength=len(rows)) for sign in (1, -1)}
+        for r in np.flatnonzero((counted[1] > 1) | (counted[-1] > 1)).tolist():
+            coefs = rows[r][0]
             for sign in (1, -1):
-                free = [
-                    i for i, c in coefs.items() if c == sign and seen[i] == 1 and i not in paired and np.isinf(upper[i])
-                ]
-                if len(free) > 1:
-                    total = len(cells)
-                    cells.append(("_summe", r, str(sign)))
-                    true_values.append(sum(true_values[i] for i in free))
-                    upper = np.append(upper, np.inf)
-                    for i in free:
-                        del coefs[i]
-                    coefs[total] = sign
-                    groups[total] = free
-        parent.extend(range(len(parent), len(cells)))
-        for coefs, _ in rows:
-            first, *rest = coefs
-            for other in rest:
-                parent[find(other)] = find(first)
-        for p, t in pairs:
-            parent[find(p)] = find(t)
+                if counted[sign][r] < 2:
+                    continue
+                free = [i for i, c in coefs.items() if c == sign and loose_cell(i, seen, paired, upper)]
+                total = len(cells)
+                cells.append(("_summe", r, str(sign)))
+                true_values.append(sum(true_values[i] for i in free))
+                upper = np.append(upper, np.inf)
+                for i in free:
+                    del coefs[i]
+                coefs[total] = sign
+                groups[total] = free
         members_of_sum = {i for free in groups.values() for i in free}
+        # connected components: the cells of one row together, and each part with its total
+        first = np.array([next(iter(coefs)) for coefs, _ in rows], dtype=np.int64)
+        row_of = np.repeat(np.arange(len(rows)), [len(coefs) for coefs, _ in rows])
+        cell_of = np.fromiter(chain.from_iterable(coefs for coefs, _ in rows), dtype=np.int64, count=len(row_of))
+        ends = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        graph = sparse.coo_matrix(
+            (
+                np.ones(len(cell_of) + len(ends)),
+                (np.concatenate([first[row_of], ends[:, 0]]), np.concatenate([cell_of, ends[:, 1]])),
+            ),
+            shape=(len(cells), len(cells)),
+        )
+        _, label = connected_components(graph, directed=False)
         components: dict[int, list[int]] = {}
         for i in range(len(cells)):
             if i not in members_of_sum:
-                components.setdefault(find(i), []).append(i)
+                components.setdefault(int(label[i]), []).append(i)
         out: dict[Cell, tuple[float, float]] = {}
         rows_of: dict[int, list[int]] = {}
-        for r, (coefs, _) in enumerate(rows):
-            rows_of.setdefault(find(next(iter(coefs))), []).append(r)
+        for r, root in enumerate(label[first].tolist()):
+            rows_of.setdefault(root, []).append(r)
         pairs_of: dict[int, list[tuple[int, int]]] = {}
-        for p, t in pairs:
-            pairs_of.setdefault(find(p), []).append((p, t))
+        for (p, t), root in zip(pairs, label[ends[:, 0]].tolist(), strict=True):
+            pairs_of.setdefault(root, []).append((p, t))
         for root, members in components.items():
             # Hiding a cell only frees it: the consistent values of every other cell can only grow. A cell
             # shown to range over k or more stays so, and is not solved again in later rounds.
