@@ -64,8 +64,8 @@ def demo_config(tmp: Path) -> Path:
     return path
 
 
-def province_config(tmp: Path) -> Path:
-    """Kota Kupang's configuration pointed at the Jawa Tengah province file."""
+def province_config(tmp: Path, households: int = PROVINCE_HOUSEHOLDS) -> Path:
+    """Kota Kupang's configuration pointed at the Jawa Tengah province file, with ``households``."""
     text = (ROOT / "regions" / "kupang.toml").read_text(encoding="utf-8")
     for old, new in (
         (r'slug = "kupang"', 'slug = "jawa_tengah"'),
@@ -73,7 +73,7 @@ def province_config(tmp: Path) -> Path:
         (r'kode = "53.71"', 'kode = "33"'),
         (r'path = ".*kupang_admin_boundaries.gpkg"', f'path = "{PROVINCE.as_posix()}"'),
         (r"\.\./data/kupang/", "data/"),
-        (r"(?m)^households = \d+", f"households = {PROVINCE_HOUSEHOLDS}"),
+        (r"(?m)^households = \d+", f"households = {households}"),
         (r"(?m)^pockets = \d+", "pockets = 20"),
     ):
         text, count = re.subn(old, new, text)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -28,9 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("KANTONG_SHARED_DATA", ROOT.parent / "shared" / "data"))
-PROVINCE = SHARED / "boundaries" / "provinces" / "jawa_tengah_admin_boundaries.gpkg"
+from bench_map import PROVINCE, ROOT, province_config  # the same Jawa Tengah configuration
+
 HOUSEHOLDS = int(os.environ.get("KANTONG_BENCH_SCALE_HOUSEHOLDS", "1000000"))
 GB = 1024**3
 
@@ -38,26 +36,6 @@ GB = 1024**3
 def say(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
-
-
-def province_config(tmp: Path, households: int) -> Path:
-    """Kota Kupang's configuration pointed at the Jawa Tengah province file, with ``households``."""
-    text = (ROOT / "regions" / "kupang.toml").read_text(encoding="utf-8")
-    for old, new in (
-        (r'slug = "kupang"', 'slug = "jawa_tengah"'),
-        (r'name = "Kota Kupang"', 'name = "Provinsi Jawa Tengah"'),
-        (r'kode = "53.71"', 'kode = "33"'),
-        (r'path = ".*kupang_admin_boundaries.gpkg"', f'path = "{PROVINCE.as_posix()}"'),
-        (r"\.\./data/kupang/", "data/"),
-        (r"(?m)^households = \d+", f"households = {households}"),
-        (r"(?m)^pockets = \d+", "pockets = 20"),
-    ):
-        text, count = re.subn(old, new, text)
-        if not count:
-            raise SystemExit(f"regions/kupang.toml changed: no match for {old!r}; update bench/bench_scale.py")
-    path = tmp / "jawa_tengah.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def measured(*args: str) -> tuple[float, float, str]:

@@ -6,6 +6,8 @@ never raised: they become quarantine rows (see :mod:`pipeline.ingest.validate`).
 
 from __future__ import annotations
 
+import logging
+
 
 class PipelineError(Exception):
     """Base class for every error the pipeline raises on purpose."""
@@ -33,3 +35,14 @@ class PrivacyError(PipelineError):
 
 class OutputError(PipelineError):
     """Outputs cannot be written: a full disk, a read-only folder, or another run holds the region."""
+
+
+class CapturedWarnings(logging.Handler):
+    """Collects the messages of the warnings logged while it is attached (to repeat or return them)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import load_config
-from .errors import ConfigError, PipelineError
+from .errors import CapturedWarnings, ConfigError, PipelineError
 from .run import run_region
 
 logger = logging.getLogger(__name__)
@@ -51,15 +51,6 @@ class RegionResult:
     validation: tuple[tuple[str, str, int], ...] = field(default=())
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def run_one(config_path: str, out_dir: str, restricted: bool = True) -> RegionResult:
     """Run one region (in a worker). Bad input is a failed result; anything else raises, to be retried.
 
@@ -72,7 +63,7 @@ def run_one(config_path: str, out_dir: str, restricted: bool = True) -> RegionRe
         worker = get_worker().address
     except (ImportError, ValueError):
         worker = ""
-    collect = _Collect()
+    collect = CapturedWarnings()
     pipeline_logger = logging.getLogger("pipeline")
     pipeline_logger.addHandler(collect)
     start = time.perf_counter()

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from .. import columns as C
+from ..errors import CapturedWarnings
 from ..settings import BoundarySource
 from . import boundaries as boundaries_module
 from .boundaries import DIPERBAIKI, PERUBAHAN_LUAS_M2, kelurahan_names
@@ -295,17 +296,6 @@ def _m2(value: float) -> str:
 DIAGNOSTICS_ENTRY: str = "diagnostik_batas"
 
 
-class _Captured(logging.Handler):
-    """Collects the warnings logged while the diagnostics are computed, to repeat them from the cache."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def cached_diagnostics(
     boundaries: gpd.GeoDataFrame,
     *,
@@ -344,7 +334,7 @@ def cached_diagnostics(
         for text in entry.meta["peringatan"]:
             logger.warning("%s", text)
         return entry.frames[DIAGNOSTICS_ENTRY], entry
-    captured = _Captured()
+    captured = CapturedWarnings()  # repeated from the cache on a hit
     logger.addHandler(captured)
     try:
         issues = diagnose_boundaries(boundaries, crs=crs, raw=raw, region_code=region_code)
