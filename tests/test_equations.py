@@ -130,3 +130,19 @@ def test_relations_read_masks_and_values_through_the_index() -> None:
     assert relations.hidden_frames()["kel"]["n"].tolist() == [True, True]
     ranges = relations.bounds()
     assert ranges[("kel", 0, "n")] == (0.0, 10.0) and ranges[("kel", 1, "n")] == (0.0, 10.0)
+
+
+def test_protection_that_does_not_finish_is_a_one_line_privacy_error() -> None:
+    from pipeline.errors import PrivacyError
+
+    tables = {"kel": pd.DataFrame({"n": [3, 40, 57]}), "kec": pd.DataFrame({"n": [100]})}
+    hidden = {"kel": pd.DataFrame({"n": [True, False, False]}), "kec": pd.DataFrame({"n": [False]})}
+    terms = [(("kec", 0, "n"), 1), *((("kel", i, "n"), -1) for i in range(3))]
+    relations = Relations(tables=tables, hidden={t: f.copy() for t, f in hidden.items()})
+    relations.add_equation(terms, kind="sum")
+    with pytest.raises(PrivacyError, match=r"could not protect every small count in 0 rounds.*no public map"):
+        relations.protect(k=5, max_rounds=0)
+    finished = Relations(tables=tables, hidden={t: f.copy() for t, f in hidden.items()})
+    finished.add_equation(terms, kind="sum")
+    assert finished.protect(k=5) == 1  # with its rounds it finishes: the 40 is hidden beside the 3
+    assert finished.hidden_frames()["kel"]["n"].tolist() == [True, True, False]

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from ..errors import PrivacyError
 from .audit import AUDIT_LIMIT, component_ranges
 from .equations import EquationIndex, hidden_system, single_pass
 
@@ -410,14 +411,17 @@ class Relations:
 
         Raises
         ------
-        RuntimeError
-            If the audit still fails after ``max_rounds`` (not expected: each round hides a cell).
+        PrivacyError
+            If some hidden count can still be narrowed down after ``max_rounds``
+            (seen on registers with very few households per kelurahan/desa):
+            nothing public is written rather than something unprotected.
         """
         where: dict[Cell, list[list[tuple[Cell, int]]]] = {}
         for terms in self.equations:
             for cell, _ in terms:
                 where.setdefault(cell, []).append(terms)
         added = self._single_pass()
+        narrow: list[Cell] = []
         for _ in range(max_rounds):
             narrow = [cell for cell, (low, high) in self.bounds(k=k).items() if high - low < k]
             if not narrow:
@@ -437,4 +441,9 @@ class Relations:
                     ", ".join(f"{t}[{r}].{c}" for t, r, c in narrow[:5]),
                 )
                 return added
-        raise RuntimeError("secondary suppression did not converge")
+        raise PrivacyError(
+            f"disclosure control could not protect every small count in {max_rounds} rounds: {len(narrow)} hidden "
+            f"counts can still be worked back to a range narrower than {k}, so no public map or GeoPackage is "
+            "written. This happens when most kelurahan/desa have very few households in the register; check that "
+            "the register is complete, and report it with the region's TOML if it is"
+        )
