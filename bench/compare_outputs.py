@@ -161,7 +161,10 @@ def manifest(folder: Path) -> dict[str, str]:
             out[name] = _digest(pd.read_parquet(path))
         elif path.suffix == ".json":
             data = json.loads(path.read_text("utf-8"))
-            text = _masked(json.dumps(data | {"dibuat": ""} if isinstance(data, dict) else data, sort_keys=True))
+            if isinstance(data, dict):  # input files by name: the checkout's folder differs between machines
+                inputs = [{**entry, "file": Path(str(entry.get("file", ""))).name} for entry in data.get("masukan", [])]
+                data = data | {"dibuat": "", "masukan": inputs}
+            text = _masked(json.dumps(data, sort_keys=True))
             out[name] = hashlib.sha256(text.encode()).hexdigest()
         else:
             out[name] = hashlib.sha256(_masked(path.read_text("utf-8")).encode()).hexdigest()
