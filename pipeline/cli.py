@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -100,7 +100,7 @@ def _guarded() -> Iterator[None]:
         raise typer.Exit(code=3) from None
 
 
-def _validation_table(name: str, rows: list[tuple[str, str, int]]) -> None:
+def _validation_table(name: str, rows: Sequence[tuple[str, str, int]]) -> None:
     """Print a region's validation table: stage, reason, rows."""
     table = Table(title=f"Validasi — {name}", show_lines=False)
     for column in ("tahap", "alasan", "jumlah_baris"):
@@ -123,7 +123,7 @@ def run(
     verbose: Verbose = False,
 ) -> None:
     """Run the whole pipeline for each region and write its map and GeoPackage."""
-    from .run import STAGES, run_region
+    from .run import STAGES, rows_line, run_region, validation_rows
 
     _setup_logging(verbose)
     with _guarded():
@@ -144,14 +144,8 @@ def run(
 
                 summary = run_region(config, out_dir=out, restricted=restricted, on_stage=on_stage)
                 progress.update(task, completed=len(STAGES), stage="selesai")
-            _validation_table(config.name, [(r["tahap"], r["alasan"], r["jumlah_baris"]) for r in summary["validasi"]])
-            rows = summary["baris"]
-            console.print(
-                f"{config.slug}: {rows['masuk']} rows in = {rows['diterima']} accepted + "
-                f"{rows['dikarantina']} quarantined -> {out / config.slug}",
-                soft_wrap=True,
-                markup=False,
-            )
+            _validation_table(config.name, validation_rows(summary))
+            console.print(f"{config.slug}: {rows_line(summary)} -> {out / config.slug}", soft_wrap=True, markup=False)
 
 
 @app.command("run-many")
@@ -188,7 +182,7 @@ def run_many(
         for warning in result.warnings:
             logger.warning("%s: %s", result.slug, warning)
         if result.ok:
-            _validation_table(result.slug, list(result.validation))
+            _validation_table(result.slug, result.validation)
             console.print(
                 f"selesai: {result.slug}: {result.message} ({result.seconds:.1f} s{where})",
                 markup=False,

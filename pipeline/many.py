@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .config import load_config
 from .errors import CapturedWarnings, ConfigError, PipelineError
-from .run import run_region
+from .run import rows_line, run_region, validation_rows
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,10 @@ def run_one(config_path: str, out_dir: str, restricted: bool = True) -> RegionRe
         return RegionResult(config_path, slug, False, time.perf_counter() - start, str(error), worker)
     finally:
         pipeline_logger.removeHandler(collect)
-    rows = summary["baris"]
-    message = f"{rows['masuk']} rows in = {rows['diterima']} accepted + {rows['dikarantina']} quarantined"
-    return RegionResult(config_path, slug, True, time.perf_counter() - start, message, worker, tuple(collect.messages))
+    seconds = time.perf_counter() - start
+    return RegionResult(
+        config_path, slug, True, seconds, rows_line(summary), worker, tuple(collect.messages), validation_rows(summary)
+    )
 
 
 def default_workers(*, memory_bytes: int | None = None, cores: int | None = None) -> int:
@@ -147,7 +148,7 @@ def run_many(
             )
         slugs[slug] = path
     out = str(Path(out_dir).resolve())
-    cluster = None
+    cluster = client = None
     try:
         if scheduler:
             try:
@@ -191,8 +192,9 @@ def run_many(
             results.append(result)
             if on_done:
                 on_done(result)
-        client.close()
         return results
     finally:
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()

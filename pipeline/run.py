@@ -385,6 +385,17 @@ def analyse_region(
     )
 
 
+def rows_line(summary: dict) -> str:
+    """``50000 rows in = 49805 accepted + 195 quarantined``, from a region's summary."""
+    rows = summary["baris"]
+    return f"{rows['masuk']} rows in = {rows['diterima']} accepted + {rows['dikarantina']} quarantined"
+
+
+def validation_rows(summary: dict) -> tuple[tuple[str, str, int], ...]:
+    """The validation table of a region's summary: (stage, reason, rows)."""
+    return tuple((r["tahap"], r["alasan"], int(r["jumlah_baris"])) for r in summary["validasi"])
+
+
 def run_region(
     config: RegionConfig, *, out_dir: str | Path = "outputs", restricted: bool = True, on_stage: Progress = _noop
 ) -> dict[str, object]:

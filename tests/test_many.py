@@ -63,6 +63,9 @@ def test_a_local_cluster_builds_every_region_and_reports_the_broken_one(
         assert (out / slug / "peta.html").exists() and (out / slug / f"{slug}.gpkg").exists()
         rows_in, accepted, quarantined = _rows(out / slug / "ringkasan.json")
         assert rows_in == 1500 == accepted + quarantined
+        reasons = json.loads((out / slug / "ringkasan.json").read_text(encoding="utf-8"))["validasi"]
+        assert f"Validasi — {slug}" in text and reasons  # each region's validation table, filled
+        assert all(r["alasan"] in text for r in reasons)
     assert not (out / "rusak").exists()
     assert "2 of 3 regions built" in text
     index = (out / "index.html").read_text(encoding="utf-8")
