@@ -28,18 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("KANTONG_SHARED_DATA", ROOT.parent / "shared" / "data"))
-PROVINCE = SHARED / "boundaries" / "provinces" / "jawa_tengah_admin_boundaries.gpkg"
+from bench_map import PROVINCE, ROOT, say  # the same Jawa Tengah file
+from bench_scale import plain_join
+
 HOUSEHOLDS = int(os.environ.get("KANTONG_BENCH_MANY_HOUSEHOLDS", "40000"))
 #: Indonesia: kab/kota and DTSEN families (the issue's figures).
 NATIONAL_REGIONS = 514
 NATIONAL_FAMILIES = 94_000_000
-
-
-def say(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def kantong(*args: str) -> float:
@@ -91,18 +86,9 @@ def kabkota_regions(tmp: Path) -> list[Path]:
 
 
 def plain_geopandas(configs: list[Path]) -> float:
-    import geopandas as gpd
-    import pandas as pd
-    import pyogrio
-
     start = time.perf_counter()
     for config in configs:
-        areas = pyogrio.read_dataframe(config.parent / "batas.gpkg", layer="kelurahan")
-        frame = pd.read_csv(config.parent / "data" / "rumah_tangga.csv", dtype=str)
-        lat = pd.to_numeric(frame.filter(regex="(?i)^lat").iloc[:, 0].str.replace(",", "."), errors="coerce")
-        lon = pd.to_numeric(frame.filter(regex="(?i)^lon").iloc[:, 0].str.replace(",", "."), errors="coerce")
-        points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=4326)
-        gpd.sjoin(points, areas[["geometry"]], predicate="within").groupby("index_right").size()
+        plain_join(config.parent / "data" / "rumah_tangga.csv", config.parent / "batas.gpkg")
     return time.perf_counter() - start
 
 

@@ -27,15 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_map import PROVINCE, ROOT, province_config  # the same Jawa Tengah configuration
+from bench_map import PROVINCE, ROOT, province_config, say  # the same Jawa Tengah configuration
 
 HOUSEHOLDS = int(os.environ.get("KANTONG_BENCH_SCALE_HOUSEHOLDS", "1000000"))
 GB = 1024**3
-
-
-def say(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def measured(*args: str) -> tuple[float, float, str]:
@@ -67,21 +62,24 @@ def one_run(config: str, out: str) -> None:
     sys.stdout.write(json.dumps({"stages": times, "wall": time.perf_counter() - start, "peak_gb": peak}) + "\n")
 
 
-def plain_geopandas(config: str) -> None:
-    """In a child process: the plain geopandas baseline, printed as JSON seconds."""
+def plain_join(register: Path, boundaries: Path) -> None:
+    """What any script does first: read the register and the kelurahan, ``sjoin``, count per kelurahan."""
     import geopandas as gpd
     import pandas as pd
     import pyogrio
 
-    start = time.perf_counter()
-    csv = Path(config).parent / "data" / "rumah_tangga.csv"
-    frame = pd.read_csv(csv, dtype=str)
+    frame = pd.read_csv(register, dtype=str)
     lat = pd.to_numeric(frame.filter(regex="(?i)^lat").iloc[:, 0].str.replace(",", "."), errors="coerce")
     lon = pd.to_numeric(frame.filter(regex="(?i)^lon").iloc[:, 0].str.replace(",", "."), errors="coerce")
     points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    areas = pyogrio.read_dataframe(PROVINCE, layer="kelurahan")
-    joined = gpd.sjoin(points, areas[["geometry"]], predicate="within")
-    joined.groupby("index_right").size()
+    areas = pyogrio.read_dataframe(boundaries, layer="kelurahan")
+    gpd.sjoin(points, areas[["geometry"]], predicate="within").groupby("index_right").size()
+
+
+def plain_geopandas(config: str) -> None:
+    """In a child process: the plain geopandas baseline, printed as JSON seconds."""
+    start = time.perf_counter()
+    plain_join(Path(config).parent / "data" / "rumah_tangga.csv", PROVINCE)
     sys.stdout.write(json.dumps({"wall": time.perf_counter() - start}) + "\n")
 
 

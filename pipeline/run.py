@@ -146,7 +146,7 @@ def analyse_region(
         Households on the region's field rounds (``id_keluarga``, ``kode_kel``;
         :func:`pipeline.ingest.visits.planned_visits`), for the verification progress.
     cache
-        Folder for what is read once per input file (the basemap); None: no cache.
+        Folder for what is computed once per input file (boundary diagnostics, the basemap); None: no cache.
 
     Returns
     -------

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: A cell of a published table: (table, row position, column).
 Cell = tuple[str, int, str]
 
 

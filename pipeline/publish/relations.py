@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import PrivacyError
 from .audit import AUDIT_LIMIT, component_ranges
-from .equations import EquationIndex, hidden_system, single_pass
+from .equations import Cell, EquationIndex, hidden_system, single_pass
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +45,6 @@ HEADLINE_COUNTS: frozenset[str] = frozenset(
 
 #: Tables of totals (kecamatan, region, pockets, programme totals): kept published before their parts.
 TOTAL_TABLES: frozenset[str] = frozenset({"wilayah", "kec", "opd", "kantong"})
-#: A cell of a published table: (table, row position, column).
-Cell = tuple[str, int, str]
-
-
-def loose_cell(i: int, seen: np.ndarray, paired: np.ndarray, upper: np.ndarray) -> bool:
-    """A hidden cell in one equation only, in no part <= total pair, without an upper bound."""
-    return bool(seen[i] == 1 and not paired[i] and np.isinf(upper[i]))
 
 
 @dataclass
@@ -230,7 +223,7 @@ class Relations:
         candidates = [cell for cell, _ in terms if not self.is_hidden(cell) and self.value(cell) >= 0]
         return min(candidates, key=self.cost) if candidates else None
 
-    def _nearest_partner(self, cell: Cell, where: dict[Cell, list]) -> Cell | None:
+    def _nearest_partner(self, cell: Cell) -> Cell | None:
         """A published cell to hide for a hidden ``cell`` that is still pinned down.
 
         Searched breadth-first through the equations linking hidden cells:
@@ -240,16 +233,18 @@ class Relations:
         published deciles 5-10 even when every term of its own equations is
         hidden).
         """
+        index = self._index()
         seen_cells, seen_eqs = {cell}, set()
         frontier = [cell]
         while frontier:
             candidates = []
             following = []
             for current in frontier:
-                for terms in where.get(current, []):
-                    if id(terms) in seen_eqs:
+                for e in index.equations_of(index.ids[current]).tolist():  # every cell of an equation is numbered
+                    if e in seen_eqs:
                         continue
-                    seen_eqs.add(id(terms))
+                    seen_eqs.add(e)
+                    terms = self.equations[e]
                     partner = self._partner(terms)
                     if partner is not None:
                         candidates.append(partner)
@@ -297,10 +292,10 @@ class Relations:
         coef_of = np.fromiter(
             chain.from_iterable(coefs.values() for coefs, _ in rows), dtype=np.int64, count=len(row_of)
         )
-        seen = np.bincount(cell_of, minlength=len(cells))
         paired = np.zeros(len(cells), dtype=bool)
         paired[[i for pair in pairs for i in pair]] = True
-        loose = (seen[cell_of] == 1) & ~paired[cell_of] & np.isinf(upper[cell_of])
+        free_cell = (np.bincount(cell_of, minlength=len(cells)) == 1) & ~paired & np.isinf(upper)
+        loose = free_cell[cell_of]
         groups: dict[int, list[int]] = {}
         # (row, sign) with more than one free cell, in the order of the rows, + before -
         counted = {sign: np.bincount(row_of[loose & (coef_of == sign)], minlength=len(rows)) for sign in (1, -1)}
@@ -309,7 +304,7 @@ class Relations:
             for sign in (1, -1):
                 if counted[sign][r] < 2:
                     continue
-                free = [i for i, c in coefs.items() if c == sign and loose_cell(i, seen, paired, upper)]
+                free = [i for i, c in coefs.items() if c == sign and free_cell[i]]
                 total = len(cells)
                 cells.append(("_summe", r, str(sign)))
                 true_values.append(sum(true_values[i] for i in free))
@@ -416,10 +411,6 @@ class Relations:
             (seen on registers with very few households per kelurahan/desa):
             nothing public is written rather than something unprotected.
         """
-        where: dict[Cell, list[list[tuple[Cell, int]]]] = {}
-        for terms in self.equations:
-            for cell, _ in terms:
-                where.setdefault(cell, []).append(terms)
         added = self._single_pass()
         narrow: list[Cell] = []
         for _ in range(max_rounds):
@@ -428,7 +419,7 @@ class Relations:
                 return added
             progress = 0
             for cell in narrow:
-                partner = self._nearest_partner(cell, where)
+                partner = self._nearest_partner(cell)
                 if partner is not None:
                     self._hide(partner)
                     progress += 1

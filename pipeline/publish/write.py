@@ -259,7 +259,7 @@ def to_workbook(
 ) -> Path:
     """Write sheets to an Excel workbook that no cell can turn into a formula.
 
-    Every text is written as a text cell (an inline string; no formula
+    Every text is written as a text cell (a shared string; no formula
     element is ever written), so a name typed as ``=HYPERLINK(...)`` or
     ``@SUM(...)`` stays the text it is; a NIK stays 16 digits, not a rounded
     number. The header row is bold and frozen, with an autofilter. Written a
@@ -396,9 +396,6 @@ def target_workbooks(analysis: RegionAnalysis) -> dict[str, dict[str, pd.DataFra
                 stem,
             )
         codes = sorted({p.code for p in config.programs if p.opd in opds} & set(given.columns))
-        if not codes:
-            out[f"opd/{stem}"] = {"sasaran": full.iloc[:0].assign(program_opd=pd.Series(dtype=object))}
-            continue
         listed = given[codes].to_numpy()
         mine = listed.any(axis=1)
         joined = pd.Series("", index=full.index)

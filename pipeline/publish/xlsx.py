@@ -49,7 +49,7 @@ _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 #: Characters XML 1.0 cannot hold, and a literal escape sequence that Excel would decode.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LITERAL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
-_NEEDS_EXCEL_ESCAPE = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_"
+_NEEDS_EXCEL_ESCAPE = f"{_CONTROL.pattern}|{_LITERAL_ESCAPE.pattern}"
 
 _STYLES = (
     _HEAD + f"<styleSheet {_NS}>"
@@ -78,11 +78,6 @@ def _excel_escapes(text: str) -> str:
     """Control characters as Excel's ``_xHHHH_``, and a literal ``_xHHHH_`` protected as ``_x005F_xHHHH_``."""
     text = _LITERAL_ESCAPE.sub(r"_x005F_\1", text)
     return _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-
-
-def excel_text(text: str) -> str:
-    """``text`` as an XML-safe cell text: escaped, control characters as ``_xHHHH_``, cut at 32,767."""
-    return escape(_excel_escapes(text[:EXCEL_MAX_CELL]))
 
 
 def _texts(values: pd.Series) -> pa.Array:
@@ -205,7 +200,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> None:
     ------
     ValueError
         A sheet longer than Excel's 1,048,576 rows (split it first:
-        :func:`pipeline.publish.write.split_sheets`).
+        :func:`split_sheets`).
     """
     names = list(sheets)
     for name, frame in sheets.items():
@@ -336,10 +331,13 @@ def split_sheets(sheets: Mapping[str, pd.DataFrame], *, max_rows: int = WORKBOOK
         else:
             units = [("", "", np.arange(s, min(s + max_rows, len(frame)))) for s in range(0, len(frame), max_rows)]
         parts: list[list[tuple[str, str, np.ndarray]]] = [[]]
+        filled = 0
         for unit in units:
-            if parts[-1] and sum(len(u[2]) for u in parts[-1]) + len(unit[2]) > max_rows:
+            if parts[-1] and filled + len(unit[2]) > max_rows:
                 parts.append([])
+                filled = 0
             parts[-1].append(unit)
+            filled += len(unit[2])
         for k, part in enumerate(parts, 1):
             sheet = f"{name[:24]} {k}"
             positions = np.sort(np.concatenate([u[2] for u in part]))

@@ -58,6 +58,10 @@ def web_geometry(geometry: gpd.GeoSeries, *, tolerance: float | None = None) -> 
     return gpd.GeoSeries(rounded, index=geometry.index, crs=geometry.crs)
 
 
+#: The cache entry of the web geometry (:mod:`pipeline.ingest.cache`).
+WEB_GEOMETRY_ENTRY: str = "geometri_web"
+
+
 def cached_web_geometry(geometry: gpd.GeoSeries, *, cache: Path | None) -> tuple[gpd.GeoSeries, CacheEntry]:
     """:func:`web_geometry`, computed once per set of polygons (a province's takes about 10 s).
 
@@ -84,8 +88,6 @@ def cached_web_geometry(geometry: gpd.GeoSeries, *, cache: Path | None) -> tuple
     return web, CacheEntry(WEB_GEOMETRY_ENTRY, key, {WEB_GEOMETRY_ENTRY: frame})
 
 
-#: The cache entry of the web geometry (:mod:`pipeline.ingest.cache`).
-WEB_GEOMETRY_ENTRY: str = "geometri_web"
 #: Map coordinates are integers in units of 1e-5 degree (about 1 m).
 COORDINATE_SCALE: int = 100_000
 
