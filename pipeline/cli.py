@@ -148,36 +148,23 @@ def run(
             console.print(f"{config.slug}: {rows_line(summary)} -> {out / config.slug}", soft_wrap=True, markup=False)
 
 
-@app.command("run-many")
-def run_many(
-    regions: Annotated[list[Path], typer.Argument(help="Region TOML files, e.g. regions/*.toml.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Outputs folder.")] = Path("outputs"),
-    workers: Annotated[
-        int | None,
-        typer.Option("--workers", "-w", min=1, help="Worker processes on this machine (default: sized to it)."),
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
-    ] = None,
-    retries: Annotated[int, typer.Option(min=0, help="Runs again of a region whose task crashed.")] = 1,
-    restricted: Annotated[
-        bool, typer.Option("--restricted/--no-restricted", help="Write the restricted tier (personal data) too.")
-    ] = True,
-    verbose: Verbose = False,
-) -> None:
-    """Run many regions as tasks on Dask distributed: a local cluster, or --scheduler for a running one.
+Workers = Annotated[
+    int | None,
+    typer.Option("--workers", "-w", min=1, help="Worker processes on this machine (default: sized to it)."),
+]
+Scheduler = Annotated[
+    str | None, typer.Option("--scheduler", help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+]
+Retries = Annotated[int, typer.Option(min=0, help="Runs again of a region whose task crashed.")]
+Restricted = Annotated[
+    bool, typer.Option("--restricted/--no-restricted", help="Write the restricted tier (personal data) too.")
+]
 
-    Each region reads its inputs and writes its outputs on its own; a
-    region that fails is reported (and, if it crashed, retried) without
-    stopping the others. The exit status is 1 when any region failed.
-    """
-    from .many import RegionResult
-    from .many import run_many as run_tasks
 
-    _setup_logging(verbose)
-    failed: list[RegionResult] = []
+def _reporter(failed: list) -> object:
+    """A callback printing each region's result as it finishes (failed ones are appended to ``failed``)."""
 
-    def done(result: RegionResult) -> None:
+    def done(result) -> None:  # a pipeline.many.RegionResult
         where = f" on {result.worker}" if result.worker else ""
         for warning in result.warnings:
             logger.warning("%s: %s", result.slug, warning)
@@ -192,6 +179,29 @@ def run_many(
             failed.append(result)
             console.print(f"gagal: {result.slug}: {result.message}", markup=False, style="red", soft_wrap=True)
 
+    return done
+
+
+@app.command("run-many")
+def run_many(
+    regions: Annotated[list[Path], typer.Argument(help="Region TOML files, e.g. regions/*.toml.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Outputs folder.")] = Path("outputs"),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    retries: Retries = 1,
+    restricted: Restricted = True,
+    verbose: Verbose = False,
+) -> None:
+    """Run many regions as tasks on Dask distributed: a local cluster, or --scheduler for a running one.
+
+    Each region reads its inputs and writes its outputs on its own; a
+    region that fails is reported (and, if it crashed, retried) without
+    stopping the others. The exit status is 1 when any region failed.
+    """
+    from .many import run_many as run_tasks
+
+    _setup_logging(verbose)
+    failed: list = []
     with _guarded():
         results = run_tasks(
             regions,
@@ -200,10 +210,53 @@ def run_many(
             scheduler=scheduler,
             retries=retries,
             restricted=restricted,
-            on_done=done,
+            on_done=_reporter(failed),
         )
         _write_index(out)
     console.print(f"{len(results) - len(failed)} of {len(results)} regions built -> {out}", markup=False)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def provinsi(
+    region: Annotated[Path, typer.Argument(help="The province's region TOML (its boundaries hold several kab/kota).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Outputs folder.")] = Path("outputs"),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    retries: Retries = 1,
+    restricted: Restricted = True,
+    verbose: Verbose = False,
+) -> None:
+    """Split a province register by kab/kota, run each kab/kota as a task, and write the province overview.
+
+    Each kab/kota is built as its own region (outputs/<province>_<code>/);
+    the province gets an overview map linking to them, a GeoPackage and a
+    summary (outputs/<province>/). The exit status is 1 when any kab/kota failed.
+    """
+    from .province import run_province
+
+    _setup_logging(verbose)
+    failed: list = []
+    with _guarded():
+        done = run_province(
+            region,
+            out_dir=out,
+            workers=workers,
+            scheduler=scheduler,
+            retries=retries,
+            restricted=restricted,
+            on_done=_reporter(failed),
+        )
+        _write_index(out)
+    rows = done.summary["baris"]
+    console.print(
+        f"{done.summary['slug']}: {rows['masuk']} rows in = {rows['diterima']} accepted + {rows['dikarantina']} "
+        f"quarantined + {rows['di_kabkota_gagal']} in failed kab/kota; {len(done.results) - len(failed)} of "
+        f"{len(done.results)} kab/kota built -> {out / done.summary['slug']}",
+        markup=False,
+        soft_wrap=True,
+    )
     if failed:
         raise typer.Exit(code=1)
 

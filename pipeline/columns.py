@@ -18,6 +18,8 @@ ALAMAT: Final = "alamat"
 JENIS_KELAMIN: Final = "jenis_kelamin"
 TANGGAL_LAHIR: Final = "tanggal_lahir"
 NO_KK: Final = "no_kk"
+#: Keys on which two register rows are the same household, checked in this order.
+DUPLICATE_KEYS: Final = (ID_KELUARGA, NO_KK, NIK)
 RT: Final = "rt"
 RW: Final = "rw"
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from .config import load_config
 from .errors import CapturedWarnings, ConfigError, PipelineError
 from .run import rows_line, run_region, validation_rows
+from .settings import RegionConfig
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +52,11 @@ class RegionResult:
     validation: tuple[tuple[str, str, int], ...] = field(default=())
 
 
-def run_one(config_path: str, out_dir: str, restricted: bool = True) -> RegionResult:
+def run_one(config_path: str | RegionConfig, out_dir: str, restricted: bool = True) -> RegionResult:
     """Run one region (in a worker). Bad input is a failed result; anything else raises, to be retried.
+
+    ``config_path`` is a region TOML, or a configuration already made (a
+    kab/kota of a province run, :mod:`pipeline.province`).
 
     The warnings the run logs are returned with the result, so that the
     user sees them where the command was typed, not in a worker's log.
@@ -67,19 +71,36 @@ def run_one(config_path: str, out_dir: str, restricted: bool = True) -> RegionRe
     pipeline_logger = logging.getLogger("pipeline")
     pipeline_logger.addHandler(collect)
     start = time.perf_counter()
-    slug = Path(config_path).stem
+    slug = _name(config_path)
     try:
-        config = load_config(config_path)
+        config = config_path if isinstance(config_path, RegionConfig) else load_config(config_path)
         slug = config.slug
         summary = run_region(config, out_dir=out_dir, restricted=restricted)
     except PipelineError as error:
-        return RegionResult(config_path, slug, False, time.perf_counter() - start, str(error), worker)
+        return RegionResult(_label(config_path), slug, False, time.perf_counter() - start, str(error), worker)
     finally:
         pipeline_logger.removeHandler(collect)
     seconds = time.perf_counter() - start
     return RegionResult(
-        config_path, slug, True, seconds, rows_line(summary), worker, tuple(collect.messages), validation_rows(summary)
+        _label(config_path),
+        slug,
+        True,
+        seconds,
+        rows_line(summary),
+        worker,
+        tuple(collect.messages),
+        validation_rows(summary),
     )
+
+
+def _name(config: str | RegionConfig) -> str:
+    """A region's name before its file is read: its slug, or the TOML file's stem."""
+    return config.slug if isinstance(config, RegionConfig) else Path(config).stem
+
+
+def _label(config: str | RegionConfig) -> str:
+    """What a result calls its region's configuration: the TOML path, or the slug of one made in code."""
+    return config.slug if isinstance(config, RegionConfig) else str(config)
 
 
 def default_workers(*, memory_bytes: int | None = None, cores: int | None = None) -> int:
@@ -97,7 +118,7 @@ def default_workers(*, memory_bytes: int | None = None, cores: int | None = None
 
 
 def run_many(
-    configs: Sequence[str | os.PathLike[str]],
+    configs: Sequence[str | os.PathLike[str] | RegionConfig],
     *,
     out_dir: str | os.PathLike[str] = "outputs",
     workers: int | None = None,
@@ -111,7 +132,7 @@ def run_many(
     Parameters
     ----------
     configs
-        Region TOML files.
+        Region TOML files, or configurations already made.
     out_dir
         The outputs folder (``<out_dir>/<slug>/`` per region).
     workers
@@ -134,19 +155,19 @@ def run_many(
     """
     from distributed import Client, LocalCluster, as_completed
 
-    paths = [str(Path(p).resolve()) for p in configs]
+    paths = [p if isinstance(p, RegionConfig) else str(Path(p).resolve()) for p in configs]
     slugs: dict[str, str] = {}
     for path in paths:
         try:
-            slug = load_config(path).slug
+            slug = path.slug if isinstance(path, RegionConfig) else load_config(path).slug
         except PipelineError:
             continue  # reported as that region's failure, by its task
         if slug in slugs:
             raise ConfigError(
-                f"{path} and {slugs[slug]} both have slug {slug!r}: they would write the same outputs/{slug}/. "
-                "Give each region its own [region] slug"
+                f"{_label(path)} and {slugs[slug]} both have slug "
+                f"{slug!r}: they would write the same outputs/{slug}/. Give each region its own [region] slug"
             )
-        slugs[slug] = path
+        slugs[slug] = _label(path)
     out = str(Path(out_dir).resolve())
     cluster = client = None
     try:
@@ -174,7 +195,7 @@ def run_many(
         batch = uuid.uuid4().hex[:8]
         futures = [
             client.submit(
-                run_one, path, out, restricted, key=f"kantong-{Path(path).stem}-{batch}", retries=retries, pure=False
+                run_one, path, out, restricted, key=f"kantong-{_name(path)}-{batch}", retries=retries, pure=False
             )
             for path in paths
         ]
@@ -185,7 +206,11 @@ def run_many(
                 error = future.exception()
                 path = by_key[future.key]
                 result = RegionResult(
-                    path, Path(path).stem, False, 0.0, f"{type(error).__name__}: {error} (after {retries + 1} attempts)"
+                    _label(path),
+                    _name(path),
+                    False,
+                    0.0,
+                    f"{type(error).__name__}: {error} (after {retries + 1} attempts)",
                 )
             else:
                 result = future.result()

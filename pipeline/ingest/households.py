@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..settings import HouseholdSource
 from ..text import header_key
 from .headers import MEMBER_ALIASES, header_mapping, is_member_table
+from .split import SPLIT_MARK
 from .tables import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
@@ -146,6 +147,7 @@ def register_from_file(
     path = Path(path)
     households, members = [], []
     for frame in register_tables(path, sheet=sheet) if tables is None else tables:
+        part = frame.attrs.get(SPLIT_MARK.decode(), False)  # a part of a province register: origin kept
         if is_member_table(list(frame.columns)):
             frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, aliases=MEMBER_ALIASES))
             members.append(frame)
@@ -153,7 +155,8 @@ def register_from_file(
             frame = _with_code_parts(frame, path)
             frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, columns=columns))
             households.append(frame)
-        frame[C.FILE_SUMBER] = path.name
+        if not part:
+            frame[C.FILE_SUMBER] = path.name
     for kind, found in (("household", households), ("member", members)):
         if found:
             logger.info("read %d %s rows from %s", sum(len(f) for f in found), kind, path.name)

@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pyogrio
 import python_calamine
 
 from .. import columns as C
 from ..errors import CRSError, InputError
 from .headers import HEADER_SEARCH_ROWS, P3KE_HEADERS, find_header_row, header_hits
+from .split import SPLIT_MARK
 
 logger = logging.getLogger(__name__)
 
@@ -273,9 +275,20 @@ def read_excel(path: Path, sheet: str | None) -> list[pd.DataFrame]:
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet register as text; a part of a province register keeps the origin of its rows.
+
+    A part written by :func:`pipeline.ingest.split.split_register` carries
+    ``file_sumber``, ``lembar_sumber`` and ``baris_sumber`` of the province
+    file each row came from; it is marked in the file's metadata, so that a
+    column of that name in any other file is not taken for an origin.
+    """
     frame = pd.read_parquet(path)
     text = frame.astype("string").fillna("")
-    text[C.BARIS_SUMBER] = frame.index.to_numpy() + 1
+    if SPLIT_MARK in (pq.read_schema(path).metadata or {}) and C.BARIS_SUMBER in frame:
+        text[C.BARIS_SUMBER] = frame[C.BARIS_SUMBER].to_numpy()
+        text.attrs[SPLIT_MARK.decode()] = True
+    else:
+        text[C.BARIS_SUMBER] = frame.index.to_numpy() + 1
     return text
 
 

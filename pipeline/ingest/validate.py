@@ -53,8 +53,7 @@ INDONESIA_BOUNDS: tuple[float, float, float, float] = (94.0, -11.5, 141.5, 6.5)
 REQUIRED: tuple[str, ...] = (C.ID_KELUARGA, C.NIK, C.DESIL)
 #: Province codes a NIK may start with: 11-96, plus the fictional 99 of the demo.
 NIK_PROVINCES: tuple[int, ...] = (*range(11, 97), 99)
-#: Keys on which two rows are the same household, checked in this order.
-DUPLICATE_KEYS: tuple[str, ...] = (C.ID_KELUARGA, C.NO_KK, C.NIK)
+DUPLICATE_KEYS: tuple[str, ...] = C.DUPLICATE_KEYS
 FLAG_COLUMNS: tuple[str, ...] = (C.LANSIA_TUNGGAL, C.DISABILITAS, C.RISIKO_STUNTING, C.PEKERJA_MIGRAN)
 
 
