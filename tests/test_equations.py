@@ -146,3 +146,31 @@ def test_protection_that_does_not_finish_is_a_one_line_privacy_error() -> None:
     finished.add_equation(terms, kind="sum")
     assert finished.protect(k=5) == 1  # with its rounds it finishes: the 40 is hidden beside the 3
     assert finished.hidden_frames()["kel"]["n"].tolist() == [True, True, False]
+
+
+def test_counts_that_are_no_small_count_may_stay_pinned_small_ones_never(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.publish import relations as module
+
+    monkeypatch.setattr(module, "STUCK_ROUNDS", 1)
+    # S 10 = X 0 + Y 10, X <= T 0 (published): X is pinned to [0, 0] by T, and with it Y to [10, 10].
+    # Neither is a small count (0, and 10 >= k = 5): nothing is hidden for them, and they are listed.
+    tables = {"t": pd.DataFrame({"s": [10], "x": [0], "y": [10], "total": [0]})}
+    hidden = {"t": pd.DataFrame({"s": [False], "x": [True], "y": [True], "total": [False]})}
+    relations = Relations(tables=tables, hidden=hidden)
+    relations.add_equation([(("t", 0, "s"), 1), (("t", 0, "x"), -1), (("t", 0, "y"), -1)], kind="sum")
+    relations.at_most("t", parts=["x"], total="total")
+    assert relations.bounds() == {("t", 0, "x"): (0.0, 0.0), ("t", 0, "y"): (10.0, 10.0)}
+    assert relations.protect(k=5) == 0
+    assert sorted(relations.pinned) == [("t", 0, "x"), ("t", 0, "y")]
+    assert relations.hidden_frames()["t"]["s"].tolist() == [False]
+
+    # S 105 = X 3 + Y 1 + Z 101: X and Y (small counts) range over [0, 4] only. In the one round, X takes
+    # the cheaper published term, Z (101 < 105), and Y then the one left, S: both are hidden, none pinned.
+    tables = {"t": pd.DataFrame({"s": [105], "x": [3], "y": [1], "z": [101]})}
+    hidden = {"t": pd.DataFrame({"s": [False], "x": [True], "y": [True], "z": [False]})}
+    small = Relations(tables=tables, hidden=hidden)
+    small.add_equation([(("t", 0, "s"), 1), *((("t", 0, c), -1) for c in "xyz")], kind="sum")
+    assert small.bounds(k=5)[("t", 0, "x")] == (0.0, 4.0)
+    assert small.protect(k=5) == 2 and not small.pinned
+    assert small.hidden_frames()["t"][["s", "z"]].to_numpy().tolist() == [[True, True]]
+    assert small.bounds()[("t", 0, "x")] == (0.0, 105.0)

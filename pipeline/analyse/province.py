@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -30,12 +31,38 @@ KABKOTA_COLUMNS: tuple[str, ...] = (
 SUMMED: tuple[str, ...] = ("jumlah_kelurahan", C.JUMLAH_KK, C.KK_MISKIN, C.KK_MISKIN_EKSTREM, "jumlah_kantong")
 
 
+#: Gaps between kelurahan narrower than twice this (degrees: about 2 x 55 m) are closed in the kab/kota polygons.
+CLOSING: float = 0.0005
+#: Holes smaller than this (square degrees, about 0.1 km²) left inside a kab/kota are slivers, filled.
+SLIVER_AREA: float = 1e-5
+
+
+def _without_slivers(shape: shapely.Geometry) -> shapely.Geometry:
+    """The polygon(s) with holes smaller than :data:`SLIVER_AREA` filled (an enclave, a kota, stays a hole)."""
+    kept = []
+    for polygon in shapely.get_parts(shape):
+        holes = [r for r in polygon.interiors if shapely.area(shapely.Polygon(r)) >= SLIVER_AREA]
+        kept.append(shapely.Polygon(polygon.exterior, holes))
+    return shapely.MultiPolygon(kept) if len(kept) > 1 else kept[0]
+
+
 def kabkota_polygons(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One polygon per kab/kota (``kode_kabkota``), the union of its kelurahan, in code order."""
-    code = kelurahan[C.KODE_KEL].astype("string").str[:5].rename("kode_kabkota")
-    groups = kelurahan.geometry.groupby(code.to_numpy(), sort=True)
-    shapes = [shapely.union_all(shapely.make_valid(part.to_numpy())) for _, part in groups]
-    return gpd.GeoDataFrame({"kode_kabkota": list(groups.groups)}, geometry=shapes, crs=kelurahan.crs)
+    """One polygon per kab/kota (``kode_kabkota``), the union of its kelurahan, in code order.
+
+    Boundary files are seldom a clean coverage: neighbouring desa leave thin
+    gaps, and a plain union of Jawa Tengah's keeps 42,245 holes. Each union
+    is closed (grown by :data:`CLOSING`, then shrunk by as much: gaps under
+    about 110 m disappear, and neighbouring kab/kota may overlap by as much
+    along their border), and holes smaller than :data:`SLIVER_AREA` are
+    filled. Measured on Jawa Tengah: 6 holes left (enclaves), 3.7 s.
+    """
+    code = kelurahan[C.KODE_KEL].astype("string").str[:5].to_numpy()
+    values = shapely.make_valid(kelurahan.geometry.to_numpy())
+    kinds = sorted(set(code))
+    unions = np.array([shapely.union_all(values[code == kode]) for kode in kinds])
+    closed = shapely.buffer(shapely.buffer(unions, CLOSING, join_style="mitre"), -CLOSING, join_style="mitre")
+    shapes = [_without_slivers(shape) for shape in closed]
+    return gpd.GeoDataFrame({"kode_kabkota": kinds}, geometry=shapes, crs=kelurahan.crs)
 
 
 def province_figures(kabkota: pd.DataFrame) -> dict[str, object]:

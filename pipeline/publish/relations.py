@@ -25,6 +25,9 @@ from .equations import Cell, EquationIndex, hidden_system, single_pass
 
 logger = logging.getLogger(__name__)
 
+#: Rounds in which only counts that are no small count stay narrow before they are left as they are.
+STUCK_ROUNDS: int = 20
+
 
 #: Counts planners read first: hidden by secondary suppression only when nothing else protects.
 HEADLINE_COUNTS: frozenset[str] = frozenset(
@@ -69,6 +72,8 @@ class Relations:
     audit_skipped: int = 0
     #: (table, column) of counts that a published rate or score rests on.
     feeds_rates: set[tuple[str, str]] = field(default_factory=set)
+    #: Hidden counts of 0 or k and more that stayed narrow (:meth:`protect`): no small count, left so.
+    pinned: list[Cell] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._values: dict[tuple[str, str], np.ndarray] = {}
@@ -413,9 +418,24 @@ class Relations:
         """
         added = self._single_pass()
         narrow: list[Cell] = []
+        stuck = 0
         for _ in range(max_rounds):
             narrow = [cell for cell, (low, high) in self.bounds(k=k).items() if high - low < k]
             if not narrow:
+                return added
+            # Hidden only as partners, counts of k households or more (or none) reveal no small count when
+            # worked back; the small ones are audited for themselves. Hiding more for them is tried for a
+            # while (as before), then left: a large total pinned by published parts cannot always be freed.
+            stuck = 0 if any(0 < self.value(cell) < k for cell in narrow) else stuck + 1
+            if stuck >= STUCK_ROUNDS:
+                self.pinned = narrow
+                logger.info(
+                    "disclosure control: %d hidden counts that are no small count (0 or %d and more) can be "
+                    "worked back, e.g. %s; every small count is protected",
+                    len(narrow),
+                    k,
+                    ", ".join(f"{t}[{r}].{c}" for t, r, c in narrow[:3]),
+                )
                 return added
             progress = 0
             for cell in narrow:

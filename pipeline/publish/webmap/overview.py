@@ -34,23 +34,23 @@ STATUS_TEXT: dict[str, str] = {
 
 _STYLE = """
 html,body{height:100%;margin:0}
-.provinsi-panel{position:absolute;z-index:1000;top:10px;left:10px;width:360px;max-height:calc(100% - 40px);
+.provinsi-panel{position:absolute;z-index:1000;top:10px;left:10px;width:430px;max-height:calc(100% - 40px);
  overflow:auto;background:#fff;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);padding:8px 12px;
  font:13px/1.35 Arial,sans-serif}
 .provinsi-panel h1{font-size:16px;margin:2px 0 4px}
-.provinsi-panel table{border-collapse:collapse;width:100%;margin-top:6px}
+.provinsi-panel table{border-collapse:collapse;width:100%;margin-top:6px;font-size:12px}
 .provinsi-panel td,.provinsi-panel th{border-bottom:1px solid #ddd;padding:2px 4px;text-align:left;vertical-align:top}
 .provinsi-panel td.n{text-align:right;white-space:nowrap}
 .provinsi-panel .sintetis{color:#7a5600;background:#fff3cd;padding:1px 4px}
 .provinsi-panel .gagal{color:#a50f15}
 .provinsi-legend span{display:inline-block;width:14px;height:10px;margin-right:4px;border:1px solid #999}
-@media (min-width:641px){.leaflet-top.leaflet-left{left:380px}}
+@media (min-width:641px){.leaflet-top.leaflet-left{left:450px}}
 @media (max-width:640px){.provinsi-panel{top:auto;bottom:0;left:0;width:auto;right:0;max-height:45%;
  border-radius:6px 6px 0 0}}
 @media print{@page{size:A4 landscape;margin:8mm}
  html,body{width:281mm!important;height:192mm!important;overflow:hidden;position:relative;-webkit-print-color-adjust:exact;print-color-adjust:exact}
  .folium-map{position:absolute!important;top:0;left:0;width:100%!important;height:100%!important}
- .provinsi-panel{top:0;left:0;bottom:auto;right:auto;width:360px;max-height:none;box-shadow:none;border:1px solid #999}
+ .provinsi-panel{top:0;left:0;bottom:auto;right:auto;width:430px;max-height:none;box-shadow:none;border:1px solid #999}
  .leaflet-control-zoom{display:none}}
 """
 
