@@ -6,7 +6,10 @@ Provinsi Jawa Tengah (the 8,563 real kelurahan/desa of ``../shared``) with
 1. ``kantong synth`` writes the register (seconds, peak RSS);
 2. a first ``kantong run`` fills the cache of the boundary file;
 3. a second run, warm, is timed per stage in its own process, with its
-   peak RSS (budget: <= 30 s wall, <= 2 GB for 1 M households).
+   peak RSS (budget: <= 30 s wall, <= 2 GB for 1 M households);
+4. ``kantong provinsi`` on the same register: split by kab/kota, the 35
+   kab/kota as tasks on a local cluster, the province overview (wall time,
+   peak RSS of all its processes, rows, kab/kota that failed).
 
 Each figure is printed with its ratio against plain geopandas in the same
 run: reading the same CSV with pandas, ``points_from_xy``, ``gpd.sjoin``
@@ -62,6 +65,41 @@ def one_run(config: str, out: str) -> None:
     sys.stdout.write(json.dumps({"stages": times, "wall": time.perf_counter() - start, "peak_gb": peak}) + "\n")
 
 
+def province_run(config: Path, out: Path) -> None:
+    """``kantong provinsi`` on the same register: split by kab/kota, each a task, then the overview.
+
+    Its memory is the peak of the summed RSS of the command and its Dask
+    worker processes, sampled every 0.2 s (psutil, installed with distributed).
+    """
+    import psutil
+
+    start = time.perf_counter()
+    command = [sys.executable, "-m", "pipeline", "provinsi", str(config), "--out", str(out)]
+    log = out.with_suffix(".log")
+    with log.open("w", encoding="utf-8") as sink:  # a file, not a pipe: a full pipe would stall the run
+        child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    root, peak = psutil.Process(child.pid), 0
+    while child.poll() is None:
+        total = 0
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:  # ended between the listing and the reading
+                pass
+        peak = max(peak, total)
+        time.sleep(0.2)
+    wall = time.perf_counter() - start
+    lines = log.read_text(encoding="utf-8").splitlines()
+    if child.returncode not in (0, 1):
+        raise SystemExit("kantong provinsi failed:\n" + "\n".join(lines[-30:]))
+    say(
+        f"  province run (kantong provinsi, local cluster): {wall:7.1f} s wall, peak RSS of all processes {peak / GB:.2f} GB"
+    )
+    for line in lines:
+        if line.startswith(("gagal:", "jawa_tengah:")):
+            say(f"    {line}")
+
+
 def plain_join(register: Path, boundaries: Path) -> None:
     """What any script does first: read the register and the kelurahan, ``sjoin``, count per kelurahan."""
     import geopandas as gpd
@@ -107,6 +145,7 @@ def main() -> int:
             f"  warm run total: {run['wall']:.1f} s wall ({run['wall'] / plain:.1f}x plain geopandas), "
             f"peak RSS {run['peak_gb']:.2f} GB  (budget at 1 M: <= 30 s, <= 2 GB)"
         )
+        province_run(config, tmp / "provinsi")
     return 0
 
 

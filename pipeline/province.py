@@ -77,13 +77,15 @@ def left_to_province(province: RegionConfig) -> list[str]:
     return [key for key, value in found.items() if value]
 
 
-def kabkota_config(province: RegionConfig, part: Part) -> RegionConfig:
+def kabkota_config(province: RegionConfig, part: Part, *, wider_codes: frozenset[str] = frozenset()) -> RegionConfig:
     """The configuration of one kab/kota of a province run.
 
     Everything is the province's (poverty rule, analysis, privacy,
     programmes, basemap...) except what describes the province as a whole
     (:func:`left_to_province`): BPS figures and targets, snapshots,
     verification exports, programme quotas and beneficiary lists.
+    ``wider_codes`` are the province's kelurahan codes (see
+    :func:`pipeline.ingest.join.join_households`).
     """
     columns = {c: c for c in (C.KODE_KEL, C.NAMA_KEL, C.KODE_KEC, C.NAMA_KEC)}
     return replace(
@@ -96,6 +98,7 @@ def kabkota_config(province: RegionConfig, part: Part) -> RegionConfig:
             layer="kelurahan",
             columns=columns,
             snap_distance_m=province.boundaries.snap_distance_m,
+            wider_codes=wider_codes,
         ),
         households=replace(province.households, paths=part.registers, schema="auto", columns={}, sheet=None),
         progress=ProgressSettings(
@@ -164,7 +167,8 @@ def run_province(
             folder=final / SPLIT_FOLDER,
             snap_distance_m=source.snap_distance_m,
         )
-        configs = {part.kode: kabkota_config(province, part) for part in parts}
+        codes = frozenset(boundaries[C.KODE_KEL].astype(str))  # a code of another kab/kota: placed elsewhere
+        configs = {part.kode: kabkota_config(province, part, wider_codes=codes) for part in parts}
         results = run_many(
             list(configs.values()),
             out_dir=out_dir,

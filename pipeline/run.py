@@ -184,7 +184,11 @@ def analyse_region(
 
     on_stage("join")
     joined, quarantine_j = join_households(
-        accepted, boundaries, crs=crs, snap_distance_m=config.boundaries.snap_distance_m
+        accepted,
+        boundaries,
+        crs=crs,
+        snap_distance_m=config.boundaries.snap_distance_m,
+        wider_codes=config.boundaries.wider_codes,
     )
     quarantine = pd.concat([quarantine_v, quarantine_j], ignore_index=True, sort=False)
     validation_files = validation_by_file(raw, joined, quarantine)

@@ -49,6 +49,9 @@ class BoundarySource:
     #: A file (or GeoPackage) with kecamatan codes and names, for boundaries without kecamatan names.
     kecamatan: Path | None = None
     kecamatan_layer: str | None = None
+    #: Kelurahan codes of the wider area this region was cut from (a kab/kota of a province run): a
+    #: register code among them is a household placed elsewhere (``beda_lokasi``), not an unknown code.
+    wider_codes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

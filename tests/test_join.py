@@ -198,3 +198,19 @@ def test_every_random_point_over_dompu_ends_in_one_kelurahan_or_quarantine(dompu
     assert (joined.loc[joined[C.DIGESER], C.JARAK_GESER_M] <= 100 + 1e-6).all()
     outside = quarantine.index
     assert not dompu.geometry.union_all().contains(accepted.geometry.loc[outside]).any()
+
+
+def test_a_code_of_the_wider_province_is_a_household_placed_elsewhere(grid3: gpd.GeoDataFrame) -> None:
+    lon, lat = cell_center(grid3, "99.71.02.1005")
+    households = _households(
+        [
+            {C.LON: lon, C.LAT: lat, C.KODE_KEL: "9972011001"},  # a kelurahan of the neighbouring kab/kota
+            {C.LON: lon, C.LAT: lat, C.KODE_KEL: "9999999999"},  # no kelurahan anywhere
+        ]
+    )
+    alone, _ = join_households(households, grid3)
+    assert list(alone[C.KODE_TIDAK_DIKENAL]) == [True, True] and list(alone[C.BEDA_LOKASI]) == [False, False]
+    wider = frozenset({*grid3[C.KODE_KEL], "99.72.01.1001"})  # the province the kab/kota was cut from
+    cut, _ = join_households(households, grid3, wider_codes=wider)
+    assert list(cut[C.KODE_TIDAK_DIKENAL]) == [False, True] and list(cut[C.BEDA_LOKASI]) == [True, False]
+    assert list(cut[C.KODE_KEL]) == ["99.71.02.1005"] * 2  # the point decides either way

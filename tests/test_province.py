@@ -143,6 +143,16 @@ def test_the_province_run_counts_every_row_as_the_single_region_run_does(provinc
     # duplicates are resolved once for the province, not once per kab/kota
     assert (rows["diterima"], rows["dikarantina"]) == (alone["baris"]["diterima"], alone["baris"]["dikarantina"])
     assert f"prov: 6000 rows in = {rows['diterima']} accepted + {rows['dikarantina']} quarantined" in console
+    # and every reason and flag counted as in that run: a household whose point lies in the other kab/kota
+    # than its code says is "beda_lokasi" there too, not an unknown code
+    reasons: dict[tuple[str, str], int] = {}
+    for kode in ("9971", "9972"):
+        for r in json.loads((out / f"prov_{kode}" / "ringkasan.json").read_text(encoding="utf-8"))["validasi"]:
+            if r["tahap"] != "total":
+                key = (r["tahap"], r["alasan"])
+                reasons[key] = reasons.get(key, 0) + r["jumlah_baris"]
+    expected = {(r["tahap"], r["alasan"]): r["jumlah_baris"] for r in alone["validasi"] if r["tahap"] != "total"}
+    assert reasons == expected and expected[("bendera", "beda_lokasi")] > 0
     assert "2 of 2 kab/kota built" in console
     kabkota = {k["kode_kabkota"]: k for k in summary["kabkota"]}
     assert set(kabkota) == {"99.71", "99.72"}

@@ -110,6 +110,7 @@ def join_households(
     *,
     crs: str | int | object | None = None,
     snap_distance_m: float = 100.0,
+    wider_codes: frozenset[str] = frozenset(),
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Assign each household to a kelurahan.
 
@@ -124,6 +125,11 @@ def join_households(
         of the boundaries.
     snap_distance_m
         Points in no polygon but at most this far from one are snapped to it.
+    wider_codes
+        Kelurahan codes of the wider area the boundaries were cut from (the
+        province of a kab/kota): a household placed by its point whose code
+        is one of them lives elsewhere than its code says (``beda_lokasi``),
+        as it would be flagged in a run of the whole province.
 
     Returns
     -------
@@ -189,8 +195,9 @@ def join_households(
     assigned[fallback] = register_poly[fallback]
     method = np.where(by_point, METHOD_POINT, np.where(fallback, METHOD_CODE, None))
     placed = by_point | fallback
-    unknown_code = by_point & has_register & (register_poly < 0)
-    mismatch = by_point & has_register & (register_poly >= 0) & (assigned != register_poly)
+    elsewhere = (register_poly < 0) & register.isin(wider_codes).to_numpy(dtype=bool, na_value=False)
+    unknown_code = by_point & has_register & (register_poly < 0) & ~elsewhere
+    mismatch = by_point & has_register & (((register_poly >= 0) & (assigned != register_poly)) | elsewhere)
 
     joined = households.assign(
         **{
