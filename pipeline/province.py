@@ -27,6 +27,7 @@ from .config import load_config
 from .ingest.boundaries import clean_boundaries, kecamatan_source, read_boundaries
 from .ingest.households import read_registers
 from .ingest.split import Part, split_register
+from .ingest.validate import validate_households
 from .many import RegionResult, run_many
 from .publish.files import region_lock
 from .publish.province import SPLIT_FOLDER, write_province
@@ -160,13 +161,17 @@ def run_province(
                 province.source,
                 key,
             )
+        # duplicates are resolved once for the province: each goes where the row validation keeps lives
+        _, checked = validate_households(registers.households)
         parts, quarantine, unlinked = split_register(
             registers.households,
             registers.members,
             boundaries,
             folder=final / SPLIT_FOLDER,
             snap_distance_m=source.snap_distance_m,
+            kept=checked.loc[checked[C.BARIS_DIPERTAHANKAN] != "", C.BARIS_DIPERTAHANKAN],
         )
+        del checked
         codes = frozenset(boundaries[C.KODE_KEL].astype(str))  # a code of another kab/kota: placed elsewhere
         configs = {part.kode: kabkota_config(province, part, wider_codes=codes) for part in parts}
         results = run_many(

@@ -52,8 +52,10 @@ def test_split_places_each_row_by_point_then_code_keeps_duplicates_together_and_
     members = pd.DataFrame(
         {C.ID_KELUARGA: ["K1", "K2", "K9"], "id_anggota": ["M1", "M2", "M3"], C.FILE_SUMBER: "anggota.csv"}
     )
+    # validation keeps r1 (line 3) for the duplicate r5 (line 7): r5 follows it into 99.72
+    kept = pd.Series({5: "provinsi.csv:3"})
     parts, quarantine, unlinked = split_register(
-        households, members, boundaries, folder=tmp_path / "terbatas" / "pecahan", snap_distance_m=100
+        households, members, boundaries, folder=tmp_path / "terbatas" / "pecahan", snap_distance_m=100, kept=kept
     )
 
     assert [(p.kode, p.households, p.members) for p in parts] == [("99.71", 3, 1), ("99.72", 3, 1)]
@@ -70,6 +72,16 @@ def test_split_places_each_row_by_point_then_code_keeps_duplicates_together_and_
     assert set(second[C.FILE_SUMBER]) == {"provinsi.csv"}
     assert second[C.BARIS_SUMBER].tolist() == [3, 4, 7]
     assert pyogrio_count(parts[1].boundaries) == 1
+    # had validation kept r5 instead (r1 failing another check, say), r1 would follow r5 into 99.71
+    other, _, _ = split_register(
+        households,
+        members,
+        boundaries,
+        folder=tmp_path / "b",
+        snap_distance_m=100,
+        kept=pd.Series({1: "provinsi.csv:7"}),
+    )
+    assert [(p.kode, p.households) for p in other] == [("99.71", 5), ("99.72", 1)]
     folder = tmp_path / "terbatas" / "pecahan"
     assert _mode(folder) == 0o700 and _mode(parts[0].registers[0].parent) == 0o700
     assert all(_mode(path) == 0o600 for part in parts for path in part.registers)

@@ -112,22 +112,26 @@ def assign_kabkota(households: pd.DataFrame, boundaries: gpd.GeoDataFrame, *, sn
     return by_point.fillna(by_code)
 
 
-def _duplicates_together(kab: pd.Series, households: pd.DataFrame) -> pd.Series:
-    """Rows that share a household key (:data:`C.DUPLICATE_KEYS`) all go to the first one's kab/kota.
+def _duplicates_together(kab: pd.Series, households: pd.DataFrame, kept: pd.Series) -> pd.Series:
+    """Every duplicate row goes to the kab/kota of the row validation keeps for it.
 
     Validation keeps one row of a duplicate group and quarantines the
-    others (``id_ganda``); that must happen in one kab/kota, as it would
-    for the whole province, not once in each. A row of no kab/kota that
-    shares a key with a placed row follows it too.
+    others (``id_ganda``); that must happen in one kab/kota, as it does for
+    the whole province, not once in each. ``kept`` is validation's pointer
+    (``<file>:<line>``, :data:`C.BARIS_DIPERTAHANKAN`) of the kept row, for the
+    duplicate rows; each follows its kept row, wherever its own point lies.
     """
-    kab = kab.copy()
-    for _ in range(2):  # a chain across two keys (same ID as one row, same NIK as another)
-        for key in C.DUPLICATE_KEYS:
-            ids = strip_id(column_text(households, key))
-            keyed = (ids != "").to_numpy()
-            if keyed.any():
-                kab.loc[keyed] = kab.loc[keyed].groupby(ids[keyed].to_numpy(), sort=False).transform("first")
-    return kab
+    if kept.empty:
+        return kab
+    where = households[C.FILE_SUMBER].astype(str) + ":" + households[C.BARIS_SUMBER].astype(str)
+    position = pd.Series(np.arange(len(households)), index=where.to_numpy())
+    position = position[~position.index.duplicated()]
+    keeper = position.reindex(kept.astype(str).to_numpy()).to_numpy()
+    found = ~np.isnan(keeper)
+    moved = kab.copy()
+    rows = households.index.get_indexer(kept.index[found])
+    moved.iloc[rows] = kab.iloc[keeper[found].astype(np.int64)].to_numpy()
+    return moved
 
 
 def _write_part(frame: pd.DataFrame, path: Path) -> None:
@@ -146,6 +150,7 @@ def split_register(
     *,
     folder: Path,
     snap_distance_m: float,
+    kept: pd.Series | None = None,
 ) -> tuple[list[Part], pd.DataFrame, pd.DataFrame]:
     """Write each kab/kota's households, members and kelurahan into ``folder/<kode>/``.
 
@@ -159,6 +164,10 @@ def split_register(
         Emptied first; made 0700.
     snap_distance_m
         See :func:`assign_kabkota`.
+    kept
+        For each duplicate row (index of ``households``), validation's pointer
+        to the row it keeps (the ``baris_dipertahankan`` of its quarantine):
+        the group goes to that row's kab/kota.
 
     Returns
     -------
@@ -170,7 +179,8 @@ def split_register(
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, mode=0o700)
     os.chmod(folder, 0o700)
-    kab = _duplicates_together(assign_kabkota(households, boundaries, snap_distance_m=snap_distance_m), households)
+    kab = assign_kabkota(households, boundaries, snap_distance_m=snap_distance_m)
+    kab = _duplicates_together(kab, households, kept if kept is not None else pd.Series(dtype=str))
     quarantine = households.loc[kab.isna()].assign(**{C.ALASAN: NO_KABKOTA, C.TAHAP: STAGE})
     ids = strip_id(column_text(households, C.ID_KELUARGA))
     home = pd.Series(kab.to_numpy(), index=ids.to_numpy()).dropna()
