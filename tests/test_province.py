@@ -238,3 +238,24 @@ def test_a_failed_kabkota_is_counted_and_shown_not_dropped(
     page = (tmp_path / "prov" / "peta.html").read_text(encoding="utf-8")
     assert "Peta kab/kota gagal dibuat" in page and "jumlah provinsi belum lengkap" in page
     assert "../prov_9972/peta.html" not in page  # no link to a map that was not made
+
+
+def test_province_totals_are_sums_and_a_figure_a_kabkota_hid_is_not_summed() -> None:
+    from pipeline.analyse.province import province_figures
+
+    table = pd.DataFrame(
+        {
+            "status": ["selesai", "selesai", "gagal"],
+            "jumlah_kelurahan": [10, 5, None],
+            C.JUMLAH_KK: [800, 200, None],
+            C.KK_MISKIN: [200, None, None],  # the second kab/kota hid its poor count
+            C.KK_MISKIN_EKSTREM: [40, 10, None],
+            "jumlah_kantong": [2, 0, None],
+        }
+    )
+    figures = province_figures(table)
+    assert figures[C.JUMLAH_KK] == 1000 and figures[C.KK_MISKIN_EKSTREM] == 50 and figures["jumlah_kelurahan"] == 15
+    assert figures[C.PERSEN_MISKIN_EKSTREM] == 5.0  # 100 x 50 / 1000
+    # a province total of poor households, less the 200 published, would give the hidden count back
+    assert figures[C.KK_MISKIN] is None and figures[C.PERSEN_MISKIN] is None
+    assert (figures["kabkota_selesai"], figures["kabkota_gagal"], figures["kabkota_tersembunyi"]) == (2, 1, 1)

@@ -69,16 +69,27 @@ def province_figures(kabkota: pd.DataFrame) -> dict[str, object]:
     """The province's headline figures: the kab/kota's summed, shares from the sums.
 
     Only built kab/kota (``status == "selesai"``) count; ``kabkota_gagal``
-    says how many did not, so that a total is never read as complete when it is not.
+    says how many did not, so that a total is never read as complete when it
+    is not. A figure that a kab/kota hid (its disclosure control may hide
+    even a regional total) is not summed at all: the province figure is
+    then None, since the province total less the published kab/kota would
+    give the hidden one back. ``kabkota_tersembunyi`` counts those kab/kota.
     """
     built = kabkota[kabkota["status"] == "selesai"]
-    sums = {column: int(built[column].fillna(0).sum()) for column in SUMMED}
+    sums: dict[str, int | None] = {
+        column: int(built[column].sum()) if built[column].notna().all() else None for column in SUMMED
+    }
     households = sums[C.JUMLAH_KK]
+
+    def share(count: int | None) -> float | None:
+        return round(100 * count / households, 4) if households and count is not None else None
+
     return {
         **sums,
-        C.PERSEN_MISKIN: round(100 * sums[C.KK_MISKIN] / households, 4) if households else None,
-        C.PERSEN_MISKIN_EKSTREM: round(100 * sums[C.KK_MISKIN_EKSTREM] / households, 4) if households else None,
+        C.PERSEN_MISKIN: share(sums[C.KK_MISKIN]),
+        C.PERSEN_MISKIN_EKSTREM: share(sums[C.KK_MISKIN_EKSTREM]),
         "jumlah_kabkota": int(len(kabkota)),
         "kabkota_selesai": int(len(built)),
         "kabkota_gagal": int((kabkota["status"] == "gagal").sum()),
+        "kabkota_tersembunyi": int(built[list(SUMMED)].isna().any(axis=1).sum()),
     }

@@ -38,7 +38,8 @@ html,body{height:100%;margin:0}
  overflow:auto;background:#fff;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);padding:8px 12px;
  font:13px/1.35 Arial,sans-serif}
 .provinsi-panel h1{font-size:16px;margin:2px 0 4px}
-.provinsi-panel table{border-collapse:collapse;width:100%;margin-top:6px;font-size:12px}
+.provinsi-panel table{border-collapse:collapse;width:100%;margin-top:6px;font-size:12px;table-layout:fixed}
+.provinsi-panel col.nama{width:40%}
 .provinsi-panel td,.provinsi-panel th{border-bottom:1px solid #ddd;padding:2px 4px;text-align:left;vertical-align:top}
 .provinsi-panel td.n{text-align:right;white-space:nowrap}
 .provinsi-panel .sintetis{color:#7a5600;background:#fff3cd;padding:1px 4px}
@@ -50,7 +51,12 @@ html,body{height:100%;margin:0}
 @media print{@page{size:A4 landscape;margin:8mm}
  html,body{width:281mm!important;height:192mm!important;overflow:hidden;position:relative;-webkit-print-color-adjust:exact;print-color-adjust:exact}
  .folium-map{position:absolute!important;top:0;left:0;width:100%!important;height:100%!important}
- .provinsi-panel{top:0;left:0;bottom:auto;right:auto;width:430px;max-height:none;box-shadow:none;border:1px solid #999}
+ .provinsi-panel{top:0;left:0;bottom:auto;right:auto;width:400px;max-height:none;overflow:visible;box-shadow:none;
+  border:1px solid #999;font-size:10px;padding:4px 8px}
+ .provinsi-panel h1{font-size:13px}
+ .provinsi-panel table{font-size:8px;margin-top:2px}
+ .provinsi-panel td,.provinsi-panel th{padding:0 2px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+ .provinsi-legend div{display:inline-block;margin-right:6px}
  .leaflet-control-zoom{display:none}}
 """
 
@@ -127,6 +133,28 @@ def _features(kabkota: gpd.GeoDataFrame) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def _totals(figures: dict) -> str:
+    """The province's totals, or why a total is not given (a kab/kota hid its own)."""
+    built = format_int(figures["kabkota_selesai"])
+    hidden = figures["kabkota_tersembunyi"]
+    note = (
+        f"<div>{hidden} kab/kota menyembunyikan angka wilayahnya (angka kecil): angka provinsi itu tidak "
+        "dijumlahkan, agar angka yang disembunyikan tidak dapat dihitung kembali.</div>"
+        if hidden
+        else ""
+    )
+    households = figures[C.JUMLAH_KK]
+    head = f"{format_int(households)} KK di {built} kab/kota" if households is not None else f"{built} kab/kota"
+
+    def share(value: float | None) -> str:
+        return format_percent(value) if value is not None else "tidak dijumlahkan"
+
+    return (
+        f"<div>{head}; KK miskin &amp; rentan {share(figures[C.PERSEN_MISKIN])}, miskin ekstrem "
+        f"{share(figures[C.PERSEN_MISKIN_EKSTREM])}</div>{note}"
+    )
+
+
 def _panel(kabkota: pd.DataFrame, *, name: str, made: str, data_date: str, synthetic: bool, figures: dict) -> str:
     rows = []
     for _, row in kabkota.iterrows():
@@ -147,18 +175,16 @@ def _panel(kabkota: pd.DataFrame, *, name: str, made: str, data_date: str, synth
         f"<div><span style='background:{c}'></span>{format_percent(lo, 0)} – {format_percent(min(hi, 100), 0)}</div>"
         for lo, hi, c in zip(RATE_BREAKS[:-1], RATE_BREAKS[1:], RATE_COLORS, strict=True)
     )
-    legend += f"<div><span style='background:{NO_DATA_COLOR}'></span>Gagal dibuat / tanpa data</div>"
+    legend += f"<div><span style='background:{NO_DATA_COLOR}'></span>Disembunyikan / gagal dibuat / tanpa data</div>"
     notice = f"<p class='sintetis'>{SYNTHETIC_NOTICE}</p>" if synthetic else ""
     missing = figures["kabkota_gagal"]
     partial = f"<p class='gagal'>{missing} kab/kota gagal dibuat: jumlah provinsi belum lengkap.</p>" if missing else ""
     return f"""<div class="provinsi-panel" id="provinsi-panel">
 <h1>{inert_html(name)}: kantong kemiskinan per kabupaten/kota</h1>
 {notice}<div>Tanggal data {html.escape(data_date)} · dibuat {html.escape(made)}</div>
-<div>{format_int(figures[C.JUMLAH_KK])} KK di {format_int(figures["kabkota_selesai"])} kab/kota;
-KK miskin &amp; rentan {format_percent(figures[C.PERSEN_MISKIN])}, miskin ekstrem
-{format_percent(figures[C.PERSEN_MISKIN_EKSTREM])}</div>{partial}
+{_totals(figures)}{partial}
 <div class="provinsi-legend"><b>% KK miskin &amp; rentan</b>{legend}</div>
-<table><tr><th>Kabupaten/kota</th><th>KK</th><th>% miskin</th><th>% ekstrem</th><th>Kantong</th></tr>
+<table><colgroup><col class="nama"><col><col><col><col></colgroup><tr><th>Kabupaten/kota</th><th>KK</th><th>% miskin</th><th>% ekstrem</th><th>Kantong</th></tr>
 {"".join(rows)}</table>
 <p><a href="../index.html">Semua wilayah</a></p></div>"""
 
