@@ -40,6 +40,11 @@ def kecamatan_of(kode_kel: pd.Series) -> pd.Series:
     return kode_kel.astype("string").str[:8]
 
 
+def kabkota_of(kode_kel: pd.Series) -> pd.Series:
+    """Return the dotted kab/kota code (``64.74``) of dotted kelurahan codes."""
+    return kode_kel.astype("string").str[:5]
+
+
 def is_desa(kode_kel: pd.Series) -> pd.Series:
     """True where the 4th segment starts with 2 (desa), False for 1 (kelurahan)."""
     return kode_kel.astype("string").str[9] == "2"

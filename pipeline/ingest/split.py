@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import columns as C
-from ..codes import normalize_kode
+from ..codes import kabkota_of, normalize_kode
 from ..text import column_text, parse_number, strip_id
 
 logger = logging.getLogger(__name__)
@@ -63,11 +63,6 @@ class Part:
     members: int
     boundaries: Path
     registers: tuple[Path, ...]
-
-
-def kabkota_of(kode_kel: pd.Series) -> pd.Series:
-    """The dotted kab/kota code (``33.01``) of dotted kelurahan codes."""
-    return kode_kel.astype("string").str[:5]
 
 
 def assign_kabkota(households: pd.DataFrame, boundaries: gpd.GeoDataFrame, *, snap_distance_m: float) -> pd.Series:

@@ -30,7 +30,7 @@ import pyogrio
 
 from .. import __version__
 from .. import columns as C
-from ..analyse.province import KABKOTA_COLUMNS, kabkota_polygons, province_figures
+from ..analyse.province import KABKOTA_COLUMNS, SUMMED, kabkota_polygons, province_figures
 from ..codes import time_zone
 from ..errors import ValidationError
 from ..ingest.split import Part
@@ -52,6 +52,10 @@ DESCRIPTIONS: dict[str, str] = {
     "kantong": "Kantong kemiskinan semua kab/kota",
     "validasi_kabkota": "Baris register per kab/kota: masuk, diterima, dikarantina, status",
 }
+
+
+#: A built kab/kota's headline figures taken from its summary.
+FIGURES: tuple[str, ...] = (C.JUMLAH_KK, C.KK_MISKIN, C.KK_MISKIN_EKSTREM, C.PERSEN_MISKIN, C.PERSEN_MISKIN_EKSTREM)
 
 
 def _figures(out_dir: Path, slug: str) -> dict:
@@ -86,21 +90,17 @@ def kabkota_table(
             row.update(
                 status="selesai",
                 keterangan="",
-                jumlah_kelurahan=figures["jumlah_kelurahan"],
                 jumlah_kantong=figures.get("jumlah_kantong", 0),
                 baris_masuk=summary["baris"]["masuk"],
                 baris_diterima=summary["baris"]["diterima"],
                 baris_dikarantina=summary["baris"]["dikarantina"],
                 peta=f"../{config.slug}/{MAP_FILE}",
-                **{c: figures[c] for c in (C.JUMLAH_KK, C.KK_MISKIN, C.KK_MISKIN_EKSTREM)},
-                **{c: figures[c] for c in (C.PERSEN_MISKIN, C.PERSEN_MISKIN_EKSTREM)},
+                **{c: figures[c] for c in ("jumlah_kelurahan", *FIGURES)},
             )
         rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=list(KABKOTA_COLUMNS))
     table["peta"] = table["peta"].fillna("")
-    for column in ("jumlah_kelurahan", C.JUMLAH_KK, C.KK_MISKIN, C.KK_MISKIN_EKSTREM, "jumlah_kantong"):
-        table[column] = table[column].astype("Int64")
-    for column in ("baris_masuk", "baris_diterima", "baris_dikarantina"):
+    for column in (*SUMMED, "baris_masuk", "baris_diterima", "baris_dikarantina"):
         table[column] = table[column].astype("Int64")
     return gpd.GeoDataFrame(table, geometry=polygons.geometry.to_numpy(), crs=polygons.crs)
 
