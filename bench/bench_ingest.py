@@ -18,7 +18,12 @@ from pathlib import Path
 N = int(os.environ.get("KANTONG_BENCH_INGEST", "1000000"))
 CHILD = """
 import json, sys, time
+from pipeline.ingest import excel
 from pipeline.ingest.households import households_from_file
+if sys.argv[2] == "cell":  # the cell-by-cell reader that fastexcel replaced, for the ratio
+    def _cell_only(book, name, path):
+        raise excel._MixedColumn("benchmark of the cell-by-cell reader")
+    excel._fast_sheet = _cell_only
 from pipeline.ingest.validate import validate_households
 start = time.perf_counter()
 raw = households_from_file(sys.argv[1])
@@ -38,9 +43,13 @@ def say(text: str) -> None:
     sys.stdout.flush()
 
 
-def measure(path: Path) -> dict:
-    """Read and validate ``path`` in a fresh process; return its figures, peak RSS included."""
-    result = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=False)
+def measure(path: Path, reader: str = "fast") -> dict:
+    """Read and validate ``path`` in a fresh process; return its figures, peak RSS included.
+
+    ``reader="cell"`` reads a workbook cell by cell with python-calamine, as before fastexcel.
+    """
+    command = [sys.executable, "-c", CHILD, str(path), reader]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"child failed on {path.name}:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -67,16 +76,24 @@ def main() -> int:
             f"{N:,} households x {households.shape[1]} columns; XLSX written in {time.perf_counter() - start:.0f}s "
             f"({xlsx.stat().st_size / 2**20:.0f} MiB; CSV {csv.stat().st_size / 2**20:.0f} MiB)"
         )
-        say(f"{'format':>6} {'read':>8} {'validate':>9} {'total':>8} {'peak RSS':>9}  rows in = accepted + quarantined")
+        say(
+            f"{'format':>11} {'read':>8} {'validate':>9} {'total':>8} {'peak RSS':>9}  rows in = accepted + quarantined"
+        )
         del households
-        for path in (csv, xlsx):
-            figures = measure(path)
+        reads = {}
+        for label, path, reader in (("csv", csv, "fast"), ("xlsx", xlsx, "fast"), ("xlsx (cell)", xlsx, "cell")):
+            figures = measure(path, reader)
+            reads[label] = figures["read"]
             peak = figures["peak_mib"]
             total = figures["read"] + figures["validate"]
             say(
-                f"{path.suffix[1:]:>6} {figures['read']:>7.2f}s {figures['validate']:>8.2f}s {total:>7.2f}s {peak:>7.0f} MiB"
+                f"{label:>11} {figures['read']:>7.2f}s {figures['validate']:>8.2f}s {total:>7.2f}s {peak:>7.0f} MiB"
                 f"  {figures['rows']:,} = {figures['accepted']:,} + {figures['quarantined']:,}"
             )
+        say(
+            f"XLSX read: fastexcel {reads['xlsx']:.2f}s vs cell by cell {reads['xlsx (cell)']:.2f}s "
+            f"({reads['xlsx (cell)'] / reads['xlsx']:.2f}x)"
+        )
     return 0
 
 

@@ -31,8 +31,8 @@ from .ingest.boundaries import detect_boundary_schema, official_kecamatan_names,
 from .ingest.boundaries import kecamatan_names as read_kecamatan_names
 from .ingest.headers import MEMBER_ALIASES, header_mapping, is_member_table
 from .ingest.households import register_tables
+from .ingest.row_checks import REQUIRED
 from .ingest.sniff import code_column, kecamatan_layer, kelurahan_layer, name_column
-from .ingest.validate import REQUIRED
 from .text import header_key, parse_date
 
 #: Which export a household table comes from, by a header only that export has.

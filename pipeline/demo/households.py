@@ -14,6 +14,8 @@ be a real person's.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -126,6 +128,63 @@ DEMO_PROGRAMS: tuple[tuple[str, float, float, float], ...] = (
 )
 
 
+def _uniform(rng: np.random.Generator, polygons: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` points spread evenly over ``polygons`` (projected metres)."""
+    xmin, ymin, xmax, ymax = shapely.total_bounds(polygons)
+    xs, ys = [], []
+    got = 0
+    while got < count:
+        x = rng.uniform(xmin, xmax, size=max(4 * (count - got), 64))
+        y = rng.uniform(ymin, ymax, size=x.size)
+        keep = in_polygons(polygons, x, y)
+        xs.append(x[keep])
+        ys.append(y[keep])
+        got += int(keep.sum())
+    return np.concatenate(xs)[:count], np.concatenate(ys)[:count]
+
+
+@dataclass(frozen=True)
+class _Settlements:
+    """Where a region's households live: settlement centres, their spread and their share of people."""
+
+    polygons: np.ndarray
+    centres: np.ndarray
+    sigma: np.ndarray
+    weight: np.ndarray
+
+
+def _settlements(rng: np.random.Generator, polygons: np.ndarray, *, clusters: int, metric_scale: float) -> _Settlements:
+    """Draw ``clusters`` settlement centres inside ``polygons``, with a spread and a weight each."""
+    cx, cy = _uniform(rng, polygons, clusters)
+    sigma = rng.uniform(0.04, 0.12, size=clusters) * metric_scale
+    weight = rng.lognormal(0.0, 0.7, size=clusters)
+    return _Settlements(polygons, np.column_stack([cx, cy]), sigma, weight / weight.sum())
+
+
+def _settle(
+    rng: np.random.Generator, places: _Settlements, n: int, *, cluster_share: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` household points: ``cluster_share`` around the settlements, the rest spread evenly.
+
+    Returns x, y and each point's settlement (-1 for spread points).
+    """
+    n_cluster = int(round(n * cluster_share))
+    xs, ys, ids = [], [], []
+    remaining = n_cluster
+    while remaining > 0:
+        cid = rng.choice(len(places.weight), size=int(remaining * 1.3) + 16, p=places.weight)
+        x = places.centres[cid, 0] + rng.normal(0, 1, size=cid.size) * places.sigma[cid]
+        y = places.centres[cid, 1] + rng.normal(0, 1, size=cid.size) * places.sigma[cid]
+        keep = in_polygons(places.polygons, x, y)
+        x, y, cid = x[keep][:remaining], y[keep][:remaining], cid[keep][:remaining]
+        xs.append(x)
+        ys.append(y)
+        ids.append(cid)
+        remaining -= x.size
+    bx, by = _uniform(rng, places.polygons, n - n_cluster)
+    return np.concatenate(xs + [bx]), np.concatenate(ys + [by]), np.concatenate(ids + [np.full(bx.size, -1)])
+
+
 def _sample_points(
     rng: np.random.Generator, polygons: np.ndarray, n: int, *, clusters: int, cluster_share: float, metric_scale: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -134,42 +193,9 @@ def _sample_points(
     Returns x, y, the cluster centres (cx, cy) and each point's cluster id
     (-1 for background points).
     """
-    xmin, ymin, xmax, ymax = shapely.total_bounds(polygons)
-
-    def uniform(count: int) -> tuple[np.ndarray, np.ndarray]:
-        xs, ys = [], []
-        got = 0
-        while got < count:
-            x = rng.uniform(xmin, xmax, size=max(4 * (count - got), 64))
-            y = rng.uniform(ymin, ymax, size=x.size)
-            keep = in_polygons(polygons, x, y)
-            xs.append(x[keep])
-            ys.append(y[keep])
-            got += int(keep.sum())
-        return np.concatenate(xs)[:count], np.concatenate(ys)[:count]
-
-    cx, cy = uniform(clusters)
-    sigma = rng.uniform(0.04, 0.12, size=clusters) * metric_scale
-    weight = rng.lognormal(0.0, 0.7, size=clusters)
-    weight /= weight.sum()
-    n_cluster = int(round(n * cluster_share))
-    xs, ys, ids = [], [], []
-    remaining = n_cluster
-    while remaining > 0:
-        cid = rng.choice(clusters, size=int(remaining * 1.3) + 16, p=weight)
-        x = cx[cid] + rng.normal(0, 1, size=cid.size) * sigma[cid]
-        y = cy[cid] + rng.normal(0, 1, size=cid.size) * sigma[cid]
-        keep = in_polygons(polygons, x, y)
-        x, y, cid = x[keep][:remaining], y[keep][:remaining], cid[keep][:remaining]
-        xs.append(x)
-        ys.append(y)
-        ids.append(cid)
-        remaining -= x.size
-    bx, by = uniform(n - n_cluster)
-    x = np.concatenate(xs + [bx])
-    y = np.concatenate(ys + [by])
-    cluster = np.concatenate(ids + [np.full(bx.size, -1)])
-    return x, y, np.column_stack([cx, cy]), cluster
+    places = _settlements(rng, polygons, clusters=clusters, metric_scale=metric_scale)
+    x, y, cluster = _settle(rng, places, n, cluster_share=cluster_share)
+    return x, y, places.centres, cluster
 
 
 def _pocket_centres(rng: np.random.Generator, centres: np.ndarray, count: int, *, reach: float) -> np.ndarray:
@@ -188,20 +214,45 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...], score: np.ndarray,
     return np.asarray(options, dtype=object)[(position * len(options)).astype(int)]
 
 
-def _nik(region_code: str, kec_index: np.ndarray, birth: pd.Series, female: np.ndarray) -> np.ndarray:
-    """Structurally valid 16-digit NIKs under the fictional province ``99``."""
+def _nik(
+    region_code: str, kec_index: np.ndarray, birth: pd.Series, female: np.ndarray, seen: pd.Series
+) -> tuple[np.ndarray, pd.Series]:
+    """Structurally valid 16-digit NIKs under the fictional province ``99``.
+
+    The serial numbers NIKs of one kecamatan and birth date; ``seen`` counts
+    those already given (by earlier chunks), and the updated count is returned.
+    """
     kab = region_code.split(".")[-1][-2:].zfill(2)
     day = birth.dt.day.to_numpy() + np.where(female, 40, 0)
-    stem = pd.Series(
-        [
-            f"99{kab}{k:02d}{d:02d}{m:02d}{yy:02d}"
-            for k, d, m, yy in zip(
-                kec_index, day, birth.dt.month.to_numpy(), birth.dt.year.to_numpy() % 100, strict=True
-            )
-        ]
-    )
-    serial = stem.groupby(stem).cumcount().to_numpy() + 1  # unique within kecamatan + birth date
-    return (stem + pd.Series(serial).map("{:04d}".format)).to_numpy()
+    month, year = birth.dt.month.to_numpy(), birth.dt.year.to_numpy() % 100
+    stem = pd.Series(((kec_index.astype(np.int64) * 100 + day) * 100 + month) * 100 + year)
+    earlier = seen.reindex(stem).fillna(0).to_numpy(dtype=np.int64)
+    serial = stem.groupby(stem).cumcount().to_numpy() + 1 + earlier  # unique within kecamatan + birth date
+    text = f"99{kab}" + stem.astype(str).str.zfill(8) + pd.Series(serial).astype(str).str.zfill(4)
+    return text.to_numpy(dtype=object), seen.add(stem.value_counts(), fill_value=0).astype(np.int64)
+
+
+def _stream(seed: int, stream: int) -> np.random.Generator:
+    """The random stream of chunk ``stream`` (0: the stream of a register generated whole)."""
+    return np.random.default_rng(seed if stream == 0 else [seed, stream])
+
+
+#: Households generated at a time: a larger register is drawn in chunks of this size, so that generating
+#: 10 M households needs the memory of one chunk (a register of this size or fewer is one chunk).
+SYNTH_CHUNK: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class _Region:
+    """What every chunk of a synthetic register shares: kelurahan, settlements and planted pockets."""
+
+    metric: gpd.GeoDataFrame
+    utm: object
+    tree: shapely.STRtree
+    places: _Settlements
+    pocket_ids: np.ndarray
+    pocket_sigma: float
+    region_code: str
 
 
 def synthetic_households(
@@ -213,6 +264,7 @@ def synthetic_households(
     region_code: str = DEMO_REGION_CODE,
     located_share: float = 0.92,
     malformed_share: float = 0.004,
+    chunk: int | None = None,
 ) -> pd.DataFrame:
     """Generate a P3KE/DTSEN-style family export for the given kelurahan.
 
@@ -241,12 +293,48 @@ def synthetic_households(
         of range, swapped coordinates, duplicated ID), so that the demo
         exercises quarantine.
 
+    chunk
+        Households drawn at a time (:func:`synthetic_household_chunks`); default :data:`SYNTH_CHUNK`.
+
     Returns
     -------
     DataFrame
         One row per household, with the P3KE headers of
         :data:`pipeline.ingest.headers.P3KE_HEADERS`, all values as text like an export.
     """
+    options = dict(seed=seed, pockets=pockets, region_code=region_code, located_share=located_share)
+    chunks = synthetic_household_chunks(boundaries, n=n, malformed_share=malformed_share, chunk=chunk, **options)
+    return pd.concat(list(chunks), ignore_index=True)
+
+
+def synthetic_household_chunks(
+    boundaries: gpd.GeoDataFrame,
+    *,
+    n: int = 50_000,
+    seed: int = 42,
+    pockets: int = 3,
+    region_code: str = DEMO_REGION_CODE,
+    located_share: float = 0.92,
+    malformed_share: float = 0.004,
+    chunk: int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The register of :func:`synthetic_households`, ``chunk`` households at a time.
+
+    The settlements and the planted pockets are drawn once and shared by
+    every chunk. The first chunk is drawn exactly as a register of its size,
+    so a register of ``chunk`` households or fewer is the same frame; each
+    further chunk has its own random stream, ``(seed, chunk number)``. IDs
+    and NIKs stay unique across chunks, and each chunk carries its share of
+    malformed rows.
+
+    Yields
+    ------
+    DataFrame
+        Consecutive rows of the register (IDs continue from one chunk to the next).
+    """
+    chunk = SYNTH_CHUNK if chunk is None else chunk
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1 household, got {chunk}")
     rng = np.random.default_rng(seed)
     utm = boundaries.estimate_utm_crs()
     metric = boundaries.to_crs(utm)
@@ -254,25 +342,50 @@ def synthetic_households(
     area = float(shapely.area(shapely.union_all(polygons)))
     scale = float(np.sqrt(area))
     clusters = max(12, min(400, int(len(boundaries) * 3)))
-    x, y, centres, cluster = _sample_points(
-        rng, polygons, n, clusters=clusters, cluster_share=0.85, metric_scale=scale / 6
+    places = _settlements(rng, polygons, clusters=clusters, metric_scale=scale / 6)
+    region, seen = None, pd.Series(dtype=np.int64)
+    for index, start in enumerate(range(0, max(n, 1), chunk)):
+        size = min(chunk, n - start)
+        rng = rng if index == 0 else _stream(seed, index)
+        x, y, _ = _settle(rng, places, size, cluster_share=0.85)
+        if region is None:
+            # Planted pockets: centred on settlements along one strip (as along a
+            # coast or a river), so that together they span neighbouring kelurahan.
+            pocket_ids = _pocket_centres(rng, places.centres, pockets, reach=scale / 3)
+            sigma = float(np.clip(scale / 14, 300.0, 1_500.0))
+            region = _Region(metric, utm, shapely.STRtree(polygons), places, pocket_ids, sigma, region_code)
+        frame, seen = _household_rows(
+            rng, region, x, y, start=start, seen=seen, located_share=located_share, malformed_share=malformed_share
+        )
+        yield frame
+    logger.info(
+        "generated %d synthetic households in %d kelurahan, %d planted pockets", n, len(boundaries), len(pocket_ids)
     )
 
-    # Planted pockets: centred on settlements along one strip (as along a
-    # coast or a river), so that together they span neighbouring kelurahan.
-    pocket_ids = _pocket_centres(rng, centres, pockets, reach=scale / 3)
-    sigma = np.clip(scale / 14, 300.0, 1_500.0)
+
+def _household_rows(
+    rng: np.random.Generator,
+    region: _Region,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    start: int,
+    seen: pd.Series,
+    located_share: float,
+    malformed_share: float,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The register rows of households at projected points ``x``, ``y``, numbered from ``start + 1``."""
+    n, metric, centres, region_code = x.size, region.metric, region.places.centres, region.region_code
     pocket_effect = np.zeros(n)
-    for pid in pocket_ids:
+    for pid in region.pocket_ids:
         d2 = (x - centres[pid, 0]) ** 2 + (y - centres[pid, 1]) ** 2
-        pocket_effect = np.maximum(pocket_effect, np.exp(-d2 / (2 * sigma**2)))
+        pocket_effect = np.maximum(pocket_effect, np.exp(-d2 / (2 * region.pocket_sigma**2)))
     welfare = rng.normal(0.55, 1.0, size=n) - 2.4 * pocket_effect
     decile = np.clip(np.ceil(ndtr(welfare) * 10), 1, 10).astype(int)
     score = (decile - 1) / 9.0  # 0 = poorest
 
     # kelurahan of each point (a point in an overlap takes the first polygon)
-    tree = shapely.STRtree(polygons)
-    hit = tree.query(shapely.points(x, y), predicate="within")
+    hit = region.tree.query(shapely.points(x, y), predicate="within")
     first = pd.Series(hit[1]).groupby(hit[0]).min()
     poly_index = np.full(n, -1)
     poly_index[first.index.to_numpy()] = first.to_numpy()
@@ -280,6 +393,7 @@ def synthetic_households(
     kode_kel = metric[C.KODE_KEL].to_numpy()[poly_index].astype(object)
     kec_codes = metric[C.KODE_KEC].to_numpy()[poly_index]
     kec_index = pd.Series(kec_codes).str[-2:].astype(int).to_numpy()
+    utm = region.utm
 
     female = rng.random(n) < (0.13 + 0.12 * (1 - score))
     age = np.clip(rng.normal(47, 13, size=n), 19, 90)
@@ -307,10 +421,13 @@ def synthetic_households(
     kab_digits = region_code.replace(".", "")
     yes_no = np.array(["Tidak", "Ya"], dtype=object)
 
+    nik, seen = _nik(region_code, kec_index, birth, female, seen)
     headers = P3KE_HEADERS
     frame = pd.DataFrame(
         {
-            headers[C.ID_KELUARGA]: [f"P{kab_digits}{i:08d}" for i in range(1, n + 1)],
+            headers[C.ID_KELUARGA]: "P"
+            + kab_digits
+            + pd.Series(np.arange(start + 1, start + n + 1)).astype(str).str.zfill(8),
             headers[C.KODE_KEL]: pd.Series(kode_kel).str.replace(".", "", regex=False),
             headers[C.ALAMAT]: pd.Series(rng.choice(STREETS, size=n))
             + " No. "
@@ -318,7 +435,7 @@ def synthetic_households(
             headers[C.RT]: pd.Series(rng.integers(1, 16, size=n)).map("{:03d}".format),
             headers[C.RW]: pd.Series(rng.integers(1, 9, size=n)).map("{:03d}".format),
             headers[C.NAMA_KK]: names,
-            headers[C.NIK]: _nik(region_code, kec_index, birth, female),
+            headers[C.NIK]: nik,
             headers[C.JENIS_KELAMIN]: np.where(female, "Perempuan", "Laki-laki"),
             headers[C.TANGGAL_LAHIR]: birth.dt.strftime("%Y-%m-%d"),
             "Pekerjaan": _pick(rng, JOBS, score, spread=3.0),
@@ -361,10 +478,7 @@ def synthetic_households(
     frame.loc[kinds[3], headers[C.ID_KELUARGA]] = frame.loc[
         np.maximum(kinds[3] - 1, 0), headers[C.ID_KELUARGA]
     ].to_numpy()
-    logger.info(
-        "generated %d synthetic households in %d kelurahan, %d planted pockets", n, len(boundaries), len(pocket_ids)
-    )
-    return frame
+    return frame, seen
 
 
 #: Headers of the synthetic member table, as in the P3KE individual sheet.
@@ -380,7 +494,9 @@ MEMBER_HEADERS: dict[str, str] = {
 }
 
 
-def synthetic_members(households: pd.DataFrame, *, seed: int = 42, on: str = "2026-07-01") -> pd.DataFrame:
+def synthetic_members(
+    households: pd.DataFrame, *, seed: int = 42, on: str = "2026-07-01", stream: int = 0
+) -> pd.DataFrame:
     """Generate the individual sheet that goes with :func:`synthetic_households`.
 
     Each family gets ``Jumlah Anggota Keluarga`` members: the head (the
@@ -389,12 +505,15 @@ def synthetic_members(households: pd.DataFrame, *, seed: int = 42, on: str = "20
     (lower decile) keep fewer school-age children in school. Names and NIKs
     are left out: the demo needs none.
 
+    ``stream`` numbers the chunk of a register generated in chunks; each
+    chunk after the first draws from its own random stream.
+
     Returns
     -------
     DataFrame
         One row per member, with P3KE individual-sheet headers.
     """
-    rng = np.random.default_rng(seed + 1)
+    rng = _stream(seed + 1, stream)
     h = P3KE_HEADERS
     size = pd.to_numeric(households[h[C.JUMLAH_ART]], errors="coerce").fillna(1).astype(int).clip(1, 12).to_numpy()
     decile = pd.to_numeric(households[h[C.DESIL]], errors="coerce").fillna(5).clip(1, 10).to_numpy()
@@ -444,21 +563,22 @@ def synthetic_members(households: pd.DataFrame, *, seed: int = 42, on: str = "20
 
 
 def synthetic_previous_snapshot(
-    households: pd.DataFrame, *, seed: int = 42, new_share: float = 0.03, removed_share: float = 0.02
+    households: pd.DataFrame, *, seed: int = 42, new_share: float = 0.03, removed_share: float = 0.02, stream: int = 0
 ) -> pd.DataFrame:
     """An earlier snapshot of a :func:`synthetic_households` export, with known movements.
 
     Compared with ``households``: a ``new_share`` of its families did not
     exist yet, a ``removed_share`` of extra families existed then (copies
     with new IDs: they have since left the register), and about 8 % of the
-    continuing families had a decile one or two steps away.
+    continuing families had a decile one or two steps away. ``stream`` as
+    in :func:`synthetic_members`.
 
     Returns
     -------
     DataFrame
         The earlier export, with the same headers.
     """
-    rng = np.random.default_rng(seed + 1)
+    rng = _stream(seed + 1, stream)
     headers = P3KE_HEADERS
     n = len(households)
     keep = rng.random(n) >= new_share
@@ -469,7 +589,8 @@ def synthetic_previous_snapshot(
     earlier.loc[moved & decile.notna().to_numpy(), headers[C.DESIL]] = (
         (decile + shift).clip(1, 10).loc[moved & decile.notna().to_numpy()].astype(int).astype(str)
     )
-    extra = households.sample(n=int(n * removed_share), random_state=seed + 2).copy()
+    extra = households.sample(n=int(n * removed_share), random_state=_stream(seed + 2, stream) if stream else seed + 2)
+    extra = extra.copy()
     extra[headers[C.ID_KELUARGA]] = [f"{i}X" for i in extra[headers[C.ID_KELUARGA]]]
     # their own NIKs: the serial (last four digits) from 9000 up, which the generator never reaches
     serial = pd.Series(np.arange(len(extra)) % 1000 + 9000, index=extra.index).map("{:04d}".format)

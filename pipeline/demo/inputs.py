@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from ..errors import ConfigError
 from ..ingest.boundaries import boundaries_from_source
 from ..publish.palette import SYNTHETIC_NOTICE
-from ..publish.write import to_csv, to_geopackage, to_workbook
+from ..publish.write import csv_chunks, to_csv, to_geopackage, to_workbook
 from ..settings import RegionConfig
 from .basemap import write_synthetic_basemap
 from .boundaries import synthetic_boundaries, synthetic_kecamatan
 from .households import (
     synthetic_beneficiary_list,
-    synthetic_households,
+    synthetic_household_chunks,
     synthetic_members,
     synthetic_previous_snapshot,
 )
@@ -55,26 +56,32 @@ def write_synthetic_inputs(config: RegionConfig) -> list[Path]:
         if config.basemap is not None:  # an invented OpenStreetMap extract for the invented city
             written.append(write_synthetic_basemap(kelurahan, config.basemap, seed=spec.seed))
     boundaries = boundaries_from_source(config.boundaries)
-    households = synthetic_households(
+    chunks = synthetic_household_chunks(
         boundaries, n=spec.households, seed=spec.seed, pockets=spec.pockets, region_code=config.kode
     )
     target, *rest = config.households.paths
-    to_csv(households, target)
-    written.append(target)
-    if rest:
-        to_csv(synthetic_members(households, seed=spec.seed, on=config.data_date.isoformat()), rest[0])
-        written.append(rest[0])
+    snapshots = [snapshot.paths[0] for snapshot in config.progress.snapshots]
+    with contextlib.ExitStack() as files:
+        register = files.enter_context(csv_chunks(target))
+        members = files.enter_context(csv_chunks(rest[0])) if rest else None
+        earlier = [files.enter_context(csv_chunks(path)) for path in snapshots]
+        for index, households in enumerate(chunks):  # a chunk at a time: 10 M households fit in memory
+            register(households)
+            if members is not None:
+                on = config.data_date.isoformat()
+                members(synthetic_members(households, seed=spec.seed, on=on, stream=index))
+            for write in earlier:
+                write(synthetic_previous_snapshot(households, seed=spec.seed, stream=index))
+            if index == 0:
+                first = households  # the OPD lists (a few hundred names each) are drawn from the first chunk
+    written += [target, *rest[:1]]
     for program in config.programs:
         if program.beneficiaries:
-            table = synthetic_beneficiary_list(households, program=program.code, seed=spec.seed)
+            table = synthetic_beneficiary_list(first, program=program.code, seed=spec.seed)
             target_path = program.beneficiaries[0]
             if target_path.suffix.lower() == ".xlsx":
                 to_workbook({"penerima": table}, target_path)
             else:
                 to_csv(table, target_path)
             written.append(target_path)
-    for snapshot in config.progress.snapshots:
-        (path,) = snapshot.paths[:1]
-        to_csv(synthetic_previous_snapshot(households, seed=spec.seed), path)
-        written.append(path)
-    return written
+    return written + snapshots

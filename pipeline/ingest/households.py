@@ -12,6 +12,7 @@ and ``baris_sumber`` (the row's line number in that file, header = 1).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,17 +22,11 @@ from .. import columns as C
 from ..errors import InputError
 from ..settings import HouseholdSource
 from ..text import header_key
+from .csv_chunks import CSV_BLOCK_BYTES, read_csv_chunks
+from .excel import EXCEL_SUFFIXES, read_excel
 from .headers import MEMBER_ALIASES, header_mapping, is_member_table
 from .split import SPLIT_MARK
-from .tables import (
-    CSV_SUFFIXES,
-    EXCEL_SUFFIXES,
-    POINT_SUFFIXES,
-    read_csv,
-    read_excel,
-    read_parquet,
-    read_points,
-)
+from .tables import CSV_SUFFIXES, POINT_SUFFIXES, read_csv, read_parquet, read_points
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +140,17 @@ def register_from_file(
         If the file is missing, of an unknown type, or unreadable.
     """
     path = Path(path)
+    registers = _canonical(register_tables(path, sheet=sheet) if tables is None else tables, path, schema, columns)
+    for kind, found in (("household", registers.households), ("member", registers.members)):
+        if holds_rows(found):
+            logger.info("read %d %s rows from %s", len(found), kind, path.name)
+    return registers
+
+
+def _canonical(tables: list[pd.DataFrame], path: Path, schema: str, columns: dict[str, str] | None) -> Registers:
+    """A file's tables sorted into household and member rows, with canonical headers and their file."""
     households, members = [], []
-    for frame in register_tables(path, sheet=sheet) if tables is None else tables:
+    for frame in tables:
         part = frame.attrs.get(SPLIT_MARK.decode(), False)  # a part of a province register: origin kept
         if is_member_table(list(frame.columns)):
             frame = frame.rename(columns=header_mapping(list(frame.columns), schema=schema, aliases=MEMBER_ALIASES))
@@ -157,17 +161,56 @@ def register_from_file(
             households.append(frame)
         if not part:
             frame[C.FILE_SUMBER] = path.name
-    for kind, found in (("household", households), ("member", members)):
-        if found:
-            logger.info("read %d %s rows from %s", sum(len(f) for f in found), kind, path.name)
     return Registers(_stack(households), _stack(members))
+
+
+def register_chunks(source: HouseholdSource, *, block_bytes: int = CSV_BLOCK_BYTES) -> Iterator[Registers]:
+    """The files of a ``[households]`` table as :func:`read_registers` reads them, a block of rows at a time.
+
+    A CSV file is read a block at a time (:func:`~.csv_chunks.read_csv_chunks`),
+    so that a register larger than memory can be split; other files whole.
+    Call :func:`check_household_rows` with what was found at the end.
+
+    Yields
+    ------
+    Registers
+        Consecutive rows of one file.
+    """
+    for path in source.paths:
+        path = Path(path)
+        if path.suffix.lower() not in CSV_SUFFIXES or not path.is_file():
+            yield register_from_file(path, schema=source.schema, columns=source.columns, sheet=source.sheet)
+            continue
+        for frame in read_csv_chunks(path, block_bytes=block_bytes):
+            frame.columns = [str(c).strip() for c in frame.columns]
+            yield _canonical([frame], path, source.schema, source.columns)
+
+
+def check_household_rows(source: HouseholdSource, *, tables: int, rows: int) -> None:
+    """Refuse a register with no household table (``tables`` = 0) or no rows under its headers.
+
+    Raises
+    ------
+    InputError
+        Naming the files and what to add.
+    """
+    names = ", ".join(p.name for p in source.paths)
+    if tables and rows == 0:
+        raise InputError(
+            f"{names}: a header but no household rows below it; the export is incomplete. Export the register again"
+        )
+    if not tables:
+        raise InputError(
+            f"{names}: only member (individual) tables found; add the household (keluarga / ruta) file to "
+            "[households] paths"
+        )
 
 
 #: Columns every loaded table has; a table with nothing else holds no rows of that kind.
 _ORIGIN: tuple[str, ...] = (C.FILE_SUMBER, C.BARIS_SUMBER)
 
 
-def _holds_rows(frame: pd.DataFrame) -> bool:
+def holds_rows(frame: pd.DataFrame) -> bool:
     """Whether a stacked table came from at least one table of its kind (see :func:`_stack`)."""
     return not frame.columns.difference(_ORIGIN).empty
 
@@ -189,7 +232,7 @@ def households_from_file(
         If the file holds no household table (only a member table, say).
     """
     registers = register_from_file(path, schema=schema, columns=columns, sheet=sheet)
-    if not _holds_rows(registers.households):
+    if not holds_rows(registers.households):
         raise InputError(
             f"{path}: holds a member (individual) table but no household table; list it in [households] paths "
             "beside the household file it belongs to"
@@ -215,19 +258,9 @@ def read_registers(source: HouseholdSource, *, tables: dict[Path, list[pd.DataFr
         )
         for p in source.paths
     ]
-    households = [r.households for r in read if _holds_rows(r.households)]
-    if households and sum(len(f) for f in households) == 0:
-        names = ", ".join(p.name for p in source.paths)
-        raise InputError(
-            f"{names}: a header but no household rows below it; the export is incomplete. Export the register again"
-        )
-    if not households:
-        names = ", ".join(p.name for p in source.paths)
-        raise InputError(
-            f"{names}: only member (individual) tables found; add the household (keluarga / ruta) file to "
-            "[households] paths"
-        )
-    members = [r.members for r in read if _holds_rows(r.members)]
+    households = [r.households for r in read if holds_rows(r.households)]
+    check_household_rows(source, tables=len(households), rows=sum(len(f) for f in households))
+    members = [r.members for r in read if holds_rows(r.members)]
     return Registers(_stack(households), _stack(members))
 
 

@@ -17,12 +17,11 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
-from ..codes import normalize_kode
-from ..errors import ValidationError
 from ..settings import HouseholdSource, Snapshot
-from ..text import column_text, parse_date, parse_flag, parse_number, parse_sex, per_unique, strip_id
+from ..text import column_text, parse_flag, parse_number, parse_sex, per_unique
 from .coordinates import coordinates_from_one_column
 from .households import read_registers, rows_per_source
+from .row_checks import duplicate_keepers, nik_mismatch_flags, row_checks
 
 logger = logging.getLogger(__name__)
 
@@ -48,141 +47,20 @@ REASONS: dict[str, str] = {
     "kode_kel_tidak_dikenal": "Kode kelurahan tidak ada di file batas wilayah",
 }
 
-#: Indonesia's bounding box with a margin, (lon_min, lat_min, lon_max, lat_max).
-INDONESIA_BOUNDS: tuple[float, float, float, float] = (94.0, -11.5, 141.5, 6.5)
-REQUIRED: tuple[str, ...] = (C.ID_KELUARGA, C.NIK, C.DESIL)
-#: Province codes a NIK may start with: 11-96, plus the fictional 99 of the demo.
-NIK_PROVINCES: tuple[int, ...] = (*range(11, 97), 99)
-DUPLICATE_KEYS: tuple[str, ...] = C.DUPLICATE_KEYS
 FLAG_COLUMNS: tuple[str, ...] = (C.LANSIA_TUNGGAL, C.DISABILITAS, C.RISIKO_STUNTING, C.PEKERJA_MIGRAN)
 
 
-def nik_parts(nik: pd.Series) -> pd.DataFrame:
-    """Province, day (women: +40), month and 2-digit year of 16-digit NIKs, as integers.
-
-    Rows whose NIK is not 16 digits get -1 everywhere. Works on a digit
-    matrix (bytes minus ``b"0"``): no per-row Python, no string slicing.
-    """
-    digits = nik.str.fullmatch(r"\d{16}").fillna(False).astype(bool).to_numpy()
-    values = np.where(digits, nik.fillna("").to_numpy(dtype=object), "0" * 16).astype("S16")
-    d = values.view(np.uint8).reshape(-1, 16).astype(np.int16) - ord("0")
-    columns = {"prov": (0, 1), "day": (6, 7), "month": (8, 9), "year": (10, 11)}
-    return pd.DataFrame(
-        {name: np.where(digits, d[:, a] * 10 + d[:, b], -1) for name, (a, b) in columns.items()}, index=nik.index
-    )
-
-
-def nik_checks(nik: pd.Series, parts: pd.DataFrame) -> dict[str, pd.Series]:
-    """Structural checks of 16-digit NIKs (already stripped of spaces and apostrophes).
-
-    ``parts`` is :func:`nik_parts` of the same NIKs.
-
-    Returns
-    -------
-    dict
-        Reason code -> boolean mask: ``nik_format_ilmiah`` (a float in
-        scientific notation, as Excel stores long numbers), ``nik_tidak_valid``
-        (not 16 digits), and, for 16-digit NIKs, ``nik_provinsi_tidak_valid``,
-        ``nik_tanggal_tidak_valid`` and ``nik_angka_seragam``.
-    """
-    scientific = nik.str.fullmatch(r"\d(?:[.,]\d+)?[eE]\+?\d+").fillna(False).astype(bool)
-    digits = parts["day"] >= 0  # nik_parts marks NIKs that are not 16 digits with -1
-    day = parts["day"].where(parts["day"] <= 40, parts["day"] - 40)
-    # a real calendar date? (the century is unknown: 29 February needs a leap year in 19YY or 20YY)
-    valid_date = (
-        pd.to_datetime(
-            pd.DataFrame(
-                {"year": 2000 + parts["year"].clip(0, 99), "month": parts["month"].clip(1, 12), "day": day.clip(1, 31)}
-            ),
-            errors="coerce",
-        ).notna()
-        & parts["month"].between(1, 12)
-        & day.between(1, 31)
-    )
-    province = parts["prov"].isin(NIK_PROVINCES)
-    return {
-        "nik_format_ilmiah": scientific,
-        "nik_tidak_valid": ~digits & ~scientific,
-        "nik_provinsi_tidak_valid": digits & ~province,
-        "nik_tanggal_tidak_valid": digits & ~valid_date,
-        "nik_angka_seragam": digits & (nik == nik.str.slice(0, 1).str.repeat(16)).fillna(False).astype(bool),
-    }
-
-
-def nik_mismatch_flags(parts: pd.DataFrame, sex: pd.Series, birth: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Flags where the sex or birth date encoded in a valid NIK disagrees with the columns.
-
-    Parameters
-    ----------
-    parts
-        :func:`nik_parts` of the NIKs (-1 where a NIK is not 16 digits).
-    sex
-        ``"P"``/``"L"`` or missing.
-    birth
-        Parsed birth dates (NaT where unknown).
-
-    Returns
-    -------
-    sex_differs, birth_differs : Series of bool
-        False where either side is unknown.
-    """
-    known = parts["day"] >= 0
-    female = parts["day"] > 40
-    sex_differs = known & sex.isin(["P", "L"]) & ((sex == "P") != female)
-    day = parts["day"].where(~female, parts["day"] - 40)
-    birth_differs = (
-        known
-        & birth.notna()
-        & ((birth.dt.day != day) | (birth.dt.month != parts["month"]) | (birth.dt.year % 100 != parts["year"]))
-    )
-    return sex_differs.fillna(False).astype(bool), birth_differs.fillna(False).astype(bool)
-
-
 def _duplicates(frame: pd.DataFrame, keys: dict[str, pd.Series], *, bad: pd.Series, verified: pd.Series) -> pd.Series:
-    """Pointer "<file>:<line>" of the kept row for every duplicate row, "" elsewhere.
-
-    Rows are the same household when they share a household ID, a No KK or a
-    head-of-household NIK (within a file or across files). The row kept is,
-    in order: one that passes every other check, the latest verification
-    date, the first in file order.
-    """
-    order = pd.DataFrame(
-        {"bad": bad.to_numpy(), "verified": verified.fillna(pd.Timestamp.min).to_numpy(), "pos": np.arange(len(frame))},
-        index=frame.index,
-    ).sort_values(["bad", "verified", "pos"], ascending=[True, False, True], kind="stable")
-    where = (
-        frame.get(C.FILE_SUMBER, pd.Series("", index=frame.index)).astype(str)
-        + ":"
-        + frame.get(C.BARIS_SUMBER, pd.Series(range(len(frame)), index=frame.index)).astype(str)
-    )
-    pointer = pd.Series("", index=frame.index, dtype="object")
-    for key in keys.values():
-        ranked = key.loc[order.index]
-        usable = (ranked != "") & ranked.notna() & (pointer.loc[order.index] == "")
-        ranked = ranked[usable]
-        # the first row of each key in preference order is kept; the others point at it
-        keeper = pd.Series(ranked.index, index=ranked.index).groupby(ranked.to_numpy(), sort=False).transform("first")
-        dup = keeper.index != keeper.to_numpy()
-        pointer.loc[keeper.index[dup]] = where.loc[keeper.to_numpy()[dup]].to_numpy()
-    return pointer
-
-
-def _missing_columns_error(frame: pd.DataFrame, missing: list[str]) -> ValidationError:
-    from .headers import closest_headers
-
-    files = ", ".join(sorted(frame[C.FILE_SUMBER].unique())) if C.FILE_SUMBER in frame else "households"
-    headers = [c for c in frame.columns if c not in (C.FILE_SUMBER, C.BARIS_SUMBER)]
-    found = ", ".join(f"'{c}'" for c in headers)
-    hints = []
-    for name in missing:
-        close = closest_headers(name.split(" ")[0], headers)
-        if close:
-            hints.append(f"{name} = '{close[0]}'?")
-    hint = f" Closest candidates: {'; '.join(hints)}." if hints else ""
-    return ValidationError(
-        f"{files}: required column(s) {', '.join(repr(m) for m in missing)} not found; found {found}.{hint} "
-        "Map them in the region TOML under [households.columns], e.g. nik = 'NIK KK'"
-    )
+    """Pointer "<file>:<line>" of the kept row for every duplicate row, "" elsewhere (:func:`duplicate_keepers`)."""
+    keeper = duplicate_keepers(list(keys.values()), bad=bad.to_numpy(dtype=bool), verified=verified)
+    pointer = np.full(len(frame), "", dtype=object)
+    dup = keeper >= 0
+    if dup.any():
+        files = frame.get(C.FILE_SUMBER, pd.Series("", index=frame.index)).astype(str).to_numpy()
+        lines = frame.get(C.BARIS_SUMBER, pd.Series(range(len(frame)), index=frame.index)).astype(str).to_numpy()
+        kept = keeper[dup]
+        pointer[dup] = pd.Series(files[kept]).str.cat(pd.Series(lines[kept]), sep=":").to_numpy()
+    return pd.Series(pointer, index=frame.index, dtype="object")
 
 
 def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -210,52 +88,18 @@ def validate_households(frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataF
         coordinates are present.
     """
     frame = coordinates_from_one_column(frame)
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    has_coords = C.LAT in frame.columns and C.LON in frame.columns
-    if C.KODE_KEL not in frame.columns and not has_coords:
-        missing.append(f"{C.KODE_KEL} (or {C.LAT} and {C.LON})")
-    if missing:
-        raise _missing_columns_error(frame, missing)
-    if not frame.index.is_unique:
-        raise ValidationError("household rows must have a unique index; call .reset_index(drop=True) first")
-
-    reasons: dict[str, pd.Series] = {}
-    ident = column_text(frame, C.ID_KELUARGA)
-    reasons["id_kosong"] = ident == ""
-
-    nik = strip_id(column_text(frame, C.NIK))
-    parts = nik_parts(nik)
-    reasons.update(nik_checks(nik, parts))
-
-    desil = per_unique(column_text(frame, C.DESIL), parse_number)
-    reasons["desil_tidak_valid"] = ~(desil.between(1, 10) & (desil % 1 == 0))
-
-    lat_text, lon_text = column_text(frame, C.LAT), column_text(frame, C.LON)
-    lat, lon = parse_number(lat_text), parse_number(lon_text)
-    lat_given, lon_given = lat_text != "", lon_text != ""
-    reasons["koordinat_tidak_lengkap"] = lat_given ^ lon_given
-    reasons["koordinat_tidak_valid"] = (lat_given & lat.isna()) | (lon_given & lon.isna())
-    both = lat.notna() & lon.notna()
-    lon_min, lat_min, lon_max, lat_max = INDONESIA_BOUNDS
-    inside = lon.between(lon_min, lon_max) & lat.between(lat_min, lat_max)
-    reasons["koordinat_di_luar_indonesia"] = both & ~inside
-
-    kode_text = column_text(frame, C.KODE_KEL)
-    kode = per_unique(kode_text, normalize_kode)
-    located = both & inside
-    reasons["lokasi_tidak_ada"] = ~located & kode.isna() & ~(lat_given | lon_given)
-
-    birth_text, verified_text = column_text(frame, C.TANGGAL_LAHIR), column_text(frame, C.TANGGAL_VERIFIKASI)
-    birth, verified = parse_date(birth_text), parse_date(verified_text)
-    reasons["tanggal_tidak_valid"] = ((birth_text != "") & birth.isna()) | ((verified_text != "") & verified.isna())
-    status = column_text(frame, C.STATUS).str.lower()
-    reasons["status_meninggal"] = status.str.contains("meninggal", regex=False)
-    reasons["status_tidak_ditemukan"] = status.str.contains(r"tidak\s*ditemukan", regex=True)
-    reasons["status_pindah"] = status.str.fullmatch(r"\s*pindah(?:\s+alamat)?\s*")
-
-    other = pd.concat([m.fillna(False).astype(bool) for m in reasons.values()], axis=1).any(axis=1)
-    keys = {key: nik if key == C.NIK else strip_id(column_text(frame, key)) for key in DUPLICATE_KEYS}
-    kept_row = _duplicates(frame, keys, bad=other, verified=verified)
+    checks = row_checks(frame)
+    reasons = dict(checks.reasons)
+    ident, nik, parts, desil, kode, kode_text = (
+        checks.ident,
+        checks.nik,
+        checks.parts,
+        checks.desil,
+        checks.kode,
+        checks.kode_text,
+    )
+    lat, lon, located, birth = checks.lat, checks.lon, checks.located, checks.birth
+    kept_row = _duplicates(frame, checks.keys(frame), bad=checks.bad, verified=checks.verified)
     reasons["id_ganda"] = kept_row != ""
 
     reasons = {code: mask.fillna(False).astype(bool) for code, mask in reasons.items()}

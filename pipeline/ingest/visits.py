@@ -32,7 +32,8 @@ from .. import columns as C
 from .. import survey as S
 from ..errors import InputError
 from ..text import column_text, parse_number, strip_id
-from .tables import CSV_SUFFIXES, EXCEL_SUFFIXES, read_csv, read_excel
+from .excel import EXCEL_SUFFIXES, read_excel
+from .tables import CSV_SUFFIXES, read_csv
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -105,6 +105,26 @@ def to_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, mode: int | Non
     inert (:func:`formula_safe`): every CSV an officer may open in Excel.
     """
     return to_text((formula_safe(frame) if safe else frame).to_csv(index=False), path, mode=mode)
+
+
+@contextlib.contextmanager
+def csv_chunks(path: str | os.PathLike[str], *, mode: int | None = None) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """Write consecutive tables as one UTF-8 CSV, atomically, holding one table at a time.
+
+    Yields a function that appends a table (the header is written with the
+    first); the file takes its name when the block ends without an error.
+    One table gives the same bytes as :func:`to_csv`.
+    """
+    with atomic_path(path, mode=mode) as tmp:
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode if mode is not None else 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            written = [False]
+
+            def append(frame: pd.DataFrame) -> None:
+                handle.write(frame.to_csv(index=False, header=not written[0]))
+                written[0] = True
+
+            yield append
 
 
 def to_parquet(frame: pd.DataFrame, path: str | os.PathLike[str], *, mode: int | None = None) -> Path:
