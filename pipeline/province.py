@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import columns as C
 from .config import load_config
 from .ingest.boundaries import boundaries_from_source
-from .ingest.households import read_registers
-from .ingest.split import Part, split_register
-from .ingest.validate import validate_households
+from .ingest.households import Registers, check_household_rows, holds_rows, register_chunks
+from .ingest.split import Part, split_chunks
 from .many import RegionResult, run_many
 from .publish.files import region_lock
 from .publish.province import SPLIT_FOLDER, write_province
@@ -144,7 +143,6 @@ def run_province(
     with region_lock(final):
         source = province.boundaries
         boundaries = boundaries_from_source(source).to_crs("EPSG:4326")
-        registers = read_registers(province.households)
         restricted_dir = final / RESTRICTED_DIR  # personal data: the owner only
         restricted_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(restricted_dir, 0o700)
@@ -155,17 +153,21 @@ def run_province(
                 province.source,
                 key,
             )
-        # duplicates are resolved once for the province: each goes where the row validation keeps lives
-        _, checked = validate_households(registers.households)
-        parts, quarantine, unlinked = split_register(
-            registers.households,
-            registers.members,
-            boundaries,
-            folder=final / SPLIT_FOLDER,
-            snap_distance_m=source.snap_distance_m,
-            kept=checked.loc[checked[C.BARIS_DIPERTAHANKAN] != "", C.BARIS_DIPERTAHANKAN],
+        # read twice, a block at a time: a register larger than memory is split too; duplicates are
+        # resolved once for the province, each going where the row validation keeps lives
+        found = {"tables": 0, "rows": 0}
+
+        def chunks() -> Iterator[Registers]:
+            found.update(tables=0, rows=0)
+            for chunk in register_chunks(province.households):
+                found["tables"] += holds_rows(chunk.households)
+                found["rows"] += len(chunk.households) if holds_rows(chunk.households) else 0
+                yield chunk
+            check_household_rows(province.households, **found)
+
+        parts, quarantine, unlinked = split_chunks(
+            chunks, boundaries, folder=final / SPLIT_FOLDER, snap_distance_m=source.snap_distance_m
         )
-        del checked
         codes = frozenset(boundaries[C.KODE_KEL].astype(str))  # a code of another kab/kota: placed elsewhere
         configs = {part.kode: kabkota_config(province, part, wider_codes=codes) for part in parts}
         results = run_many(
@@ -185,7 +187,7 @@ def run_province(
             results=results,
             quarantine=quarantine,
             unlinked=unlinked,
-            rows_in=len(registers.households),
+            rows_in=found["rows"],
             out_dir=Path(out_dir),
         )
     return ProvinceRun(results, summary)

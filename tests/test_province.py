@@ -6,6 +6,7 @@ import json
 import re
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import pandas as pd
@@ -14,7 +15,7 @@ from shapely.geometry import box
 
 from pipeline import columns as C
 from pipeline.ingest.households import register_from_file
-from pipeline.ingest.split import NO_HOUSEHOLD, NO_KABKOTA, split_register
+from pipeline.ingest.split import NO_HOUSEHOLD, NO_KABKOTA, split_chunks, split_register
 
 from .browser import Offline
 from .conftest import cli
@@ -39,6 +40,7 @@ def test_split_places_each_row_by_point_then_code_keeps_duplicates_together_and_
         {
             C.ID_KELUARGA: ["K1", "K2", "K3", "K4", "K5", "K2", "K6"],
             C.NIK: ["", "", "", "", "", "", ""],
+            C.DESIL: "1",
             C.KODE_KEL: ["9972011001", "", "9972011001", "9999999999", "9971011001", "", ""],
             # r0 in 99.71 (the point wins over its code), r1 in 99.72, r2 and r3 without a point,
             # r4 far outside Indonesia's boxes here (its code decides), r5 in 99.71 but a duplicate of r1,
@@ -52,10 +54,9 @@ def test_split_places_each_row_by_point_then_code_keeps_duplicates_together_and_
     members = pd.DataFrame(
         {C.ID_KELUARGA: ["K1", "K2", "K9"], "id_anggota": ["M1", "M2", "M3"], C.FILE_SUMBER: "anggota.csv"}
     )
-    # validation keeps r1 (line 3) for the duplicate r5 (line 7): r5 follows it into 99.72
-    kept = pd.Series({5: "provinsi.csv:3"})
+    # validation keeps r1 (line 3, the first) for the duplicate r5 (line 7): r5 follows it into 99.72
     parts, quarantine, unlinked = split_register(
-        households, members, boundaries, folder=tmp_path / "terbatas" / "pecahan", snap_distance_m=100, kept=kept
+        households, members, boundaries, folder=tmp_path / "terbatas" / "pecahan", snap_distance_m=100
     )
 
     assert [(p.kode, p.households, p.members) for p in parts] == [("99.71", 3, 1), ("99.72", 3, 1)]
@@ -72,16 +73,24 @@ def test_split_places_each_row_by_point_then_code_keeps_duplicates_together_and_
     assert set(second[C.FILE_SUMBER]) == {"provinsi.csv"}
     assert second[C.BARIS_SUMBER].tolist() == [3, 4, 7]
     assert pyogrio_count(parts[1].boundaries) == 1
-    # had validation kept r5 instead (r1 failing another check, say), r1 would follow r5 into 99.71
-    other, _, _ = split_register(
-        households,
-        members,
-        boundaries,
-        folder=tmp_path / "b",
-        snap_distance_m=100,
-        kept=pd.Series({1: "provinsi.csv:7"}),
-    )
+    # r5 verified later than r1: validation keeps r5 instead, and r1 follows r5 into 99.71
+    verified = households.assign(**{C.TANGGAL_VERIFIKASI: ["", "", "", "", "", "2026-01-05", ""]})
+    other, _, _ = split_register(verified, members, boundaries, folder=tmp_path / "b", snap_distance_m=100)
     assert [(p.kode, p.households) for p in other] == [("99.71", 5), ("99.72", 1)]
+    # the same split from the register in three chunks and the members in two, read twice
+    pieces = [households.iloc[:2], members.iloc[:1], households.iloc[2:5], members.iloc[1:], households.iloc[5:]]
+
+    def chunks():
+        for piece in pieces:
+            is_members = "id_anggota" in piece
+            yield SimpleNamespace(
+                households=pd.DataFrame() if is_members else piece, members=piece if is_members else pd.DataFrame()
+            )
+
+    again, quarantined, orphans = split_chunks(chunks, boundaries, folder=tmp_path / "c", snap_distance_m=100)
+    assert [(p.kode, p.households, p.members) for p in again] == [("99.71", 3, 1), ("99.72", 3, 1)]
+    assert quarantined[C.ID_KELUARGA].tolist() == ["K4"] and orphans["id_anggota"].tolist() == ["M3"]
+    pd.testing.assert_frame_equal(register_from_file(again[1].registers[0]).households, second)
     folder = tmp_path / "terbatas" / "pecahan"
     assert _mode(folder) == 0o700 and _mode(parts[0].registers[0].parent) == 0o700
     assert all(_mode(path) == 0o600 for part in parts for path in part.registers)

@@ -25,18 +25,23 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import columns as C
 from ..codes import kabkota_of, normalize_kode
 from ..text import column_text, parse_number, strip_id
+from .coordinates import coordinates_from_one_column
+from .row_checks import duplicate_keepers, row_checks
 
 logger = logging.getLogger(__name__)
 
@@ -107,35 +112,98 @@ def assign_kabkota(households: pd.DataFrame, boundaries: gpd.GeoDataFrame, *, sn
     return by_point.fillna(by_code)
 
 
-def _duplicates_together(kab: pd.Series, households: pd.DataFrame, kept: pd.Series) -> pd.Series:
-    """Every duplicate row goes to the kab/kota of the row validation keeps for it.
+class _Writers:
+    """The Parquet files of a split: one per kab/kota, kind of table and column set, appended a chunk at a time."""
 
-    Validation keeps one row of a duplicate group and quarantines the
-    others (``id_ganda``); that must happen in one kab/kota, as it does for
-    the whole province, not once in each. ``kept`` is validation's pointer
-    (``<file>:<line>``, :data:`C.BARIS_DIPERTAHANKAN`) of the kept row, for the
-    duplicate rows; each follows its kept row, wherever its own point lies.
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.open: dict[tuple[str, str, tuple[str, ...]], pq.ParquetWriter] = {}
+        self.paths: dict[str, list[Path]] = {}
+        self.rows: dict[tuple[str, str], int] = {}
+        self.handles: list[object] = []
+
+    def append(self, kode: str, kind: str, rows: pd.DataFrame) -> None:
+        """Append ``rows`` to the ``kind`` file (households or members) of kab/kota ``kode``."""
+        key = (kode, kind, tuple(rows.columns))
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        if key not in self.open:
+            where = self.folder / kode.replace(".", "")
+            where.mkdir(mode=0o700, exist_ok=True)
+            names = self.paths.setdefault(kode, [])
+            count = sum(1 for path in names if path.name.startswith(kind.split(".")[0]))
+            path = where / (kind if count == 0 else kind.replace(".parquet", f"_{count + 1}.parquet"))
+            names.append(path)
+            schema = table.schema.with_metadata({**(table.schema.metadata or {}), SPLIT_MARK: b"1"})
+            handle = os.fdopen(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb")
+            self.handles.append(handle)
+            self.open[key] = pq.ParquetWriter(handle, schema)
+        writer = self.open[key]
+        writer.write_table(table.cast(writer.schema))
+        self.rows[kode, kind] = self.rows.get((kode, kind), 0) + len(rows)
+
+    def close(self) -> None:
+        """Finish every file (its Parquet footer) and close it."""
+        for writer in self.open.values():
+            writer.close()
+        for handle in self.handles:
+            handle.close()
+
+
+@dataclass
+class _Survey:
+    """What the first pass over a register learns: each household row's kab/kota and its household ID."""
+
+    kab: np.ndarray  # code position in ``codes`` per household row, -1 for none
+    ids: pd.Index  # the household IDs, each once
+    id_of: np.ndarray  # position in ``ids`` per household row, -1 for an empty ID
+    rows: int
+
+
+def _survey(chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.Index, snap: float) -> _Survey:
+    """First pass: each household row's kab/kota, and duplicates moved to the kab/kota of the row kept.
+
+    Only what decides this is kept per row (the checks that make a row
+    ``bad``, its verification date, its three keys and its kab/kota), not
+    the row, so a register larger than memory can be split.
     """
-    if kept.empty:
-        return kab
-    where = households[C.FILE_SUMBER].astype(str) + ":" + households[C.BARIS_SUMBER].astype(str)
-    position = pd.Series(np.arange(len(households)), index=where.to_numpy())
-    position = position[~position.index.duplicated()]
-    keeper = position.reindex(kept.astype(str).to_numpy()).to_numpy()
-    found = ~np.isnan(keeper)
-    moved = kab.copy()
-    rows = households.index.get_indexer(kept.index[found])
-    moved.iloc[rows] = kab.iloc[keeper[found].astype(np.int64)].to_numpy()
-    return moved
+    kab, bad, verified, keys = [], [], [], {key: [] for key in C.DUPLICATE_KEYS}
+    for chunk in chunks:
+        if not len(chunk.households):
+            continue
+        frame = coordinates_from_one_column(chunk.households.reset_index(drop=True))
+        checks = row_checks(frame)
+        kab.append(codes.get_indexer(assign_kabkota(frame, boundaries, snap_distance_m=snap).fillna("")))
+        bad.append(checks.bad.to_numpy(dtype=bool))
+        verified.append(checks.verified.to_numpy())
+        for key, values in checks.keys(frame).items():
+            text = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
+            keys[key].append(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text))
+    if not kab:
+        return _Survey(np.array([], dtype=np.int64), pd.Index([]), np.array([], dtype=np.int64), 0)
+    found = {}
+    for key, parts in keys.items():
+        positions, uniques = pd.factorize(pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(parts))))
+        found[key] = (positions, uniques)
+    where = np.concatenate(kab)
+    keeper = duplicate_keepers(
+        [pd.Series(positions).where(positions >= 0) for positions, _ in found.values()],
+        bad=np.concatenate(bad),
+        verified=pd.Series(np.concatenate(verified)),
+    )
+    moved = keeper >= 0  # a duplicate goes where the row validation keeps lives
+    where[moved] = where[keeper[moved]]
+    id_of, ids = found[C.ID_KELUARGA]
+    return _Survey(where, pd.Index(ids), id_of, len(where))
 
 
-def _write_part(frame: pd.DataFrame, path: Path) -> None:
-    """One part as Parquet (0600), text columns as text, marked as a part."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), SPLIT_MARK: b"1"})
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        pq.write_table(table, handle)
+def _homes(survey: _Survey) -> np.ndarray:
+    """The kab/kota of each household ID: that of its first row with one (-1 for none)."""
+    home = np.full(len(survey.ids), -1, dtype=np.int64)
+    placed = (survey.id_of >= 0) & (survey.kab >= 0)
+    first = pd.Series(survey.kab[placed], index=survey.id_of[placed])
+    first = first[~first.index.duplicated()]
+    home[first.index.to_numpy()] = first.to_numpy()
+    return home
 
 
 def split_register(
@@ -145,24 +213,42 @@ def split_register(
     *,
     folder: Path,
     snap_distance_m: float,
-    kept: pd.Series | None = None,
 ) -> tuple[list[Part], pd.DataFrame, pd.DataFrame]:
-    """Write each kab/kota's households, members and kelurahan into ``folder/<kode>/``.
+    """:func:`split_chunks` of a register held in memory (its households and members as one chunk)."""
+
+    def chunks() -> Iterator[object]:
+        yield SimpleNamespace(households=households, members=pd.DataFrame())
+        yield SimpleNamespace(households=pd.DataFrame(), members=members)
+
+    return split_chunks(chunks, boundaries, folder=folder, snap_distance_m=snap_distance_m)
+
+
+def split_chunks(
+    chunks: Callable[[], Iterator[object]],
+    boundaries: gpd.GeoDataFrame,
+    *,
+    folder: Path,
+    snap_distance_m: float,
+) -> tuple[list[Part], pd.DataFrame, pd.DataFrame]:
+    """Write each kab/kota's households, members and kelurahan into ``folder/<kode>/``, a chunk at a time.
+
+    The register is read twice (``chunks()`` is called twice and must give
+    the same rows in the same order): first to place every household row
+    and resolve duplicates for the whole province, then to write the rows.
+    Memory holds one chunk and a few numbers per household, so a register
+    larger than memory can be split.
 
     Parameters
     ----------
-    households, members
-        The province register (:func:`pipeline.ingest.households.read_registers`).
+    chunks
+        Gives consecutive parts of the register, each with ``households``
+        and ``members`` tables (:func:`pipeline.ingest.households.register_chunks`).
     boundaries
         The province's cleaned kelurahan, EPSG:4326.
     folder
         Emptied first; made 0700.
     snap_distance_m
         See :func:`assign_kabkota`.
-    kept
-        For each duplicate row (index of ``households``), validation's pointer
-        to the row it keeps (the ``baris_dipertahankan`` of its quarantine):
-        the group goes to that row's kab/kota.
 
     Returns
     -------
@@ -170,35 +256,52 @@ def split_register(
         One :class:`Part` per kab/kota with households, in code order; the
         household rows of no kab/kota (with ``alasan`` and ``tahap``); the
         member rows of no household.
+
+    Raises
+    ------
+    ValidationError
+        If the register lacks a required column.
     """
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, mode=0o700)
     os.chmod(folder, 0o700)
-    kab = assign_kabkota(households, boundaries, snap_distance_m=snap_distance_m)
-    kab = _duplicates_together(kab, households, kept if kept is not None else pd.Series(dtype=str))
-    quarantine = households.loc[kab.isna()].assign(**{C.ALASAN: NO_KABKOTA, C.TAHAP: STAGE})
-    ids = strip_id(column_text(households, C.ID_KELUARGA))
-    home = pd.Series(kab.to_numpy(), index=ids.to_numpy()).dropna()
-    home = home[~home.index.duplicated() & (home.index != "")]  # an ID in two kab/kota: the first row's
-    member_kab = (
-        strip_id(column_text(members, C.ID_KELUARGA)).map(home)
-        if len(members) and C.ID_KELUARGA in members
-        else pd.Series(pd.NA, index=members.index, dtype="string")
-    )
-    unlinked = members.loc[member_kab.isna()].assign(**{C.ALASAN: NO_HOUSEHOLD, C.TAHAP: STAGE})
     region = kabkota_of(boundaries[C.KODE_KEL])
+    codes = pd.Index(sorted(set(region)))
+    survey = _survey(chunks(), boundaries, codes, snap_distance_m)
+    home = _homes(survey)
+    writers, quarantine, unlinked, done = _Writers(folder), [], [], 0
+    try:
+        for chunk in chunks():
+            rows = chunk.households
+            if len(rows):
+                kab = survey.kab[done : done + len(rows)]
+                done += len(rows)
+                quarantine.append(rows.loc[kab < 0].assign(**{C.ALASAN: NO_KABKOTA, C.TAHAP: STAGE}))
+                for position in np.unique(kab[kab >= 0]):
+                    writers.append(codes[position], HOUSEHOLDS_FILE, rows.loc[kab == position])
+            people = chunk.members
+            if len(people):
+                if C.ID_KELUARGA in people:
+                    found = survey.ids.get_indexer(strip_id(column_text(people, C.ID_KELUARGA)).to_numpy(dtype=object))
+                    kab = np.where(found >= 0, home[np.maximum(found, 0)], -1)
+                else:
+                    kab = np.full(len(people), -1)
+                unlinked.append(people.loc[kab < 0].assign(**{C.ALASAN: NO_HOUSEHOLD, C.TAHAP: STAGE}))
+                for position in np.unique(kab[kab >= 0]):
+                    writers.append(codes[position], MEMBERS_FILE, people.loc[kab == position])
+    finally:
+        writers.close()
+    if done != survey.rows:
+        raise RuntimeError(f"the register gave {done} household rows on its second reading, {survey.rows} on its first")
     parts = []
-    for kode, rows in households.groupby(kab, sort=True):
-        where = folder / str(kode).replace(".", "")
-        where.mkdir(mode=0o700)
-        registers = [where / HOUSEHOLDS_FILE]
-        _write_part(rows, registers[0])
-        own = members.loc[member_kab == kode]
-        if len(own):
-            registers.append(where / MEMBERS_FILE)
-            _write_part(own, registers[1])
+    for kode in sorted(writers.paths):
+        where = folder / kode.replace(".", "")
         boundary_path = where / BOUNDARIES_FILE
         boundaries.loc[(region == kode).to_numpy()].to_file(boundary_path, layer="kelurahan", driver="GPKG")
-        parts.append(Part(str(kode), len(rows), len(own), boundary_path, tuple(registers)))
-    logger.info("split %d household rows into %d kab/kota (%d in none)", len(households), len(parts), len(quarantine))
+        households = writers.rows.get((kode, HOUSEHOLDS_FILE), 0)
+        paths = sorted(writers.paths[kode], key=lambda path: not path.name.startswith("rumah_tangga"))
+        parts.append(Part(kode, households, writers.rows.get((kode, MEMBERS_FILE), 0), boundary_path, tuple(paths)))
+    quarantine = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
+    unlinked = pd.concat(unlinked, ignore_index=True) if unlinked else pd.DataFrame()
+    logger.info("split %d household rows into %d kab/kota (%d in none)", survey.rows, len(parts), len(quarantine))
     return parts, quarantine, unlinked
