@@ -9,7 +9,11 @@ Provinsi Jawa Tengah (the 8,563 real kelurahan/desa of ``../shared``) with
    peak RSS (budget: <= 30 s wall, <= 2 GB for 1 M households);
 4. ``kantong provinsi`` on the same register: split by kab/kota, the 35
    kab/kota as tasks on a local cluster, the province overview (wall time,
-   peak RSS of all its processes, rows, kab/kota that failed).
+   peak RSS of all its processes, rows, kab/kota that failed);
+5. with ``KANTONG_BENCH_PROVINCE_HOUSEHOLDS`` set (e.g. 10000000): a
+   register of that size, generated in chunks, and ``kantong provinsi`` on
+   it (budget at 10 M: <= 5 min, <= 8 GB). The single-region run is not
+   timed at that size: it holds the register in memory.
 
 Each figure is printed with its ratio against plain geopandas in the same
 run: reading the same CSV with pandas, ``points_from_xy``, ``gpd.sjoin``
@@ -33,6 +37,7 @@ from pathlib import Path
 from bench_map import PROVINCE, ROOT, province_config, say  # the same Jawa Tengah configuration
 
 HOUSEHOLDS = int(os.environ.get("KANTONG_BENCH_SCALE_HOUSEHOLDS", "1000000"))
+LARGE = int(os.environ.get("KANTONG_BENCH_PROVINCE_HOUSEHOLDS", "0"))
 GB = 1024**3
 
 
@@ -78,7 +83,7 @@ def province_run(config: Path, out: Path) -> None:
     log = out.with_suffix(".log")
     with log.open("w", encoding="utf-8") as sink:  # a file, not a pipe: a full pipe would stall the run
         child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    root, peak = psutil.Process(child.pid), 0
+    root, peak, split = psutil.Process(child.pid), 0, None
     while child.poll() is None:
         total = 0
         for proc in [root, *root.children(recursive=True)]:
@@ -87,7 +92,9 @@ def province_run(config: Path, out: Path) -> None:
             except psutil.Error:  # ended between the listing and the reading
                 pass
         peak = max(peak, total)
-        time.sleep(0.2)
+        if split is None and " household rows into " in log.read_text(encoding="utf-8", errors="replace"):
+            split = (time.perf_counter() - start, peak)  # the split is done; the kab/kota tasks start
+        time.sleep(0.2 if split else 1.0)
     wall = time.perf_counter() - start
     lines = log.read_text(encoding="utf-8").splitlines()
     if child.returncode not in (0, 1):
@@ -95,6 +102,8 @@ def province_run(config: Path, out: Path) -> None:
     say(
         f"  province run (kantong provinsi, local cluster): {wall:7.1f} s wall, peak RSS of all processes {peak / GB:.2f} GB"
     )
+    if split:
+        say(f"    of which reading and splitting the register: {split[0]:.1f} s, peak RSS {split[1] / GB:.2f} GB")
     for line in lines:
         if line.startswith(("gagal:", "jawa_tengah:")):
             say(f"    {line}")
@@ -146,6 +155,13 @@ def main() -> int:
             f"peak RSS {run['peak_gb']:.2f} GB  (budget at 1 M: <= 30 s, <= 2 GB)"
         )
         province_run(config, tmp / "provinsi")
+        if LARGE:
+            (tmp / "besar").mkdir()
+            large = province_config(tmp / "besar", LARGE)
+            say(f"scale: Provinsi Jawa Tengah, {LARGE:,} synthetic households (budget: <= 5 min, <= 8 GB)")
+            wall, peak, _ = measured("-m", "pipeline", "synth", str(large))
+            say(f"  synth in chunks (kantong synth): {wall:7.1f} s wall, peak RSS {peak:.2f} GB")
+            province_run(large, tmp / "besar" / "provinsi")
     return 0
 
 

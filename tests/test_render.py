@@ -158,6 +158,23 @@ def test_compact_geometry_round_trips_holes_and_parts() -> None:
         assert after.symmetric_difference(before).area < 1e-12
 
 
+def test_a_large_region_without_significant_cells_still_gets_its_map(small_map_inputs) -> None:
+    """Above ``max_cells`` only hot and cold cells are drawn; with none of them the layer is empty, not a crash.
+
+    Jawa Tengah at 10 M households: two kab/kota had thousands of cells and none significant.
+    """
+    public, coverage, context = small_map_inputs
+    boxes = [shapely.box(117.4 + i / 100, 0.1, 117.41 + i / 100, 0.11) for i in range(3)]
+    cells = gpd.GeoDataFrame(
+        {"gi_kelas": "tidak_signifikan", "jumlah_kk": [20, 30, 40], C.PERSEN_MISKIN: [10.0, 20.0, 30.0]},
+        geometry=boxes,
+        crs=4326,
+    )
+    assert encode_polygons(cells.geometry.iloc[:0]) == []
+    page = html_from_map(map_from_indicators(public, context=context, coverage=coverage, cells=cells, max_cells=2))
+    assert "(0 dari 3 sel; semua sel di GeoPackage, lapisan sel_h3)" in page
+
+
 def test_coverage_text_says_who_is_left_out_or_why_there_is_no_share(small_map_inputs) -> None:
     public, _, _ = small_map_inputs
     codes = public[C.KODE_KEL]

@@ -292,7 +292,6 @@ def synthetic_households(
         Share of rows given a typical data-entry error (short NIK, decile out
         of range, swapped coordinates, duplicated ID), so that the demo
         exercises quarantine.
-
     chunk
         Households drawn at a time (:func:`synthetic_household_chunks`); default :data:`SYNTH_CHUNK`.
 

@@ -167,9 +167,11 @@ def _survey(chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.In
     the row, so a register larger than memory can be split.
     """
     kab, bad, verified, keys = [], [], [], {key: [] for key in C.DUPLICATE_KEYS}
+    read = 0
     for chunk in chunks:
         if not len(chunk.households):
             continue
+        read = _progress(1, read, len(chunk.households))
         frame = coordinates_from_one_column(chunk.households.reset_index(drop=True))
         checks = row_checks(frame)
         kab.append(codes.get_indexer(assign_kabkota(frame, boundaries, snap_distance_m=snap).fillna("")))
@@ -194,6 +196,18 @@ def _survey(chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.In
     where[moved] = where[keeper[moved]]
     id_of, ids = found[C.ID_KELUARGA]
     return _Survey(where, pd.Index(ids), id_of, len(where))
+
+
+#: Household rows between two progress lines of a split.
+PROGRESS_ROWS: int = 1_000_000
+
+
+def _progress(step: int, before: int, rows: int) -> int:
+    """Log the rows read by pass ``step`` each time it passes a multiple of :data:`PROGRESS_ROWS`."""
+    after = before + rows
+    if after // PROGRESS_ROWS > before // PROGRESS_ROWS:
+        logger.info("splitting the register, pass %d of 2: %s household rows read", step, f"{after:,}")
+    return after
 
 
 def _homes(survey: _Survey) -> np.ndarray:
@@ -275,7 +289,7 @@ def split_chunks(
             rows = chunk.households
             if len(rows):
                 kab = survey.kab[done : done + len(rows)]
-                done += len(rows)
+                done = _progress(2, done, len(rows))
                 quarantine.append(rows.loc[kab < 0].assign(**{C.ALASAN: NO_KABKOTA, C.TAHAP: STAGE}))
                 for position in np.unique(kab[kab >= 0]):
                     writers.append(codes[position], HOUSEHOLDS_FILE, rows.loc[kab == position])

@@ -101,6 +101,8 @@ def encode_polygons(geometry: gpd.GeoSeries) -> list[list[list[list[int]]]]:
     characters where a GeoJSON coordinate takes 9 or 10, which keeps a
     province map within its size budget. The map's script decodes it.
     """
+    if len(geometry) == 0:  # e.g. a large region with no significant cell to draw
+        return []
     kind, coords, offsets = shapely.to_ragged_array(np.asarray(geometry.values, dtype=object))
     if kind == shapely.GeometryType.POLYGON:
         offsets = (*offsets, np.arange(len(offsets[1])))
