@@ -1,8 +1,9 @@
 """A province run (``kantong provinsi``): split the register by kab/kota, run each as a task, overview.
 
-1. The province's boundaries and register are read once; the register is
-   split by kab/kota (:func:`pipeline.ingest.split.split_register`) into the
-   province's restricted tier.
+1. The province's boundaries are read once; the register is split by
+   kab/kota (:func:`pipeline.ingest.split.split_chunks`, reading it twice a
+   block at a time, so it need not fit in memory) into the province's
+   restricted tier.
 2. Each kab/kota with households becomes a region of its own
    (:func:`kabkota_config`), run on Dask distributed by
    :func:`pipeline.many.run_many`: ``outputs/<province>_<code>/`` as for any region.

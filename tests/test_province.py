@@ -96,6 +96,35 @@ def test_split_places_each_row_by_point_then_code_keeps_duplicates_together_and_
     assert all(_mode(path) == 0o600 for part in parts for path in part.registers)
 
 
+def test_a_chain_of_duplicates_stays_together(tmp_path: Path) -> None:
+    """A shares K's family ID; K shares J's KK number. Validation quarantines A (kept: K) and K (kept: J).
+
+    A follows K, and K follows J into 99.71: all three go there, so that the kab/kota run quarantines A
+    and K as the province's validation does (had A followed K's own kab/kota, A would stand alone in
+    99.72 and be accepted there).
+    """
+    boundaries = gpd.GeoDataFrame(
+        {C.KODE_KEL: ["99.71.01.1001", "99.72.01.1001"]},
+        geometry=[box(110, -7, 111, -6), box(111, -7, 112, -6)],
+        crs=4326,
+    )
+    households = pd.DataFrame(
+        {
+            C.ID_KELUARGA: ["J", "K", "K", "L"],
+            C.NO_KK: ["KK1", "KK1", "", ""],
+            C.NIK: "",
+            C.DESIL: "1",
+            C.LAT: "-6.5",
+            C.LON: ["110.5", "111.5", "111.5", "111.6"],
+            C.FILE_SUMBER: "provinsi.csv",
+            C.BARIS_SUMBER: [2, 3, 4, 5],
+        }
+    )
+    parts, _, _ = split_register(households, pd.DataFrame(), boundaries, folder=tmp_path / "p", snap_distance_m=100)
+    assert [(p.kode, p.households) for p in parts] == [("99.71", 3), ("99.72", 1)]
+    assert register_from_file(parts[0].registers[0]).households[C.ID_KELUARGA].tolist() == ["J", "K", "K"]
+
+
 def pyogrio_count(path: Path) -> int:
     import pyogrio
 

