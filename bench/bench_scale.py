@@ -10,7 +10,7 @@ Provinsi Jawa Tengah (the 8,563 real kelurahan/desa of ``../shared``) with
 4. ``kantong provinsi`` on the same register: split by kab/kota, the 35
    kab/kota as tasks on a local cluster, the province overview (wall time,
    peak RSS of all its processes, rows, kab/kota that failed);
-5. with ``KANTONG_BENCH_PROVINCE_HOUSEHOLDS`` set (e.g. 10000000): a
+5. ``KANTONG_BENCH_LARGE_HOUSEHOLDS`` (10,000,000; 0 skips it): a
    register of that size, generated in chunks, and ``kantong provinsi`` on
    it (budget at 10 M: <= 5 min, <= 8 GB). The single-region run is not
    timed at that size: it holds the register in memory.
@@ -37,7 +37,7 @@ from pathlib import Path
 from bench_map import PROVINCE, ROOT, province_config, say  # the same Jawa Tengah configuration
 
 HOUSEHOLDS = int(os.environ.get("KANTONG_BENCH_SCALE_HOUSEHOLDS", "1000000"))
-LARGE = int(os.environ.get("KANTONG_BENCH_PROVINCE_HOUSEHOLDS", "0"))
+LARGE = int(os.environ.get("KANTONG_BENCH_LARGE_HOUSEHOLDS", "10000000"))
 GB = 1024**3
 
 
@@ -70,7 +70,7 @@ def one_run(config: str, out: str) -> None:
     sys.stdout.write(json.dumps({"stages": times, "wall": time.perf_counter() - start, "peak_gb": peak}) + "\n")
 
 
-def province_run(config: Path, out: Path) -> None:
+def province_run(config: Path, out: Path) -> float:
     """``kantong provinsi`` on the same register: split by kab/kota, each a task, then the overview.
 
     Its memory is the peak of the summed RSS of the command and its Dask
@@ -107,6 +107,7 @@ def province_run(config: Path, out: Path) -> None:
     for line in lines:
         if line.startswith(("gagal:", "jawa_tengah:")):
             say(f"    {line}")
+    return wall
 
 
 def plain_join(register: Path, boundaries: Path) -> None:
@@ -161,7 +162,9 @@ def main() -> int:
             say(f"scale: Provinsi Jawa Tengah, {LARGE:,} synthetic households (budget: <= 5 min, <= 8 GB)")
             wall, peak, _ = measured("-m", "pipeline", "synth", str(large))
             say(f"  synth in chunks (kantong synth): {wall:7.1f} s wall, peak RSS {peak:.2f} GB")
-            province_run(large, tmp / "besar" / "provinsi")
+            wall = province_run(large, tmp / "besar" / "provinsi")
+            scaled = plain * LARGE / HOUSEHOLDS  # plain geopandas itself would hold the whole register in memory
+            say(f"    {wall / scaled:.1f}x plain geopandas projected from {HOUSEHOLDS:,} ({scaled:.1f} s, not run)")
     return 0
 
 

@@ -64,7 +64,7 @@ def cell_text(value: object) -> str:
 
 
 class _MixedColumn(Exception):
-    """A column fastexcel cannot give one type (or a type this module does not turn into text)."""
+    """A sheet fastexcel cannot read with one type per column: a column mixing types, or a cell it cannot take."""
 
 
 def _numbers_text(values: np.ndarray) -> np.ndarray:
@@ -176,7 +176,7 @@ def _fast_sheet(book: fastexcel.ExcelReader, name: str, path: Path) -> pd.DataFr
             schema_sample_rows=None,  # every cell decides its column's type
         )
         batch = sheet.to_arrow()
-    except fastexcel.UnsupportedColumnTypeCombinationError as exc:
+    except fastexcel.FastExcelError as exc:  # mostly a column mixing types; else the cell reader says what is wrong
         raise _MixedColumn(str(exc).splitlines()[0]) from None
     named = ["" if n.startswith("__UNNAMED__") else n.strip() for n in batch.schema.names]
     if [n for n in named if n] != [h for h in expected if not h.startswith("kolom_")]:
