@@ -26,6 +26,7 @@ from pathlib import Path
 from . import columns as C
 from .config import load_config
 from .ingest.boundaries import boundaries_from_source
+from .ingest.csv_chunks import CSV_BLOCK_BYTES
 from .ingest.households import Registers, check_household_rows, holds_rows, register_chunks
 from .ingest.split import Part, split_chunks
 from .many import RegionResult, run_many
@@ -111,6 +112,16 @@ def kabkota_config(province: RegionConfig, part: Part, *, wider_codes: frozenset
     )
 
 
+def split_workers(paths: tuple[Path, ...]) -> int:
+    """Processes for the split's first pass: one per core (at most 4) for a register of several blocks, else 1.
+
+    Starting a worker costs a second or two; a register that is read in one
+    block gains nothing from it.
+    """
+    size = sum(path.stat().st_size for path in paths if path.is_file())
+    return min(os.cpu_count() or 1, 4) if size > 2 * CSV_BLOCK_BYTES else 1
+
+
 def run_province(
     config_path: str | os.PathLike[str],
     *,
@@ -167,7 +178,11 @@ def run_province(
             check_household_rows(province.households, **found)
 
         parts, quarantine, unlinked = split_chunks(
-            chunks, boundaries, folder=final / SPLIT_FOLDER, snap_distance_m=source.snap_distance_m
+            chunks,
+            boundaries,
+            folder=final / SPLIT_FOLDER,
+            snap_distance_m=source.snap_distance_m,
+            workers=split_workers(province.households.paths),
         )
         codes = frozenset(boundaries[C.KODE_KEL].astype(str))  # a code of another kab/kota: placed elsewhere
         configs = {part.kode: kabkota_config(province, part, wider_codes=codes) for part in parts}

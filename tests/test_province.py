@@ -14,6 +14,7 @@ import pytest
 from shapely.geometry import box
 
 from pipeline import columns as C
+from pipeline.errors import ValidationError
 from pipeline.ingest.households import register_from_file
 from pipeline.ingest.split import NO_HOUSEHOLD, NO_KABKOTA, split_chunks, split_register
 
@@ -87,10 +88,17 @@ def test_split_places_each_row_by_point_then_code_keeps_duplicates_together_and_
                 households=pd.DataFrame() if is_members else piece, members=piece if is_members else pd.DataFrame()
             )
 
-    again, quarantined, orphans = split_chunks(chunks, boundaries, folder=tmp_path / "c", snap_distance_m=100)
-    assert [(p.kode, p.households, p.members) for p in again] == [("99.71", 3, 1), ("99.72", 3, 1)]
-    assert quarantined[C.ID_KELUARGA].tolist() == ["K4"] and orphans["id_anggota"].tolist() == ["M3"]
-    pd.testing.assert_frame_equal(register_from_file(again[1].registers[0]).households, second)
+    for workers in (1, 2):  # the first pass in this process, and in two worker processes
+        again, quarantined, orphans = split_chunks(
+            chunks, boundaries, folder=tmp_path / f"c{workers}", snap_distance_m=100, workers=workers
+        )
+        assert [(p.kode, p.households, p.members) for p in again] == [("99.71", 3, 1), ("99.72", 3, 1)]
+        assert quarantined[C.ID_KELUARGA].tolist() == ["K4"] and orphans["id_anggota"].tolist() == ["M3"]
+        pd.testing.assert_frame_equal(register_from_file(again[1].registers[0]).households, second)
+    # a register without a required column: the worker's one-line error reaches the caller
+    pieces = [households.drop(columns=C.DESIL)] * 3
+    with pytest.raises(ValidationError, match="required column"):
+        split_chunks(chunks, boundaries, folder=tmp_path / "d", snap_distance_m=100, workers=2)
     folder = tmp_path / "terbatas" / "pecahan"
     assert _mode(folder) == 0o700 and _mode(parts[0].registers[0].parent) == 0o700
     assert all(_mode(path) == 0o600 for part in parts for path in part.registers)

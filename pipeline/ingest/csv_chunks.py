@@ -11,6 +11,7 @@ parsed by Arrow's streaming CSV reader, every value as text.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,6 +73,16 @@ def _encoding(path: Path, *, block_bytes: int, utf16: bool) -> str:
     return "utf-8-sig" if bad_line is None else not_utf8(path, bad_line, text_elsewhere=text_seen)
 
 
+@functools.lru_cache(maxsize=16)
+def _checked_encoding(path: Path, size: int, modified: int, block_bytes: int, utf16: bool) -> str:
+    """:func:`_encoding`, once per file version: a second reading of the same file (a split's second pass) skips it.
+
+    ``size`` and ``modified`` (ns) are part of the key, so a file changed in between is checked again;
+    a warning (cp1252) is logged by the first reading only.
+    """
+    return _encoding(path, block_bytes=block_bytes, utf16=utf16)
+
+
 def read_csv_chunks(path: Path, *, block_bytes: int = CSV_BLOCK_BYTES) -> Iterator[pd.DataFrame]:
     """The rows of a CSV register as :func:`~.tables.read_csv` gives them, a block at a time.
 
@@ -98,7 +109,10 @@ def read_csv_chunks(path: Path, *, block_bytes: int = CSV_BLOCK_BYTES) -> Iterat
         return
     with path.open("rb") as handle:
         head = handle.read(65_536)
-    encoding = _encoding(path, block_bytes=block_bytes, utf16=check_csv_start(head, path))
+    stat = path.stat()
+    encoding = _checked_encoding(
+        path.resolve(), stat.st_size, stat.st_mtime_ns, block_bytes, check_csv_start(head, path)
+    )
     delimiter, skip, header = csv_layout(head, encoding, path)
     reader_options = arrow_csv.ReadOptions(
         skip_rows=skip,

@@ -31,9 +31,12 @@ name the file the officer has, not the part.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -184,7 +187,74 @@ class _Survey:
     rows: int
 
 
-def _survey(chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.Index, snap: float) -> _Survey:
+@dataclass(frozen=True)
+class _Facts:
+    """What the first pass keeps of one block of household rows."""
+
+    kab: np.ndarray  # int16 position in the kab/kota codes, -1 for none
+    bad: np.ndarray  # a reason other than a duplicate: another row of its group is kept first
+    verified: np.ndarray  # verification date (NaT where none)
+    keys: dict[str, pa.Array]  # the duplicate keys as text, null where empty
+
+
+def _facts(households: pd.DataFrame, boundaries: gpd.GeoDataFrame, codes: pd.Index, snap: float) -> _Facts:
+    """The first pass over one block: each row's kab/kota, checks and duplicate keys."""
+    frame = coordinates_from_one_column(households.reset_index(drop=True))
+    checks = row_checks(frame)
+    kabkota = assign_kabkota(checks, boundaries, snap_distance_m=snap, index=frame.index)
+    keys = {}
+    for key, values in checks.keys(frame).items():
+        text = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
+        keys[key] = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+    return _Facts(
+        codes.get_indexer(kabkota.fillna("")).astype(np.int16),
+        checks.bad.to_numpy(dtype=bool),
+        checks.verified.to_numpy(),
+        keys,
+    )
+
+
+#: What a worker process of the first pass needs besides a block: boundaries, codes, snap distance.
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker(boundaries: gpd.GeoDataFrame, codes: pd.Index, snap: float) -> None:
+    _WORKER.update(boundaries=boundaries, codes=codes, snap=snap)
+
+
+def _worker_facts(households: pd.DataFrame) -> _Facts:
+    return _facts(households, **_WORKER)
+
+
+def _all_facts(chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.Index, snap: float, workers: int):
+    """The :class:`_Facts` of every block in order, computed by ``workers`` processes (1: in this one).
+
+    At most ``workers + 1`` blocks wait for a worker, so memory stays that of a few blocks.
+    """
+    blocks = (chunk.households for chunk in chunks if len(chunk.households))
+    read = 0
+    if workers <= 1:
+        for households in blocks:
+            read = _progress(1, read, len(households))
+            yield _facts(households, boundaries, codes, snap)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(boundaries, codes, snap)
+    ) as pool:
+        waiting: deque = deque()
+        for households in blocks:
+            read = _progress(1, read, len(households))
+            waiting.append(pool.submit(_worker_facts, households))
+            while len(waiting) > workers:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+
+
+def _survey(
+    chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.Index, snap: float, *, workers: int = 1
+) -> _Survey:
     """First pass: each household row's kab/kota, and duplicates moved to the kab/kota of the row kept.
 
     Only what decides this is kept per row (the checks that make a row
@@ -192,20 +262,12 @@ def _survey(chunks: Iterator[object], boundaries: gpd.GeoDataFrame, codes: pd.In
     the row, so a register larger than memory can be split.
     """
     kab, bad, verified, keys = [], [], [], {key: [] for key in C.DUPLICATE_KEYS}
-    read = 0
-    for chunk in chunks:
-        if not len(chunk.households):
-            continue
-        read = _progress(1, read, len(chunk.households))
-        frame = coordinates_from_one_column(chunk.households.reset_index(drop=True))
-        checks = row_checks(frame)
-        kabkota = assign_kabkota(checks, boundaries, snap_distance_m=snap, index=frame.index)
-        kab.append(codes.get_indexer(kabkota.fillna("")).astype(np.int16))
-        bad.append(checks.bad.to_numpy(dtype=bool))
-        verified.append(checks.verified.to_numpy())
-        for key, values in checks.keys(frame).items():
-            text = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
-            keys[key].append(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text))
+    for facts in _all_facts(chunks, boundaries, codes, snap, workers):
+        kab.append(facts.kab)
+        bad.append(facts.bad)
+        verified.append(facts.verified)
+        for key, values in facts.keys.items():
+            keys[key].append(values)
     if not kab:
         return _Survey(np.array([], dtype=np.int64), pd.Index([]), np.array([], dtype=np.int64), 0)
     found = {}
@@ -274,6 +336,7 @@ def split_chunks(
     *,
     folder: Path,
     snap_distance_m: float,
+    workers: int = 1,
 ) -> tuple[list[Part], pd.DataFrame, pd.DataFrame]:
     """Write each kab/kota's households, members and kelurahan into ``folder/<kode>/``, a chunk at a time.
 
@@ -294,6 +357,9 @@ def split_chunks(
         Emptied first; made 0700.
     snap_distance_m
         See :func:`assign_kabkota`.
+    workers
+        Processes checking and placing the blocks of the first pass (the
+        blocks are independent until duplicates are resolved); 1 does it here.
 
     Returns
     -------
@@ -312,7 +378,7 @@ def split_chunks(
     os.chmod(folder, 0o700)
     region = kabkota_of(boundaries[C.KODE_KEL])
     codes = pd.Index(sorted(set(region)))
-    survey = _survey(chunks(), boundaries, codes, snap_distance_m)
+    survey = _survey(chunks(), boundaries, codes, snap_distance_m, workers=workers)
     home = _homes(survey)
     writers, quarantine, unlinked, done = _Writers(folder), [], [], 0
     try:
