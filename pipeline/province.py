@@ -26,9 +26,9 @@ from pathlib import Path
 from . import columns as C
 from .config import load_config
 from .ingest.boundaries import boundaries_from_source
-from .ingest.csv_chunks import CSV_BLOCK_BYTES
 from .ingest.households import Registers, check_household_rows, holds_rows, register_chunks
 from .ingest.split import Part, split_chunks
+from .ingest.tables import CSV_BLOCK_BYTES
 from .many import RegionResult, run_many
 from .publish.files import region_lock
 from .publish.province import SPLIT_FOLDER, write_province
@@ -173,7 +173,7 @@ def run_province(
             found.update(tables=0, rows=0)
             for chunk in register_chunks(province.households):
                 found["tables"] += holds_rows(chunk.households)
-                found["rows"] += len(chunk.households) if holds_rows(chunk.households) else 0
+                found["rows"] += len(chunk.households)  # a table of no rows of its kind is empty
                 yield chunk
             check_household_rows(province.households, **found)
 

@@ -22,11 +22,11 @@ from .. import columns as C
 from ..errors import InputError
 from ..settings import HouseholdSource
 from ..text import header_key
-from .csv_chunks import CSV_BLOCK_BYTES, read_csv_chunks
+from .csv_chunks import read_csv_chunks
 from .excel import EXCEL_SUFFIXES, read_excel
 from .headers import MEMBER_ALIASES, header_mapping, is_member_table
 from .split import SPLIT_MARK
-from .tables import CSV_SUFFIXES, POINT_SUFFIXES, read_csv, read_parquet, read_points
+from .tables import CSV_BLOCK_BYTES, CSV_SUFFIXES, POINT_SUFFIXES, read_csv, read_parquet, read_points
 
 logger = logging.getLogger(__name__)
 

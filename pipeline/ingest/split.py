@@ -270,13 +270,14 @@ def _survey(
             keys[key].append(values)
     if not kab:
         return _Survey(np.array([], dtype=np.int64), pd.Index([]), np.array([], dtype=np.int64), 0)
-    found = {}
-    for key, parts in keys.items():
-        positions, uniques = pd.factorize(pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(parts))))
-        found[key] = (positions, uniques)
+    positions, ids = {}, None
+    for key, parts in keys.items():  # each key as a number per row; only the family IDs' texts are kept
+        positions[key], uniques = pd.factorize(pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(parts))))
+        ids = uniques if key == C.ID_KELUARGA else ids
+    keys.clear()
     where = np.concatenate(kab)
     keeper = duplicate_keepers(
-        [pd.Series(positions).where(positions >= 0) for positions, _ in found.values()],
+        [pd.Series(numbers).where(numbers >= 0) for numbers in positions.values()],
         bad=np.concatenate(bad),
         verified=pd.Series(np.concatenate(verified)),
     )
@@ -287,8 +288,7 @@ def _survey(
         root = root[root]
     moved = keeper >= 0
     where[moved] = where[root[moved]]
-    id_of, ids = found[C.ID_KELUARGA]
-    return _Survey(where, pd.Index(ids), id_of, len(where))
+    return _Survey(where, pd.Index(ids), positions[C.ID_KELUARGA], len(where))
 
 
 #: Household rows between two progress lines of a split.

@@ -9,6 +9,7 @@ lines over :data:`MAX_LINE_BYTES`, ragged rows, duplicated headers.
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import re
 from pathlib import Path
@@ -38,34 +39,15 @@ MAX_LINE_BYTES: int = 1 << 20
 CSV_DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 
 
+#: Bytes of a CSV register checked or parsed at a time (about 200,000 register rows).
+CSV_BLOCK_BYTES: int = 64 << 20
+
+
 #: A character that only a valid multi-byte UTF-8 sequence decodes to.
 _NON_ASCII_TEXT = re.compile("[^\x00-\x7f\ufffd]")
 
 
-def _csv_encoding(raw: bytes, path: Path) -> str:
-    """The encoding of a whole CSV file: UTF-8 (with or without BOM), UTF-16 (with BOM), or cp1252.
-
-    The whole file is checked, not a sample, so a multi-byte character
-    split at any offset cannot tip the choice. A file that holds valid
-    UTF-8 characters *and* bytes that are not UTF-8 mixes encodings:
-    refused with the line of the first bad byte.
-
-    Raises
-    ------
-    InputError
-        If the file mixes encodings.
-    """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        return not_utf8(path, line, text_elsewhere=bool(_NON_ASCII_TEXT.search(raw.decode("utf-8", errors="replace"))))
-    return "utf-8-sig"
-
-
-def not_utf8(path: Path, line: int, *, text_elsewhere: bool) -> str:
+def _not_utf8(path: Path, line: int, *, text_elsewhere: bool) -> str:
     """The encoding of a CSV whose first non-UTF-8 byte is on ``line``: cp1252, unless it also holds UTF-8 text.
 
     Raises
@@ -82,7 +64,7 @@ def not_utf8(path: Path, line: int, *, text_elsewhere: bool) -> str:
     return "cp1252"
 
 
-def refuse_long_line(path: Path, line: int, longest: int, *, utf16: bool) -> None:
+def _refuse_long_line(path: Path, line: int, longest: int, *, utf16: bool) -> None:
     """Refuse a file whose line ``line`` is ``longest`` bytes, when that is over :data:`MAX_LINE_BYTES`.
 
     Raises
@@ -106,7 +88,7 @@ def check_csv_start(head: bytes, path: Path) -> bool:
         For an empty file, a ZIP (an XLSX workbook or zipped file renamed
         ``.csv``) or binary data.
     """
-    if not head.strip():
+    if not head or head.isspace():  # as head.strip() == b"", without copying a whole file
         raise InputError(f"{path}: the file is empty; export the register again")
     if head.startswith(b"PK\x03\x04"):
         raise InputError(
@@ -119,7 +101,7 @@ def check_csv_start(head: bytes, path: Path) -> bool:
     return utf16
 
 
-def longest_line(raw: bytes) -> tuple[int, int]:
+def _longest_line(raw: bytes) -> tuple[int, int]:
     """The 0-based index and the length in bytes of the longest line of ``raw``."""
     breaks = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
     lengths = np.diff(np.concatenate(([-1], breaks, [len(raw)]))) - 1
@@ -127,20 +109,60 @@ def longest_line(raw: bytes) -> tuple[int, int]:
     return at, int(lengths[at])
 
 
-def _check_csv_bytes(raw: bytes, path: Path) -> None:
-    """Refuse files that are not a CSV text before any parser sees them.
+def scan_csv(path: Path, *, utf16: bool, block_bytes: int = CSV_BLOCK_BYTES) -> str:
+    """Check every line of a CSV file, a block of whole lines at a time; its encoding.
+
+    The whole file is checked, not a sample, so a multi-byte character
+    split at any offset cannot tip the choice: UTF-8 (with or without BOM),
+    UTF-16 (``utf16``: it starts with a BOM), or cp1252 when no line holds
+    valid UTF-8 text beside a byte that is not UTF-8. Memory holds one block.
 
     Raises
     ------
     InputError
-        For an empty file, a ZIP (an XLSX workbook or zipped file renamed
-        ``.csv``), binary data, or a line longer than :data:`MAX_LINE_BYTES`.
+        For a line over the length limit or a file that mixes encodings.
     """
-    if not raw.strip():
-        raise InputError(f"{path}: the file is empty; export the register again")
-    utf16 = check_csv_start(raw, path)
-    at, longest = longest_line(raw)
-    refuse_long_line(path, at + 1, longest, utf16=utf16)
+    line_base, worst, bad_line, text_seen = 0, (0, 0), None, False
+    carry = b""
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(block_bytes)
+            data = carry + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if not data:
+                break
+            if cut == 0:  # no line break in a whole block: that line alone is longer than a register row
+                _refuse_long_line(path, line_base + 1, len(data), utf16=utf16)
+                carry = data
+                continue
+            piece, carry = data[:cut], data[cut:]
+            at, length = _longest_line(piece)
+            worst = max(worst, (length, -(line_base + at + 1)))
+            if not utf16 and not piece.isascii():  # ASCII is UTF-8 and cp1252 alike
+                try:
+                    piece.decode("utf-8")
+                    text_seen = True  # non-ASCII, and valid UTF-8
+                except UnicodeDecodeError as exc:
+                    bad_line = bad_line or line_base + piece.count(b"\n", 0, exc.start) + 1
+                    text = piece.decode("utf-8", errors="replace")
+                    text_seen = text_seen or bool(_NON_ASCII_TEXT.search(text))
+            line_base += piece.count(b"\n")
+            if not block:
+                break
+    _refuse_long_line(path, -worst[1], worst[0], utf16=utf16)
+    if utf16:
+        return "utf-16"
+    return "utf-8-sig" if bad_line is None else _not_utf8(path, bad_line, text_elsewhere=text_seen)
+
+
+@functools.lru_cache(maxsize=16)
+def scan_csv_once(path: Path, size: int, modified: int, block_bytes: int, utf16: bool) -> str:
+    """:func:`scan_csv`, once per file version: a second reading of the same file (a split's second pass) skips it.
+
+    ``size`` and ``modified`` (ns) are part of the key, so a file changed in between is checked again;
+    a warning (cp1252) is logged by the first reading only.
+    """
+    return scan_csv(path, utf16=utf16, block_bytes=block_bytes)
 
 
 def _csv_layout(lines: list[str], path: Path) -> tuple[str, int]:
@@ -195,8 +217,7 @@ def read_csv(path: Path) -> pd.DataFrame:
     import io
 
     raw = path.read_bytes()
-    _check_csv_bytes(raw, path)
-    encoding = _csv_encoding(raw, path)
+    encoding = scan_csv(path, utf16=check_csv_start(raw, path))
     if encoding == "utf-16":
         raw, encoding = raw.decode("utf-16").encode("utf-8"), "utf-8"
     delimiter, skip, _ = csv_layout(raw[:65_536], encoding, path)
