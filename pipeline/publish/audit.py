@@ -33,6 +33,11 @@ def _quiet_highs():
     return highs
 
 
+#: HiGHS ``simplex_strategy`` values.
+DUAL: int = 1
+PRIMAL: int = 4
+
+
 class _RangeSolver:
     """One component's linear programme, solved again and again with a new objective (HiGHS, warm-started).
 
@@ -72,10 +77,19 @@ class _RangeSolver:
         self._highs.passModel(lp)
         self._status = highspy.HighsModelStatus
         self._cost = np.zeros(n)
+        self._strategy = DUAL
+        self._highs.setOptionValue("simplex_strategy", DUAL)
         self.n = n
 
     def solve(self, objective: np.ndarray) -> tuple[str, float, np.ndarray | None]:
         """Minimise ``objective @ x``: ("optimal" | "unbounded" | other, value, solution)."""
+        # One variable's least or greatest value: primal simplex from the last basis, several times faster
+        # than dual here. Many-variable objectives: dual simplex, whose solutions land farther from the
+        # last one and so spread more variables at once.
+        strategy = PRIMAL if np.count_nonzero(objective) == 1 else DUAL
+        if strategy != self._strategy:
+            self._highs.setOptionValue("simplex_strategy", strategy)
+            self._strategy = strategy
         changed = np.flatnonzero(objective != self._cost)
         if len(changed):
             self._highs.changeColsCost(len(changed), changed.astype(np.int32), objective[changed].astype(float))
@@ -124,13 +138,25 @@ class _RangeSolver:
 AUDIT_LIMIT: int = 20_000
 
 
-#: Variables of one programme solved exactly per audit round; past it, a variable not yet shown to range
-#: over k counts as pinned down and gets a partner (more hidden, never less protected).
-EXACT_LIMIT: int = 400
+#: Exact solves (one objective each) per programme and audit round; past it, a variable not yet shown to
+#: range over k counts as pinned down and gets a partner (more hidden, never less protected).
+EXACT_SOLVES: int = 4000
+
+#: Programmes with more variables than this are first spread by many-variable objectives.
+SPREAD_FROM: int = 400
+
+#: Most rounds of many-variable objectives before the exact solves; they stop earlier once a round
+#: frees less than SPREAD_GAIN of the variables still pending.
+SPREAD_ROUNDS: int = 40
+SPREAD_GAIN: float = 0.02
+
+#: Slack on k: LP values carry rounding noise (a range of 5 may come back as 4.999999999999998).
+TOLERANCE: float = 1e-6
 
 
-#: Rounds of many-variable objectives that spread a large programme before the exact solves.
-SPREAD_ROUNDS: int = 8
+def is_narrow(low: float, high: float, k: float) -> bool:
+    """Whether a range of consistent values is narrower than ``k`` (up to LP rounding noise)."""
+    return high - low < k - TOLERANCE
 
 
 def component_ranges(
@@ -141,37 +167,55 @@ def component_ranges(
     Every solution found widens the spread seen for all variables (the
     true values are one solution); a variable whose spread already reaches
     ``k`` needs no LP of its own, the spread being a lower bound of its
-    range. The others get their least and greatest value. Variables marked
-    ``done`` are not solved for (their entry is a placeholder).
+    range. The others get their least and greatest value; a side already
+    at the variable's bound (most hidden counts are 0 and can go no lower)
+    needs no solve. Variables marked ``done`` are not solved for (their
+    entry is a placeholder).
     """
     n = len(true)
     solver = _RangeSolver(a_eq, b_eq, a_ub, bounds)
     low, high = true.astype(float).copy(), true.astype(float).copy()
+    lower = np.array([lo for lo, _ in bounds], dtype=float)
+    upper = np.array([np.inf if hi is None else hi for _, hi in bounds], dtype=float)
     skip = np.zeros(n, dtype=bool) if done is None else done.astype(bool)
+
+    def pending() -> np.ndarray:
+        return ~skip & (high - low < k - TOLERANCE)
+
     rng = np.random.default_rng(n)
-    for _ in range(SPREAD_ROUNDS if n > EXACT_LIMIT else 0):  # large programmes: push many variables at once
-        pending = np.flatnonzero(~skip & (high - low < k))
-        if not len(pending):
+    left = int(pending().sum())
+    for _ in range(SPREAD_ROUNDS if n > SPREAD_FROM else 0):  # large programmes: push many variables at once
+        if not left:
             break
-        weights = np.zeros(n)
-        weights[pending] = rng.uniform(0.5, 1.5, len(pending))
-        for sign in (-1.0, 1.0):
+        waiting = pending()
+        for sign, movable in ((-1.0, low > lower), (1.0, high < upper)):  # push each only where it can move
+            chosen = np.flatnonzero(waiting & movable)
+            if not len(chosen):
+                continue
+            weights = np.zeros(n)
+            weights[chosen] = rng.uniform(0.5, 1.5, len(chosen))
             status, _, x = solver.solve(sign * weights)
             if status == "optimal":
                 np.minimum(low, x, out=low)
                 np.maximum(high, x, out=high)
-    exact = 0
+        now = int(pending().sum())
+        if left - now < SPREAD_GAIN * left:
+            left = now
+            break
+        left = now
+    solves = 0
     out: list[tuple[float, float]] = []
     for j in range(n):
-        if skip[j] or high[j] - low[j] >= k:
+        if skip[j] or high[j] - low[j] >= k - TOLERANCE or solves >= EXACT_SOLVES:
+            # wide, or over budget this round: reported as narrow, so it gets a partner (safe side)
             out.append((float(low[j]), float(high[j])))
             continue
-        if exact >= EXACT_LIMIT:  # over budget this round: reported as narrow, so it gets a partner (safe side)
-            out.append((float(low[j]), float(high[j])))
-            continue
-        exact += 1
         found = []
-        for sign in (1.0, -1.0):
+        for sign, at_bound in ((1.0, low[j] <= lower[j]), (-1.0, high[j] >= upper[j])):
+            if at_bound:  # the least (greatest) value is the bound itself, already reached
+                found.append(lower[j] if sign > 0 else upper[j])
+                continue
+            solves += 1
             objective = np.zeros(n)
             objective[j] = sign
             status, value, x = solver.solve(objective)

@@ -20,7 +20,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import PrivacyError
-from .audit import AUDIT_LIMIT, component_ranges
+from .audit import AUDIT_LIMIT, component_ranges, is_narrow
 from .equations import Cell, EquationIndex, hidden_system, single_pass
 
 logger = logging.getLogger(__name__)
@@ -396,12 +396,12 @@ class Relations:
                     low, high = ranges[j]
                     for i in free:
                         out[cells[i]] = (low if len(free) == 1 else 0.0, high)
-                        if high - out[cells[i]][0] >= k:
+                        if not is_narrow(out[cells[i]][0], high, k):
                             self._wide[cells[i]] = out[cells[i]]
                     continue
                 if done[j]:
                     ranges[j] = self._wide[cells[g]]
-                elif ranges[j][1] - ranges[j][0] >= k:
+                elif not is_narrow(*ranges[j], k):
                     self._wide[cells[g]] = ranges[j]
                 out[cells[g]] = ranges[j]
         return out
@@ -420,7 +420,7 @@ class Relations:
         narrow: list[Cell] = []
         stuck = 0
         for _ in range(max_rounds):
-            narrow = [cell for cell, (low, high) in self.bounds(k=k).items() if high - low < k]
+            narrow = [cell for cell, (low, high) in self.bounds(k=k).items() if is_narrow(low, high, k)]
             if not narrow:
                 return added
             # Hidden only as partners, counts of k households or more (or none) reveal no small count when
