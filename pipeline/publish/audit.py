@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import numpy as np
 from scipy import sparse
@@ -33,6 +34,16 @@ def _quiet_highs():
     return highs
 
 
+_THREAD = threading.local()
+
+
+def _highs():
+    """This thread's HiGHS instance, made once: each programme is passed to it in turn."""
+    if not hasattr(_THREAD, "highs"):
+        _THREAD.highs = _quiet_highs()
+    return _THREAD.highs
+
+
 #: HiGHS ``simplex_strategy`` values.
 DUAL: int = 1
 PRIMAL: int = 4
@@ -52,28 +63,28 @@ class _RangeSolver:
         import highspy
 
         n = len(bounds)
-        matrix = sparse.vstack(
-            [sparse.csr_matrix(a_eq, shape=(a_eq.shape[0], n)), sparse.csr_matrix(a_ub, shape=(a_ub.shape[0], n))]
-        ).tocsc()
+        eq, ub = sparse.coo_matrix(a_eq), sparse.coo_matrix(a_ub)
+        matrix = sparse.csc_matrix(
+            (
+                np.concatenate([eq.data, ub.data]).astype(float),
+                (np.concatenate([eq.row, ub.row + eq.shape[0]]), np.concatenate([eq.col, ub.col])),
+            ),
+            shape=(eq.shape[0] + ub.shape[0], n),
+        )
         inf = highspy.kHighsInf
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, matrix.shape[0]
         lp.col_cost_ = np.zeros(n)
         lp.col_lower_ = np.array([lo for lo, _ in bounds], dtype=float)
         lp.col_upper_ = np.array([inf if hi is None else hi for _, hi in bounds], dtype=float)
-        lp.row_lower_ = np.concatenate([b_eq, np.full(a_ub.shape[0], -inf)]).astype(float)
-        lp.row_upper_ = np.concatenate([b_eq, np.zeros(a_ub.shape[0])]).astype(float)
+        lp.row_lower_ = np.concatenate([b_eq, np.full(ub.shape[0], -inf)]).astype(float)
+        lp.row_upper_ = np.concatenate([b_eq, np.zeros(ub.shape[0])]).astype(float)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        self._a_eq, self._b_eq, self._a_ub, self._bounds = (
-            sparse.csr_matrix(a_eq),
-            b_eq,
-            sparse.csr_matrix(a_ub),
-            bounds,
-        )
-        self._highs = _quiet_highs()
+        lp.a_matrix_.value_ = matrix.data
+        self._a_eq, self._b_eq, self._a_ub, self._bounds = eq, b_eq, ub, bounds  # for the SciPy fallback
+        self._highs = _highs()
         self._highs.passModel(lp)
         self._status = highspy.HighsModelStatus
         self._cost = np.zeros(n)

@@ -20,7 +20,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import PrivacyError
-from .audit import AUDIT_LIMIT, component_ranges, is_narrow
+from .audit import AUDIT_LIMIT, TOLERANCE, component_ranges, is_narrow
 from .equations import Cell, EquationIndex, hidden_system, single_pass
 
 logger = logging.getLogger(__name__)
@@ -313,11 +313,11 @@ class Relations:
                 total = len(cells)
                 cells.append(("_summe", r, str(sign)))
                 true_values.append(sum(true_values[i] for i in free))
-                upper = np.append(upper, np.inf)
                 for i in free:
                     del coefs[i]
                 coefs[total] = sign
                 groups[total] = free
+        upper = np.concatenate([upper, np.full(len(cells) - len(upper), np.inf)])  # a sum has no upper bound
         members_of_sum = {i for free in groups.values() for i in free}
         # connected components: the cells of one row together, and each part with its total
         first = np.array([next(iter(coefs)) for coefs, _ in rows], dtype=np.int64)
@@ -332,10 +332,20 @@ class Relations:
             shape=(len(cells), len(cells)),
         )
         _, label = connected_components(graph, directed=False)
-        components: dict[int, list[int]] = {}
-        for i in range(len(cells)):
-            if i not in members_of_sum:
-                components.setdefault(int(label[i]), []).append(i)
+        # the components (cells in a sum of free cells left out), each in increasing cell order, in the
+        # order of their first cell
+        counted_cells = np.ones(len(cells), dtype=bool)
+        counted_cells[list(members_of_sum)] = False
+        kept = np.flatnonzero(counted_cells)
+        kept = kept[np.argsort(label[kept], kind="stable")]
+        components = np.split(kept, np.flatnonzero(np.diff(label[kept])) + 1) if len(kept) else []
+        components.sort(key=lambda members: members[0])
+        # Hiding a cell only frees it: the consistent values of every other cell can only grow. A cell
+        # shown to range over k or more stays so, and is not solved again in later rounds. A sum of free
+        # cells is wide when each of them is.
+        wide = np.fromiter((cell in self._wide for cell in cells), dtype=bool, count=len(cells))
+        for g, free in groups.items():
+            wide[g] = wide[free].all()
         out: dict[Cell, tuple[float, float]] = {}
         rows_of: dict[int, list[int]] = {}
         for r, root in enumerate(label[first].tolist()):
@@ -343,17 +353,11 @@ class Relations:
         pairs_of: dict[int, list[tuple[int, int]]] = {}
         for (p, t), root in zip(pairs, label[ends[:, 0]].tolist(), strict=True):
             pairs_of.setdefault(root, []).append((p, t))
-        for root, members in components.items():
-            # Hiding a cell only frees it: the consistent values of every other cell can only grow. A cell
-            # shown to range over k or more stays so, and is not solved again in later rounds.
-            real = [g for g in members if g not in groups]
-            if all(cells[g] in self._wide for g in real) and all(
-                cells[i] in self._wide for g in members if g in groups for i in groups[g]
-            ):
-                for g in real:
-                    out[cells[g]] = self._wide[cells[g]]
+        for component in components:
+            root, members = int(label[component[0]]), component.tolist()
+            if wide[component].all():
                 for g in members:
-                    for i in groups.get(g, []):
+                    for i in groups.get(g, (g,)):
                         out[cells[i]] = self._wide[cells[i]]
                 continue
             if len(members) > AUDIT_LIMIT:  # province scale: see AUDIT_LIMIT
@@ -420,7 +424,7 @@ class Relations:
         narrow: list[Cell] = []
         stuck = 0
         for _ in range(max_rounds):
-            narrow = [cell for cell, (low, high) in self.bounds(k=k).items() if is_narrow(low, high, k)]
+            narrow = [cell for cell, (low, high) in self.bounds(k=k).items() if high - low < k - TOLERANCE]  # is_narrow
             if not narrow:
                 return added
             # Hidden only as partners, counts of k households or more (or none) reveal no small count when
