@@ -147,6 +147,8 @@ class HiddenSystem:
     """The equations restricted to hidden cells, as :meth:`Relations.bounds` takes them."""
 
     cells: list[Cell]
+    #: The cells' numbers in the :class:`EquationIndex`.
+    numbers: np.ndarray
     #: Per equation with a hidden term: {local cell: coefficient} in order of first appearance, right-hand side.
     rows: list[tuple[dict[int, int], float]]
     #: ``part <= total`` between two hidden cells (local numbers).
@@ -193,6 +195,7 @@ def hidden_system(index: EquationIndex, hidden: np.ndarray, values: np.ndarray) 
     np.minimum.at(upper, part[capped], values[index.ineq_total[capped]])
     return HiddenSystem(
         cells=[index.cells[i] for i in order.tolist()],
+        numbers=order,
         rows=rows,
         pairs=pairs,
         upper=upper,

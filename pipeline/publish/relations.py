@@ -272,6 +272,17 @@ class Relations:
             hide=self._hide,
         )
 
+    def _wide_numbers(self, index: EquationIndex) -> np.ndarray:
+        """Per cell number of ``index``: shown to range over at least k (in ``_wide``)."""
+        if getattr(self, "_wide_index", None) is not index:  # numbered anew when relations were added
+            self._wide_flags = np.array([cell in self._wide for cell in index.cells], dtype=bool)
+            self._wide_index = index
+        return self._wide_flags
+
+    def _mark_wide(self, cell: Cell, span: tuple[float, float]) -> None:
+        self._wide[cell] = span
+        self._wide_numbers(self._index())[self._index().ids[cell]] = True
+
     def bounds(self, *, k: float = np.inf) -> dict[Cell, tuple[float, float]]:
         """For every hidden cell in a relation: a range of values consistent with what is published.
 
@@ -343,7 +354,8 @@ class Relations:
         # Hiding a cell only frees it: the consistent values of every other cell can only grow. A cell
         # shown to range over k or more stays so, and is not solved again in later rounds. A sum of free
         # cells is wide when each of them is.
-        wide = np.fromiter((cell in self._wide for cell in cells), dtype=bool, count=len(cells))
+        wide = np.zeros(len(cells), dtype=bool)
+        wide[: len(system.numbers)] = self._wide_numbers(index)[system.numbers]
         for g, free in groups.items():
             wide[g] = wide[free].all()
         out: dict[Cell, tuple[float, float]] = {}
@@ -401,12 +413,12 @@ class Relations:
                     for i in free:
                         out[cells[i]] = (low if len(free) == 1 else 0.0, high)
                         if not is_narrow(out[cells[i]][0], high, k):
-                            self._wide[cells[i]] = out[cells[i]]
+                            self._mark_wide(cells[i], out[cells[i]])
                     continue
                 if done[j]:
                     ranges[j] = self._wide[cells[g]]
                 elif not is_narrow(*ranges[j], k):
-                    self._wide[cells[g]] = ranges[j]
+                    self._mark_wide(cells[g], ranges[j])
                 out[cells[g]] = ranges[j]
         return out
 
