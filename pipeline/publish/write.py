@@ -204,8 +204,9 @@ def to_geopackage(
                     dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None,
                     layer_options=options,
                     layer_metadata=dict(metadata) if metadata and name in layers else None,
+                    use_arrow=True,
                 )
-            except pyogrio.errors.DataSourceError as exc:
+            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                 from ..errors import OutputError
 
                 raise OutputError(
