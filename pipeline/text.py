@@ -24,7 +24,14 @@ def header_key(header: str) -> str:
 
 
 def text_key(values: pd.Series) -> pd.Series:
-    """:func:`header_key` over a whole column (rules, deprivation cutoffs); empty becomes <NA>."""
+    """:func:`header_key` over a whole column (rules, deprivation cutoffs); empty becomes <NA>.
+
+    Worked out once per distinct value (:func:`per_unique`): a register column holds few.
+    """
+    return per_unique(values, _text_key)
+
+
+def _text_key(values: pd.Series) -> pd.Series:
     key = values.astype("string").str.lower().str.replace(_NOT_KEY, "", regex=True)
     return key.mask(key == "")
 
@@ -54,8 +61,9 @@ def per_unique(values: pd.Series, func) -> pd.Series:
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     parsed = func(pd.Series(uniques, dtype="string"))
-    taken = parsed.take(np.where(codes < 0, 0, codes)) if len(parsed) else pd.Series([], dtype=parsed.dtype)
-    out = pd.Series(taken.to_numpy(), index=values.index, dtype=parsed.dtype)
+    if not len(parsed):  # no value, or every one missing
+        return pd.Series(pd.NA, index=values.index, dtype=parsed.dtype)
+    out = pd.Series(parsed.take(np.where(codes < 0, 0, codes)).to_numpy(), index=values.index, dtype=parsed.dtype)
     return out.mask(codes < 0) if (codes < 0).any() else out
 
 

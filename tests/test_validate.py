@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 from pipeline import columns as C
 from pipeline.errors import ValidationError
 from pipeline.ingest.validate import REASONS, validate_households
-from pipeline.text import parse_flag, parse_number
+from pipeline.text import parse_flag, parse_number, text_key
 
 from .conftest import household_rows
 
@@ -235,3 +236,15 @@ def test_a_valid_duplicate_is_kept_over_an_invalid_first_row() -> None:
     assert list(accepted.index) == [1]
     assert set(quarantine[C.ALASAN].iloc[0].split(";")) == {"desil_tidak_valid", "id_ganda"}
     assert quarantine[C.BARIS_DIPERTAHANKAN].iloc[0] == "uji.csv:3"
+
+
+def test_text_key_per_distinct_value_keeps_order_index_and_missing() -> None:
+    # Worked once per distinct value, spread back by position: "Ya" and " ya." share one key,
+    # a number becomes its text, empty and missing become <NA>, the index stays as given.
+    values = pd.Series(["Ya", None, " ya.", "", "Tidak Ada", 3, np.nan], index=[7, 3, 5, 1, 0, 9, 8], dtype=object)
+    key = text_key(values)
+    assert key.index.tolist() == [7, 3, 5, 1, 0, 9, 8]
+    assert key.dtype == "string"
+    assert key.tolist() == ["ya", pd.NA, "ya", pd.NA, "tidakada", "3", pd.NA]
+    nothing = text_key(pd.Series([None, None], index=[4, 2], dtype=object))  # every value missing
+    assert nothing.isna().all() and nothing.index.tolist() == [4, 2]
