@@ -143,3 +143,31 @@ def test_codes_of_a_cell_are_sorted_and_joined_once_each() -> None:
         5: "99.71.01.1004,99.71.02.1001",
         9: "x",
     }
+
+
+def test_worked_h3_ring_pairs_and_cell_polygons() -> None:
+    # A cell and its six neighbours: the centre touches all six (12 directed pairs) and each
+    # neighbour touches the two beside it on the ring (12 more): 24. A pentagon has 5 neighbours.
+    import h3
+
+    from pipeline.analyse.pockets import _adjacent_pairs, cell_polygons
+
+    centre = h3.latlng_to_cell(-7.0, 110.4, 9)
+    disk = [centre] + [c for c in h3.grid_disk(centre, 1) if c != centre]
+    ids, row, col = _adjacent_pairs(disk)
+    assert len(row) == 24
+    assert sorted(col[row == 0].tolist()) == [1, 2, 3, 4, 5, 6]
+    pairs = set(zip(row.tolist(), col.tolist(), strict=True))
+    assert pairs == {(j, i) for i, j in pairs}  # both directions
+    assert all(np.bincount(row, minlength=7)[1:] == 3)  # a ring cell: the centre and its two ring neighbours
+    pentagon = h3.get_pentagons(9)[0]
+    _, row, _ = _adjacent_pairs([pentagon] + [c for c in h3.grid_disk(pentagon, 1) if c != pentagon])
+    assert (row == 0).sum() == 5
+    polygons = cell_polygons(ids)
+    assert [len(p.exterior.coords) for p in polygons] == [7] * 7  # 6 vertices, ring closed
+    for cell, polygon in zip(disk, polygons, strict=True):  # lon/lat order: the centroid lies in its own cell
+        assert h3.latlng_to_cell(polygon.centroid.y, polygon.centroid.x, 9) == cell
+    # a pentagon at an odd resolution has distortion vertices on its edges: 10 here, as h3 gives them
+    ring = cell_polygons(np.array([h3.str_to_int(pentagon)], dtype=np.uint64))[0].exterior.coords
+    assert [(y, x) for x, y in ring] == [*h3.cell_to_boundary(pentagon), h3.cell_to_boundary(pentagon)[0]]
+    assert len(cell_polygons(np.array([], dtype=np.uint64))) == 0

@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
-from libpysal.graph import Graph
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
@@ -137,11 +136,22 @@ def aggregate_cells(households: gpd.GeoDataFrame, *, resolution: int = 9) -> gpd
     if scored:
         cells[C.RATA_SKOR_DEPRIVASI] = cells[_SCORE_SUM] / cells[C.KK_DINILAI_MPI].where(cells[C.KK_DINILAI_MPI] > 0)
     index = cells.index.to_numpy(dtype=np.uint64)
-    polygons = [shapely.Polygon([(x, y) for y, x in h3i.cell_to_boundary(c)]) for c in index.tolist()]
-    out = gpd.GeoDataFrame(cells.reset_index(drop=True), geometry=polygons, crs="EPSG:4326")
+    out = gpd.GeoDataFrame(cells.reset_index(drop=True), geometry=cell_polygons(index), crs="EPSG:4326")
     out.insert(0, H3, [h3.int_to_str(int(c)) for c in index.tolist()])
     logger.info("H3 resolution %d: %d households in %d cells", resolution, int(out[KK_DI_SEL].sum()), len(out))
     return out
+
+
+def cell_polygons(index: np.ndarray) -> np.ndarray:
+    """The hexagon (or pentagon) of each H3 cell as a shapely Polygon in lon/lat, built in one call."""
+    boundaries = [h3i.cell_to_boundary(c) for c in index.tolist()]  # (lat, lon) vertices, ring not closed
+    if not boundaries:
+        return np.array([], dtype=object)
+    vertices = np.concatenate(boundaries)
+    rings = shapely.linearrings(
+        vertices[:, 1], vertices[:, 0], indices=np.repeat(np.arange(len(boundaries)), [len(b) for b in boundaries])
+    )
+    return shapely.polygons(rings)
 
 
 def _codes_per_cell(ids: np.ndarray, codes: np.ndarray) -> pd.Series:
@@ -170,17 +180,15 @@ def _adjacent_pairs(cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     row, col : ndarray of int64
         Positions of adjacent cells (both directions; no cell with itself).
     """
-    cells = pd.Index(list(cells), dtype=object)
     ids = np.array([h3.str_to_int(c) for c in cells], dtype=np.uint64)
-    if not len(cells):
+    if not len(ids):
         return ids, np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    # libpysal's H3 graph links each cell to its whole first ring, occupied
-    # or not; only the occupied neighbours are kept.
-    ring = Graph.build_h3(cells, order=1, weight="binary").adjacency
-    focal = cells.get_indexer(ring.index.get_level_values("focal"))
-    neighbour = cells.get_indexer(ring.index.get_level_values("neighbor"))
-    keep = (neighbour >= 0) & (focal != neighbour) & (ring.to_numpy() > 0)
-    return ids, focal[keep].astype(np.int64), neighbour[keep].astype(np.int64)
+    # each cell's first ring (grid_disk of 1, pentagons included, minus the cell), occupied cells only
+    disks = [h3i.grid_disk(c, 1) for c in ids.tolist()]
+    focal = np.repeat(np.arange(len(ids), dtype=np.int64), [len(d) for d in disks])
+    neighbour = pd.Index(ids).get_indexer(np.concatenate(disks).astype(np.uint64))
+    keep = (neighbour >= 0) & (neighbour != focal)
+    return ids, focal[keep], neighbour[keep].astype(np.int64)
 
 
 def ring_weights(cells: pd.Series, *, knn: int = 3) -> tuple[libpysal.weights.W, np.ndarray]:
