@@ -171,3 +171,21 @@ def test_worked_h3_ring_pairs_and_cell_polygons() -> None:
     ring = cell_polygons(np.array([h3.str_to_int(pentagon)], dtype=np.uint64))[0].exterior.coords
     assert [(y, x) for x, y in ring] == [*h3.cell_to_boundary(pentagon), h3.cell_to_boundary(pentagon)[0]]
     assert len(cell_polygons(np.array([], dtype=np.uint64))) == 0
+
+
+def test_raw_and_eb_rates_share_one_contiguity_build_with_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.analyse import hotspots
+
+    frame = _rates(6, 6, {0, 1, 6, 7})
+    frame[C.PERSEN_MISKIN_EB] = frame[C.PERSEN_MISKIN] * 0.8 + 3
+    alone = local_gi_star(frame, column=C.PERSEN_MISKIN_EB, suffix="_eb", crs=UTM50N, permutations=199, seed=4)
+    built = []
+    build = hotspots.contiguity_weights
+    monkeypatch.setattr(hotspots, "contiguity_weights", lambda *a, **k: built.append(1) or build(*a, **k))
+    both = hotspots.kelurahan_hotspots(frame, crs=UTM50N, permutations=199, seed=4)
+    assert len(built) == 1  # the two rates are defined on the same 36 kelurahan
+    for column in ("gi_z_eb", "gi_p_eb", "gi_kelas_eb", "lisa_i_eb", "lisa_p_eb", "lisa_kelas_eb"):
+        assert both[column].equals(alone[column]), column  # the second variable on the shared weights
+    frame.loc[3, C.PERSEN_MISKIN_EB] = np.nan  # a different set of kelurahan: weights of its own
+    hotspots.kelurahan_hotspots(frame, crs=UTM50N, permutations=199, seed=4)
+    assert len(built) == 3

@@ -159,6 +159,7 @@ def local_gi_star(
     permutations: int = 999,
     seed: int = 0,
     significance: float = 0.05,
+    weights: dict[bytes, tuple[libpysal.weights.W, np.ndarray]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Getis-Ord Gi* hot and cold spots and Local Moran clusters of ``column``.
 
@@ -181,6 +182,10 @@ def local_gi_star(
         Random seed for the permutations.
     significance
         Level of the Benjamini-Hochberg FDR flags.
+    weights
+        Contiguity weights already built, by the mask of kelurahan with a
+        value; filled in. Variables defined on the same kelurahan (the raw and
+        the EB rate) then share one build.
 
     Returns
     -------
@@ -212,7 +217,13 @@ def local_gi_star(
         logger.warning("Gi*: only %d kelurahan have a value; no hot-spot analysis", int(valid.sum()))
         return out
     subset = out.loc[valid]
-    w, knn = contiguity_weights(subset, crs=crs)
+    key = valid.tobytes()
+    if weights is not None and key in weights:
+        w, knn = weights[key]
+    else:
+        w, knn = contiguity_weights(subset, crs=crs)
+        if weights is not None:
+            weights[key] = (w, knn)
     y = subset[column].to_numpy(dtype="float64")
     positions = np.flatnonzero(valid)
 
@@ -268,6 +279,7 @@ def kelurahan_hotspots(
         (no suffix) and for the EB rate (suffix ``_eb``).
     """
     out = kelurahan
+    weights: dict[bytes, tuple[libpysal.weights.W, np.ndarray]] = {}
     for suffix, column in HOTSPOT_VARIABLES.items():
         if column in out:
             out = local_gi_star(
@@ -278,6 +290,7 @@ def kelurahan_hotspots(
                 permutations=permutations,
                 seed=seed,
                 significance=significance,
+                weights=weights,
             )
     return out
 
