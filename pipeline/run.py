@@ -174,6 +174,7 @@ def analyse_region(
     basemap = read_basemap(config.basemap, bounds=tuple(boundaries.total_bounds), cache=cache, region=config.slug)
     registers = read_registers(config.households)
     raw, unlinked, member_report = attach_members(registers.households, registers.members, on=config.data_date)
+    del registers  # the register as read: each stage below holds one frame of a million rows, not all of them
     submissions = pd.DataFrame()
     if config.verification:
         raw, submissions = _apply_verification(raw, config=config, boundaries=boundaries)
@@ -181,6 +182,8 @@ def analyse_region(
 
     on_stage("validate")
     accepted, quarantine_v = validate_households(raw)
+    sources = raw[[c for c in (C.FILE_SUMBER, C.LEMBAR_SUMBER) if c in raw]]  # all validation_by_file reads of it
+    del raw
 
     on_stage("join")
     joined, quarantine_j = join_households(
@@ -191,7 +194,9 @@ def analyse_region(
         wider_codes=config.boundaries.wider_codes,
     )
     quarantine = pd.concat([quarantine_v, quarantine_j], ignore_index=True, sort=False)
-    validation_files = validation_by_file(raw, joined, quarantine)
+    validation_files = validation_by_file(sources, joined, quarantine)
+    validation = validation_by_reason(rows_in, joined, quarantine)
+    del accepted
     if len(joined) + len(quarantine) != rows_in:
         raise ValidationError(
             f"{config.slug}: {rows_in} rows in but {len(joined)} accepted + {len(quarantine)} quarantined; "
@@ -200,6 +205,7 @@ def analyse_region(
 
     on_stage("indicators")
     classified = classify_poverty(joined, rule=config.poverty, on=config.data_date)
+    del joined
     classified, deprivation = score_households(classified, settings=config.deprivation)
     settings = config.analysis
     kelurahan = kelurahan_indicators(
@@ -348,7 +354,7 @@ def analyse_region(
         kelurahan=kelurahan,
         public_kelurahan=protected["kel"],
         public_kecamatan=protected["kec"],
-        validation=validation_by_reason(rows_in, joined, quarantine),
+        validation=validation,
         validation_files=validation_files,
         coordinate_shortfalls=coordinate_shortfalls(validation_files, min_share=config.households.min_located_share),
         validation_members=member_report,

@@ -327,8 +327,10 @@ def rows_per_source(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     keys = [C.FILE_SUMBER, C.LEMBAR_SUMBER]
 
     def count(frame: pd.DataFrame, name: str) -> pd.Series:
-        frame = frame.assign(**{k: frame[k].fillna("") if k in frame else "" for k in keys})
-        return frame.groupby(keys).size().rename(name)
+        sources = pd.DataFrame(  # the two key columns only: no copy of the whole register
+            {k: frame[k].fillna("") if k in frame else pd.Series("", index=frame.index, dtype=object) for k in keys}
+        )
+        return sources.groupby(keys).size().rename(name)
 
     counts = [count(frame, name) for name, frame in frames.items()]
     return pd.concat(counts, axis=1).fillna(0).astype("int64").reset_index()
