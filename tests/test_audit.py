@@ -36,34 +36,39 @@ def _exact(a_eq, b_eq, bounds, j: int) -> tuple[float, float]:
 
 
 def test_worked_example_a_side_at_its_bound_needs_no_solve(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A published total of 3 over two hidden counts, x = 0 and y = 3: x + y = 3, both >= 0.
-    # x starts at its lower bound 0, so its least value is 0 without a solve; its greatest value
-    # takes one solve (x = 3, y = 0), which also takes y down to its bound 0. y's greatest value
-    # is solved once more: 3. Two solves instead of four; both ranges [0, 3], narrower than k = 5.
+    # Two published totals over three hidden counts x = 0, y = 3, z = 2: x + y = 3 and y + z = 5,
+    # all >= 0. So y is in [0, 3], x = 3 - y in [0, 3], z = 5 - y in [2, 5]; all narrower than k = 5.
+    # x starts at its bound 0: only its greatest value is solved (x = 3, y = 0, z = 5), which also
+    # takes y to its bound 0 and z to 5. y: its greatest value only. z: both (2 is above its bound,
+    # 5 is not a bound). Four solves instead of six.
     seen = _count_solves(monkeypatch)
-    a_eq = sparse.coo_matrix(np.array([[1.0, 1.0]]))
     ranges = audit.component_ranges(
-        a_eq, np.array([3.0]), sparse.coo_matrix((0, 2)), [(0, None), (0, None)], np.array([0.0, 3.0]), k=5
+        sparse.coo_matrix(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])),
+        np.array([3.0, 5.0]),
+        sparse.coo_matrix((0, 3)),
+        [(0, None)] * 3,
+        np.array([0.0, 3.0, 2.0]),
+        k=5,
     )
-    assert ranges == [(0.0, 3.0), (0.0, 3.0)]
-    assert seen == [1, 1]
+    assert ranges == [(0.0, 3.0), (0.0, 3.0), (2.0, 5.0)]
+    assert seen == [1, 1, 1, 1]
 
 
 def test_worked_example_a_side_at_its_upper_bound_needs_no_solve(monkeypatch: pytest.MonkeyPatch) -> None:
-    # x + y = 4 with x <= 4 (a published total above it): x = 4 is already at its upper bound,
-    # so only its least value is solved (0, with y = 4); y then ranges over [0, 4] from the two
-    # solutions seen, and its greatest value 4 is confirmed by one more solve.
+    # x + y = 4 and y + z = 4 with x <= 4 (a published total above it); x = 4, y = 0, z = 4.
+    # x is at its upper bound: only its least value is solved (x = 0, y = 4, z = 0), which takes
+    # z to its bound 0. y's and z's greatest values are solved: 4 each. Three solves instead of six.
     seen = _count_solves(monkeypatch)
     ranges = audit.component_ranges(
-        sparse.coo_matrix(np.array([[1.0, 1.0]])),
-        np.array([4.0]),
-        sparse.coo_matrix((0, 2)),
-        [(0, 4.0), (0, None)],
-        np.array([4.0, 0.0]),
+        sparse.coo_matrix(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])),
+        np.array([4.0, 4.0]),
+        sparse.coo_matrix((0, 3)),
+        [(0, 4.0), (0, None), (0, None)],
+        np.array([4.0, 0.0, 4.0]),
         k=5,
     )
-    assert ranges == [(0.0, 4.0), (0.0, 4.0)]
-    assert seen == [1, 1]
+    assert ranges == [(0.0, 4.0), (0.0, 4.0), (0.0, 4.0)]
+    assert seen == [1, 1, 1]
 
 
 def test_large_programme_is_spread_first_and_exact_where_narrow(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,3 +119,40 @@ def test_rounding_noise_is_not_narrow() -> None:
     assert audit.is_narrow(0.0, 4.9, 5)
     assert audit.is_narrow(2.0, 2.0, 5)
     assert not audit.is_narrow(0.0, 5.0, 5)
+
+
+def test_worked_example_one_sum_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A published kecamatan total of 9 with one hidden kelurahan count T and published parts, so
+    # that T - x - y = 4 on the hidden cells (x, y the two hidden parts), x <= 3 (a published
+    # bound), y unbounded. T = 4 + x + y: least 4 (x = y = 0), greatest unbounded.
+    # x = T - 4 - y: from 0 to its bound 3. y likewise from 0 up, unbounded.
+    seen = _count_solves(monkeypatch)
+    ranges = audit.component_ranges(
+        sparse.coo_matrix(np.array([[1.0, -1.0, -1.0]])),
+        np.array([4.0]),
+        sparse.coo_matrix((0, 3)),
+        [(0, None), (0, 3.0), (0, None)],
+        np.array([9.0, 2.0, 3.0]),
+        k=5,
+    )
+    assert ranges == [(4.0, np.inf), (0.0, 3.0), (0.0, np.inf)]
+    assert seen == []  # no linear programme
+    # x + y + z = 6 with x <= 1 and y <= 2: z is at least 6 - 1 - 2 = 3 and at most 6
+    assert audit.one_sum_ranges(np.array([1.0, 1.0, 1.0]), 6.0, [(0, 1.0), (0, 2.0), (0, None)]) == [
+        (0.0, 1.0),
+        (0.0, 2.0),
+        (3.0, 6.0),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_sum_ranges_equal_the_linear_programme(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        n = int(rng.integers(1, 7))
+        a = rng.choice([1.0, -1.0, 2.0], size=n, p=[0.6, 0.35, 0.05])
+        true = rng.integers(0, 9, n).astype(float)
+        bounds = [(0, float(true[j] + rng.integers(0, 4))) if rng.random() < 0.3 else (0, None) for j in range(n)]
+        ranges = audit.one_sum_ranges(a, float(a @ true), bounds)
+        for j in range(n):
+            assert ranges[j] == pytest.approx(_exact(a[None, :], [float(a @ true)], bounds, j), abs=1e-7)

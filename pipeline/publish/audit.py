@@ -170,6 +170,38 @@ def is_narrow(low: float, high: float, k: float) -> bool:
     return high - low < k - TOLERANCE
 
 
+def one_sum_ranges(coefficients: np.ndarray, total: float, bounds: list) -> list[tuple[float, float]]:
+    """Exact range of each variable of ``coefficients @ x = total`` with each ``x_j`` within its bounds.
+
+    The rest of the sum, ``r = total - a_j x_j``, takes every value between
+    the least and the greatest sum of the other terms (each term on its own
+    interval), so ``x_j`` ranges over ``(total - r) / a_j`` for those ``r``,
+    cut to its own bounds. The same values as the linear programme, without it.
+    """
+    a = np.asarray(coefficients, dtype=float)
+    lower = np.array([lo for lo, _ in bounds], dtype=float)
+    upper = np.array([np.inf if hi is None else hi for _, hi in bounds], dtype=float)
+    with np.errstate(invalid="ignore"):  # 0 * inf: a variable with coefficient 0 adds nothing
+        term_low = np.where(a > 0, a * lower, a * upper)
+        term_high = np.where(a > 0, a * upper, a * lower)
+    term_low[a == 0] = 0.0
+    term_high[a == 0] = 0.0
+
+    def others(terms: np.ndarray, infinite: float) -> np.ndarray:
+        """Per variable, the sum of the other variables' terms (+-inf when one of them is unbounded)."""
+        unbounded = terms == infinite
+        finite = np.where(unbounded, 0.0, terms)
+        rest = finite.sum() - finite
+        return np.where(unbounded.sum() - unbounded > 0, infinite, rest)
+
+    rest_low, rest_high = others(term_low, -np.inf), others(term_high, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ends = np.sort(np.stack([(total - rest_high) / a, (total - rest_low) / a]), axis=0)
+    low = np.where(a == 0, lower, np.maximum(ends[0], lower))
+    high = np.where(a == 0, upper, np.minimum(ends[1], upper))
+    return [(float(lo), float(hi)) for lo, hi in zip(low, high, strict=True)]
+
+
 def component_ranges(
     a_eq, b_eq: np.ndarray, a_ub, bounds: list, true: np.ndarray, *, k: float, done: np.ndarray | None = None
 ) -> list[tuple[float, float]]:
@@ -183,6 +215,8 @@ def component_ranges(
     needs no solve. Variables marked ``done`` are not solved for (their
     entry is a placeholder).
     """
+    if a_eq.shape[0] == 1 and a_ub.shape[0] == 0:  # most components of a province: one sum, solved by hand
+        return one_sum_ranges(np.asarray(sparse.csr_matrix(a_eq).todense(), dtype=float)[0], float(b_eq[0]), bounds)
     n = len(true)
     solver = _RangeSolver(a_eq, b_eq, a_ub, bounds)
     low, high = true.astype(float).copy(), true.astype(float).copy()
