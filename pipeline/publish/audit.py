@@ -2,7 +2,8 @@
 
 Given the published relations (sums that hold on the data) and the visible
 values, every hidden count is bounded by linear programming (HiGHS through
-``highspy``, warm-started; SciPy as a fallback). A hidden count whose range
+``highspy``, warm-started; SciPy as a fallback), or by hand where its linked
+counts form a single sum (:func:`one_sum_ranges`). A hidden count whose range
 is narrower than k is disclosed, and :class:`pipeline.publish.relations.Relations`
 hides more until none is.
 """
@@ -244,10 +245,10 @@ def component_ranges(
                 np.minimum(low, x, out=low)
                 np.maximum(high, x, out=high)
         now = int(pending().sum())
-        if left - now < SPREAD_GAIN * left:
-            left = now
-            break
+        stalled = left - now < SPREAD_GAIN * left
         left = now
+        if stalled:
+            break
     solves = 0
     out: list[tuple[float, float]] = []
     for j in range(n):
