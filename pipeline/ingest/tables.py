@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import logging
 import re
 from pathlib import Path
@@ -109,13 +110,14 @@ def _longest_line(raw: bytes) -> tuple[int, int]:
     return at, int(lengths[at])
 
 
-def scan_csv(path: Path, *, utf16: bool, block_bytes: int = CSV_BLOCK_BYTES) -> str:
+def scan_csv(path: Path, *, utf16: bool, block_bytes: int = CSV_BLOCK_BYTES, raw: bytes | None = None) -> str:
     """Check every line of a CSV file, a block of whole lines at a time; its encoding.
 
     The whole file is checked, not a sample, so a multi-byte character
     split at any offset cannot tip the choice: UTF-8 (with or without BOM),
     UTF-16 (``utf16``: it starts with a BOM), or cp1252 when no line holds
     valid UTF-8 text beside a byte that is not UTF-8. Memory holds one block.
+    ``raw``: the file's bytes when already read (``path`` then only names it).
 
     Raises
     ------
@@ -124,7 +126,7 @@ def scan_csv(path: Path, *, utf16: bool, block_bytes: int = CSV_BLOCK_BYTES) -> 
     """
     line_base, worst, bad_line, text_seen = 0, (0, 0), None, False
     carry = b""
-    with path.open("rb") as handle:
+    with io.BytesIO(raw) if raw is not None else path.open("rb") as handle:
         while True:
             block = handle.read(block_bytes)
             data = carry + block
@@ -214,10 +216,8 @@ def csv_layout(head: bytes, encoding: str, path: Path) -> tuple[str, int, list[s
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    import io
-
     raw = path.read_bytes()
-    encoding = scan_csv(path, utf16=check_csv_start(raw, path))
+    encoding = scan_csv(path, utf16=check_csv_start(raw, path), raw=raw)
     if encoding == "utf-16":
         raw, encoding = raw.decode("utf-16").encode("utf-8"), "utf-8"
     delimiter, skip, _ = csv_layout(raw[:65_536], encoding, path)

@@ -45,6 +45,13 @@ def _highs():
     return _THREAD.highs
 
 
+def _bound_arrays(bounds: list) -> tuple[np.ndarray, np.ndarray]:
+    """The least and greatest value of each variable as arrays (``None``: no upper bound, inf)."""
+    lower = np.array([lo for lo, _ in bounds], dtype=float)
+    upper = np.array([np.inf if hi is None else hi for _, hi in bounds], dtype=float)
+    return lower, upper
+
+
 #: HiGHS ``simplex_strategy`` values.
 DUAL: int = 1
 PRIMAL: int = 4
@@ -76,8 +83,7 @@ class _RangeSolver:
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, matrix.shape[0]
         lp.col_cost_ = np.zeros(n)
-        lp.col_lower_ = np.array([lo for lo, _ in bounds], dtype=float)
-        lp.col_upper_ = np.array([inf if hi is None else hi for _, hi in bounds], dtype=float)
+        lp.col_lower_, lp.col_upper_ = _bound_arrays(bounds)  # HiGHS's infinity is inf
         lp.row_lower_ = np.concatenate([b_eq, np.full(ub.shape[0], -inf)]).astype(float)
         lp.row_upper_ = np.concatenate([b_eq, np.zeros(ub.shape[0])]).astype(float)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -166,8 +172,11 @@ SPREAD_GAIN: float = 0.02
 TOLERANCE: float = 1e-6
 
 
-def is_narrow(low: float, high: float, k: float) -> bool:
-    """Whether a range of consistent values is narrower than ``k`` (up to LP rounding noise)."""
+def is_narrow(low, high, k: float):
+    """Whether a range of consistent values is narrower than ``k`` (up to LP rounding noise).
+
+    ``low`` and ``high`` are numbers or arrays (then an array of flags).
+    """
     return high - low < k - TOLERANCE
 
 
@@ -180,8 +189,7 @@ def one_sum_ranges(coefficients: np.ndarray, total: float, bounds: list) -> list
     cut to its own bounds. The same values as the linear programme, without it.
     """
     a = np.asarray(coefficients, dtype=float)
-    lower = np.array([lo for lo, _ in bounds], dtype=float)
-    upper = np.array([np.inf if hi is None else hi for _, hi in bounds], dtype=float)
+    lower, upper = _bound_arrays(bounds)
     with np.errstate(invalid="ignore"):  # 0 * inf: a variable with coefficient 0 adds nothing
         term_low = np.where(a > 0, a * lower, a * upper)
         term_high = np.where(a > 0, a * upper, a * lower)
@@ -221,12 +229,11 @@ def component_ranges(
     n = len(true)
     solver = _RangeSolver(a_eq, b_eq, a_ub, bounds)
     low, high = true.astype(float).copy(), true.astype(float).copy()
-    lower = np.array([lo for lo, _ in bounds], dtype=float)
-    upper = np.array([np.inf if hi is None else hi for _, hi in bounds], dtype=float)
+    lower, upper = _bound_arrays(bounds)
     skip = np.zeros(n, dtype=bool) if done is None else done.astype(bool)
 
     def pending() -> np.ndarray:
-        return ~skip & (high - low < k - TOLERANCE)
+        return ~skip & is_narrow(low, high, k)
 
     rng = np.random.default_rng(n)
     left = int(pending().sum())
@@ -252,7 +259,7 @@ def component_ranges(
     solves = 0
     out: list[tuple[float, float]] = []
     for j in range(n):
-        if skip[j] or high[j] - low[j] >= k - TOLERANCE or solves >= EXACT_SOLVES:
+        if skip[j] or not is_narrow(low[j], high[j], k) or solves >= EXACT_SOLVES:
             # wide, or over budget this round: reported as narrow, so it gets a partner (safe side)
             out.append((float(low[j]), float(high[j])))
             continue

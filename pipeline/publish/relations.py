@@ -20,7 +20,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import PrivacyError
-from .audit import AUDIT_LIMIT, TOLERANCE, component_ranges, is_narrow
+from .audit import AUDIT_LIMIT, component_ranges, is_narrow
 from .equations import Cell, EquationIndex, hidden_system, single_pass
 
 logger = logging.getLogger(__name__)
@@ -280,8 +280,9 @@ class Relations:
         return self._wide_flags
 
     def _mark_wide(self, cell: Cell, span: tuple[float, float]) -> None:
+        index = self._index()
         self._wide[cell] = span
-        self._wide_numbers(self._index())[self._index().ids[cell]] = True
+        self._wide_numbers(index)[index.ids[cell]] = True
 
     def bounds(self, *, k: float = np.inf) -> dict[Cell, tuple[float, float]]:
         """For every hidden cell in a relation: a range of values consistent with what is published.
@@ -404,7 +405,7 @@ class Relations:
             )
             bounds = [(0, None if np.isinf(upper[g]) else upper[g]) for g in members]
             true = np.array([true_values[g] for g in members])
-            done = np.array([g not in groups and cells[g] in self._wide for g in members])
+            done = np.array([g not in groups and wide[g] for g in members], dtype=bool)
             ranges = component_ranges(a_eq, b_eq, a_ub, bounds, true, k=k, done=done)
             for j, g in enumerate(members):
                 if g in groups:  # a sum of free cells: each ranges over [0, max] (or the sum's range alone)
@@ -436,7 +437,7 @@ class Relations:
         narrow: list[Cell] = []
         stuck = 0
         for _ in range(max_rounds):
-            narrow = [cell for cell, (low, high) in self.bounds(k=k).items() if high - low < k - TOLERANCE]  # is_narrow
+            narrow = [cell for cell, (low, high) in self.bounds(k=k).items() if is_narrow(low, high, k)]
             if not narrow:
                 return added
             # Hidden only as partners, counts of k households or more (or none) reveal no small count when
